@@ -1,0 +1,146 @@
+// Package initsys holds one service model and renders it for each init
+// system. Each init system lives in its own file and registers itself, so
+// adding an init system means adding one file.
+package initsys
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Profile names follow systemd's portable-service security profiles.
+const (
+	ProfileDefault   = "default"
+	ProfileStrict    = "strict"
+	ProfileTrusted   = "trusted"
+	ProfileNoNetwork = "nonetwork"
+)
+
+// Profiles lists every valid hardening profile.
+var Profiles = []string{ProfileDefault, ProfileStrict, ProfileTrusted, ProfileNoNetwork}
+
+// Restart policies.
+const (
+	RestartAlways    = "always"
+	RestartOnFailure = "on-failure"
+	RestartNever     = "never"
+)
+
+// RestartPolicies lists every valid restart policy.
+var RestartPolicies = []string{RestartAlways, RestartOnFailure, RestartNever}
+
+// Service is the init-independent description of one daemon.
+type Service struct {
+	Name         string // service name; also the package name
+	Description  string
+	Exec         string   // absolute path of the daemon binary on the host
+	Args         []string // arguments, passed verbatim (no shell)
+	User         string   // "root" means no system user is created
+	Group        string
+	Environment  map[string]string
+	WorkingDir   string // absolute; empty means "/"
+	StateDir     string // absolute, e.g. /var/lib/NAME; created owned by User
+	ConfigDir    string // absolute, e.g. /etc/NAME
+	Restart      string // one of RestartPolicies
+	RestartSec   int    // seconds between restarts
+	AfterNetwork bool
+	Capabilities []string // e.g. CAP_NET_BIND_SERVICE; ambient + bounding set
+	Profile      string   // one of Profiles
+	ReloadSignal string   // e.g. HUP; empty means no reload support
+	StopTimeout  int      // seconds before SIGKILL
+}
+
+// EnvKeys returns the environment variable names in a stable order, so
+// rendered files are reproducible.
+func (s Service) EnvKeys() []string {
+	keys := make([]string, 0, len(s.Environment))
+	for k := range s.Environment {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// File is one rendered file of an init integration.
+type File struct {
+	// Target is the absolute path where the maintainer script installs the
+	// file on a host running this init system.
+	Target string
+	Mode   uint32
+	Body   []byte
+}
+
+// Shell holds POSIX sh fragments the maintainer scripts use to drive one init
+// system. Each fragment runs with `set -e` off and must be safe to evaluate
+// when the service is absent.
+type Shell struct {
+	// Running is a condition that is true when this init system is PID 1
+	// and running (not merely installed).
+	Running string
+	// Installed is a condition that is true when this init system is the
+	// one the root filesystem would boot, used where no init is running
+	// (chroots, image builds) to put files in place without starting.
+	Installed string
+	// Enable makes the service start at boot; it must work offline.
+	Enable string
+	// Disable undoes Enable; it must work offline.
+	Disable string
+	Start   string
+	Stop    string
+	Restart string
+	// Status exits 0 when the service runs, asked through the init itself.
+	Status string
+	// Reload asks the init to re-read its service definitions, if needed.
+	Reload string
+}
+
+// Renderer renders the service model for one init system.
+type Renderer interface {
+	// Name is the init system's name as used in omnipack.toml.
+	Name() string
+	// Render returns the files this init needs for the service.
+	Render(s Service) ([]File, error)
+	// Shell returns the commands maintainer scripts use for the service.
+	Shell(s Service) Shell
+	// Precedence orders detection: lower is tested first. An init that
+	// runs on top of another (OpenRC on sysvinit) must come before it.
+	Precedence() int
+}
+
+var registry []Renderer
+
+// Register adds a renderer. Renderers register from their own file's init
+// function, so adding an init system touches no other file.
+func Register(r Renderer) {
+	for _, have := range registry {
+		if have.Name() == r.Name() {
+			panic(fmt.Sprintf("initsys: renderer %q registered twice", r.Name()))
+		}
+	}
+	registry = append(registry, r)
+	sort.SliceStable(registry, func(i, j int) bool {
+		return registry[i].Precedence() < registry[j].Precedence()
+	})
+}
+
+// All returns every registered renderer in detection order (by Precedence).
+func All() []Renderer { return append([]Renderer(nil), registry...) }
+
+// Names returns the names of every registered init system.
+func Names() []string {
+	names := make([]string, len(registry))
+	for i, r := range registry {
+		names[i] = r.Name()
+	}
+	return names
+}
+
+// Lookup returns the renderer with the given name.
+func Lookup(name string) (Renderer, bool) {
+	for _, r := range registry {
+		if r.Name() == name {
+			return r, true
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,34 @@
+// Package layout fixes where a package built by omnipack puts things on the
+// host. The init renderers, the maintainer scripts, the packagers and the
+// installer all read these paths from here, so they cannot drift apart.
+package layout
+
+import "path"
+
+// Bin is where the daemon binary is installed.
+func Bin(name string) string { return "/usr/bin/" + name }
+
+// ConfigDir holds the service's config files; they survive upgrades.
+func ConfigDir(name string) string { return "/etc/" + name }
+
+// StateDir is the service's writable state directory.
+func StateDir(name string) string { return "/var/lib/" + name }
+
+// InitStage is where a package carries one init system's files before the
+// maintainer script installs them for the running init.
+func InitStage(name, initName string) string {
+	return "/usr/lib/" + name + "/init/" + initName
+}
+
+// Staged is where a package carries the file the maintainer script will
+// install at target for initName. The full target path is kept under the
+// stage directory so that files with one base name (runit's run scripts)
+// cannot collide.
+func Staged(name, initName, target string) string {
+	return path.Join(InitStage(name, initName), target)
+}
+
+// InitRecord is where the maintainer script records which init it
+// integrated with and which files it installed, so that remove deletes
+// exactly those.
+func InitRecord(name string) string { return "/var/lib/omnipack/" + name + ".init" }
