@@ -1,0 +1,370 @@
+// Package build runs the pipeline from a loaded config to a finished dist/
+// directory: binaries, rendered service files, packages and release.json.
+package build
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"text/template"
+	"time"
+
+	"github.com/omnipack/omnipack/config"
+	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/layout"
+	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/packaging"
+)
+
+// Options controls one build.
+type Options struct {
+	Config  *config.Config
+	DistDir string // replaced only when the whole build succeeds
+	// Progress, if set, is told about each step as it starts.
+	Progress func(step string)
+	// Jobs bounds how many packages are written at once; 0 means one per CPU.
+	Jobs int
+}
+
+// InputError marks a failure caused by the user's input (exit code 2)
+// rather than by the build itself.
+type InputError struct{ Err error }
+
+func (e InputError) Error() string { return e.Err.Error() }
+func (e InputError) Unwrap() error { return e.Err }
+
+// Run builds every configured package into opts.DistDir and returns the
+// release manifest. On failure the previous DistDir is left untouched.
+func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
+	cfg := opts.Config
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	version, err := cfg.ResolveVersion()
+	if err != nil {
+		return nil, InputError{err}
+	}
+	if err := checkResolvedVersion(cfg, version); err != nil {
+		return nil, InputError{err}
+	}
+	epoch, err := sourceDateEpoch(cfg)
+	if err != nil {
+		return nil, InputError{err}
+	}
+	dist, err := filepath.Abs(opts.DistDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkReplaceable(dist); err != nil {
+		return nil, InputError{err}
+	}
+
+	work, err := os.MkdirTemp("", "omnipack-work-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	if err := os.MkdirAll(filepath.Dir(dist), 0o755); err != nil {
+		return nil, err
+	}
+	// The new dist/ is assembled beside the old one, so the final rename
+	// stays on one filesystem and is atomic.
+	staging, err := os.MkdirTemp(filepath.Dir(dist), "."+filepath.Base(dist)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(staging) // a no-op once it has been renamed into place
+	if err := os.Chmod(staging, 0o755); err != nil {
+		return nil, err
+	}
+
+	svc := cfg.ServiceModel()
+	stageDir := filepath.Join(work, "stage")
+	inits, initFiles, err := renderInits(cfg, svc, stageDir)
+	if err != nil {
+		return nil, err
+	}
+
+	mtime := time.Unix(epoch, 0).UTC()
+	rel := &manifest.Release{
+		Schema:          manifest.SchemaVersion,
+		Name:            cfg.Project.Name,
+		Version:         version.String(),
+		Release:         cfg.Project.Release,
+		SourceDateEpoch: epoch,
+		Inits:           append([]string(nil), cfg.Targets.Inits...),
+	}
+	var specs []*packaging.Spec
+	for _, archName := range cfg.Targets.Archs {
+		arch, _ := config.LookupArch(archName)
+		progress("binary " + archName)
+		bin, err := binary(ctx, cfg, arch, version, work)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, &packaging.Spec{
+			Name: cfg.Project.Name, Version: version, Release: cfg.Project.Release, Arch: arch,
+			Summary: cfg.Project.Summary, Description: cfg.Project.Description,
+			Maintainer: cfg.Project.Maintainer, Vendor: cfg.Project.Vendor,
+			License: cfg.Project.License, Homepage: cfg.Project.Homepage, MTime: mtime,
+			Binary: bin, Service: svc, Inits: inits, InitFiles: initFiles, StageDir: stageDir,
+			Configs: configFiles(cfg), Files: extraFiles(cfg),
+		})
+	}
+
+	results, err := packageAll(specs, cfg.Targets.Formats, staging, opts.Jobs, progress)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range results {
+		size, sum, err := manifest.Digest(r.Path)
+		if err != nil {
+			return nil, err
+		}
+		rel.Artifacts = append(rel.Artifacts, manifest.Artifact{
+			Name: filepath.Base(r.Path), Format: r.Format, Arch: r.Arch, OS: "linux",
+			Version: r.Version, Size: size, SHA256: sum,
+		})
+	}
+	progress("manifest")
+	data, err := rel.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(staging, manifest.FileName), data, 0o644); err != nil {
+		return nil, err
+	}
+	if err := replaceDir(staging, dist); err != nil {
+		return nil, err
+	}
+	return rel, nil
+}
+
+// checkResolvedVersion applies the format rules to a version derived from
+// git, which the config validator could not see.
+func checkResolvedVersion(cfg *config.Config, v config.Version) error {
+	if cfg.Project.Version != "git" {
+		return nil
+	}
+	var ps config.Problems
+	for _, name := range cfg.Targets.Formats {
+		f, _ := packaging.Lookup(name)
+		if why, fix := f.Rule.CheckVersion(v.Base); why != "" {
+			ps = append(ps, config.Problem{File: cfg.Path, Field: "project.version",
+				Msg: fmt.Sprintf("the git tag gives version %q, invalid for %s: %s", v.Base, name, why), Fix: fix})
+		}
+	}
+	if len(ps) > 0 {
+		return ps
+	}
+	return nil
+}
+
+// sourceDateEpoch takes the build time from SOURCE_DATE_EPOCH, else from the
+// last commit, so two builds of one input give identical bytes.
+func sourceDateEpoch(cfg *config.Config) (int64, error) {
+	if s, ok := os.LookupEnv("SOURCE_DATE_EPOCH"); ok {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || v < 0 {
+			return 0, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a non-negative integer of seconds since 1970", s)
+		}
+		return v, nil
+	}
+	if t, ok := cfg.CommitTime(); ok {
+		return t, nil
+	}
+	return 0, fmt.Errorf("%s is not in a git checkout and SOURCE_DATE_EPOCH is unset; "+
+		"set SOURCE_DATE_EPOCH (e.g. export SOURCE_DATE_EPOCH=$(date +%%s)) so the build time is fixed", cfg.Dir)
+}
+
+// checkReplaceable refuses to replace a directory omnipack did not make, so
+// a mistyped --dist cannot wipe unrelated files.
+func checkReplaceable(dist string) error {
+	entries, err := os.ReadDir(dist)
+	if errors.Is(err, os.ErrNotExist) || (err == nil && len(entries) == 0) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("output directory %s: %w", dist, err)
+	}
+	if _, err := os.Stat(filepath.Join(dist, manifest.FileName)); err != nil {
+		return fmt.Errorf("refusing to replace %s: it is not empty and holds no %s, so omnipack did not make it; "+
+			"choose another --dist or empty it", dist, manifest.FileName)
+	}
+	return nil
+}
+
+// replaceDir moves staging into place at dist, keeping the old dist until
+// the new one is there.
+func replaceDir(staging, dist string) error {
+	old := ""
+	if _, err := os.Stat(dist); err == nil {
+		old = staging + ".old"
+		if err := os.Rename(dist, old); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(staging, dist); err != nil {
+		if old != "" {
+			_ = os.Rename(old, dist)
+		}
+		return err
+	}
+	if old != "" {
+		return os.RemoveAll(old)
+	}
+	return nil
+}
+
+// renderInits renders the service for every enabled init system and writes
+// each file at its staged path under stageDir.
+func renderInits(cfg *config.Config, svc initsys.Service, stageDir string) ([]initsys.Renderer, map[string][]initsys.File, error) {
+	var inits []initsys.Renderer
+	files := map[string][]initsys.File{}
+	for _, r := range initsys.All() {
+		if !slices.Contains(cfg.Targets.Inits, r.Name()) {
+			continue
+		}
+		rendered, err := r.Render(svc)
+		if err != nil {
+			return nil, nil, fmt.Errorf("render %s service: %w", r.Name(), err)
+		}
+		for _, f := range rendered {
+			p := filepath.Join(stageDir, layout.Staged(svc.Name, r.Name(), f.Target))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				return nil, nil, err
+			}
+			if err := os.WriteFile(p, f.Body, 0o644); err != nil {
+				return nil, nil, err
+			}
+		}
+		inits = append(inits, r)
+		files[r.Name()] = rendered
+	}
+	return inits, files, nil
+}
+
+// binary returns the daemon binary for arch: built from Go, or prebuilt.
+func binary(ctx context.Context, cfg *config.Config, arch config.Arch, v config.Version, work string) (string, error) {
+	if cfg.Binary.GoPackage == "" {
+		return cfg.Resolve(cfg.Binary.Prebuilt[arch.Name]), nil
+	}
+	ldflags, err := expandLdflags(cfg.Binary.Ldflags, v)
+	if err != nil {
+		return "", InputError{config.Problems{{File: cfg.Path, Field: "binary.ldflags", Msg: err.Error(),
+			Fix: "use {{.Version}} for the version"}}}
+	}
+	out := filepath.Join(work, "bin", arch.Name, cfg.Project.Name)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false",
+		"-ldflags", ldflags, "-o", out, cfg.Binary.GoPackage)
+	cmd.Dir = cfg.Dir
+	cmd.Env = goEnv(arch)
+	var stderr bytes.Buffer
+	cmd.Stdout = &stderr
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go build %s for %s: %v\n%s", cfg.Binary.GoPackage, arch.Name, err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
+// goEnv is the environment for a reproducible cross build: everything that
+// changes the output is set here and not inherited.
+func goEnv(arch config.Arch) []string {
+	drop := map[string]bool{"GOFLAGS": true, "CGO_ENABLED": true, "GOOS": true, "GOARCH": true,
+		"GOARM": true, "GOAMD64": true, "GOARM64": true, "GO386": true, "GOPPC64": true, "GORISCV64": true,
+		"GOEXPERIMENT": true, "GOTOOLCHAIN": true}
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if !drop[k] {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "GOFLAGS=-mod=readonly", "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch.GOARCH, "GOTOOLCHAIN=local")
+	if arch.GOARM != "" {
+		env = append(env, "GOARM="+arch.GOARM)
+	}
+	return env
+}
+
+func expandLdflags(tmpl string, v config.Version) (string, error) {
+	t, err := template.New("ldflags").Option("missingkey=error").Parse(tmpl)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, struct{ Version string }{v.String()}); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+func configFiles(cfg *config.Config) []packaging.File {
+	var out []packaging.File
+	for _, f := range cfg.Configs {
+		mode, _ := config.ParseMode(f.Mode)
+		out = append(out, packaging.File{Source: cfg.Resolve(f.Source), Dest: cfg.ConfigDest(f),
+			Mode: mode, Owner: f.Owner, Group: f.Group})
+	}
+	return out
+}
+
+func extraFiles(cfg *config.Config) []packaging.File {
+	var out []packaging.File
+	for _, f := range cfg.Files {
+		mode, _ := config.ParseMode(f.Mode)
+		out = append(out, packaging.File{Source: cfg.Resolve(f.Source), Dest: f.Dest, Mode: mode})
+	}
+	return out
+}
+
+// packageAll writes every format × architecture package, a bounded number
+// at a time. nfpm streams each package to its file.
+func packageAll(specs []*packaging.Spec, formats []string, dir string, jobs int, progress func(string)) ([]packaging.Result, error) {
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	type job struct {
+		spec   *packaging.Spec
+		format string
+	}
+	var all []job
+	for _, s := range specs {
+		for _, f := range formats {
+			all = append(all, job{s, f})
+		}
+	}
+	results := make([]packaging.Result, len(all))
+	errs := make([]error, len(all))
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i, j := range all {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			mu.Lock()
+			progress(fmt.Sprintf("package %s %s", j.format, j.spec.Arch.Name))
+			mu.Unlock()
+			results[i], errs[i] = packaging.Build(j.spec, j.format, dir)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return results, nil
+}

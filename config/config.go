@@ -1,0 +1,280 @@
+// Package config reads and validates omnipack.toml.
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/layout"
+)
+
+// DefaultFile is the config file name omnipack looks for.
+const DefaultFile = "omnipack.toml"
+
+// Config is one omnipack.toml.
+type Config struct {
+	Project Project      `toml:"project"`
+	Binary  Binary       `toml:"binary"`
+	Service Service      `toml:"service"`
+	Configs []ConfigFile `toml:"config"`
+	Files   []ExtraFile  `toml:"files"`
+	Targets Targets      `toml:"targets"`
+
+	// Path is the file the config was read from; Dir is its directory, to
+	// which every relative path in the config is resolved.
+	Path string `toml:"-"`
+	Dir  string `toml:"-"`
+}
+
+// Project describes the software being packaged.
+type Project struct {
+	Name        string `toml:"name"`
+	Version     string `toml:"version"` // "1.2.3", or "git" to derive it with git describe
+	Release     int    `toml:"release"` // packaging revision, starting at 1
+	Summary     string `toml:"summary"`
+	Description string `toml:"description"`
+	Maintainer  string `toml:"maintainer"` // "Name <email>"
+	Vendor      string `toml:"vendor"`
+	License     string `toml:"license"` // SPDX expression
+	Homepage    string `toml:"homepage"`
+}
+
+// Binary says where the daemon binary comes from: built by omnipack from a
+// Go package, or prebuilt per architecture. Exactly one must be set.
+type Binary struct {
+	GoPackage string            `toml:"go_package"` // e.g. "." or "./cmd/agent", relative to the config file
+	Ldflags   string            `toml:"ldflags"`    // {{.Version}} expands to the version
+	Prebuilt  map[string]string `toml:"prebuilt"`   // architecture -> path
+}
+
+// Service describes how the daemon runs.
+type Service struct {
+	Exec             string            `toml:"exec"` // absolute; defaults to the installed binary
+	Args             []string          `toml:"args"`
+	User             string            `toml:"user"`  // defaults to the project name; "root" creates no user
+	Group            string            `toml:"group"` // defaults to the user
+	Environment      map[string]string `toml:"environment"`
+	WorkingDirectory string            `toml:"working_directory"` // defaults to the state directory
+	Restart          string            `toml:"restart"`           // always, on-failure or never
+	RestartSec       int               `toml:"restart_sec"`
+	AfterNetwork     bool              `toml:"after_network"`
+	Capabilities     []string          `toml:"capabilities"`
+	Profile          string            `toml:"profile"`       // default, strict, trusted or nonetwork
+	ReloadSignal     string            `toml:"reload_signal"` // e.g. HUP; empty for none
+	StopTimeout      int               `toml:"stop_timeout"`  // seconds
+}
+
+// ConfigFile is a file installed under /etc/NAME/ and preserved across
+// upgrades.
+type ConfigFile struct {
+	Source string `toml:"source"` // relative to the config file
+	Dest   string `toml:"dest"`   // relative to /etc/NAME/; defaults to the source's base name
+	Mode   string `toml:"mode"`   // octal, default 0640
+	Owner  string `toml:"owner"`  // default root
+	Group  string `toml:"group"`  // default the service group, so the daemon can read it
+}
+
+// ExtraFile is any other file the package carries.
+type ExtraFile struct {
+	Source string `toml:"source"`
+	Dest   string `toml:"dest"` // absolute
+	Mode   string `toml:"mode"` // octal, default 0644
+}
+
+// Targets selects what to build.
+type Targets struct {
+	Formats []string `toml:"formats"`
+	Archs   []string `toml:"archs"`
+	Inits   []string `toml:"inits"`
+}
+
+// Load reads, defaults and validates the config at path. Bad input is
+// returned as Problems, listing every problem found.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, Problems{{File: path, Msg: "config file not found",
+				Fix: "run `omnipack init` to write one, or pass --config PATH"}}
+		}
+		return nil, Problems{{File: path, Msg: err.Error()}}
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &Config{Path: path, Dir: filepath.Dir(abs)}
+	lines := keyLines(data)
+	md, err := toml.Decode(string(data), cfg)
+	if err != nil {
+		return nil, Problems{decodeProblem(path, lines, err)}
+	}
+	var ps Problems
+	for _, k := range md.Undecoded() {
+		field := keyField(k)
+		ps = append(ps, Problem{File: path, Line: lineOf(lines, field), Field: field,
+			Msg: "unknown key", Fix: "remove it or check its spelling against `omnipack init` output"})
+	}
+	cfg.applyDefaults()
+	ps = append(ps, cfg.validate()...)
+	for i := range ps {
+		ps[i].File = path
+		if ps[i].Line == 0 {
+			ps[i].Line = lineOf(lines, ps[i].Field)
+		}
+	}
+	if len(ps) > 0 {
+		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
+		return nil, ps
+	}
+	return cfg, nil
+}
+
+// keyField turns a TOML key into omnipack's dotted field notation. Keys in
+// arrays of tables carry no index in BurntSushi/toml's metadata; the line
+// scanner still finds the first occurrence.
+func keyField(k toml.Key) string { return strings.Join(k, ".") }
+
+func decodeProblem(path string, lines map[string]int, err error) Problem {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		msg := pe.Message
+		if msg == "" {
+			msg = err.Error()
+		}
+		field := ""
+		if pe.LastKey != "" {
+			field = pe.LastKey
+		}
+		return Problem{File: path, Line: pe.Position.Line, Field: field, Msg: msg,
+			Fix: decodeFix(msg)}
+	}
+	return Problem{File: path, Msg: err.Error()}
+}
+
+func decodeFix(msg string) string {
+	switch {
+	case strings.Contains(msg, "incompatible types"), strings.Contains(msg, "cannot decode"):
+		return "give the value the type shown by `omnipack init`"
+	default:
+		return "see the TOML syntax at the line shown"
+	}
+}
+
+func (c *Config) applyDefaults() {
+	p := &c.Project
+	if p.Release == 0 {
+		p.Release = 1
+	}
+	if p.Summary == "" {
+		p.Summary = p.Name
+	}
+	if p.Description == "" {
+		p.Description = p.Summary
+	}
+	if p.License == "" {
+		p.License = "NOASSERTION"
+	}
+	b := &c.Binary
+	if b.GoPackage != "" && b.Ldflags == "" {
+		b.Ldflags = "-s -w -X main.version={{.Version}}"
+	}
+	s := &c.Service
+	if s.Exec == "" {
+		s.Exec = layout.Bin(p.Name)
+	}
+	if s.User == "" {
+		s.User = p.Name
+	}
+	if s.Group == "" {
+		s.Group = s.User
+	}
+	if s.WorkingDirectory == "" {
+		s.WorkingDirectory = layout.StateDir(p.Name)
+	}
+	if s.Restart == "" {
+		s.Restart = "on-failure"
+	}
+	if s.RestartSec == 0 {
+		s.RestartSec = 5
+	}
+	if s.Profile == "" {
+		s.Profile = "default"
+	}
+	if s.StopTimeout == 0 {
+		s.StopTimeout = 30
+	}
+	for i := range c.Configs {
+		f := &c.Configs[i]
+		if f.Dest == "" {
+			f.Dest = filepath.Base(f.Source)
+		}
+		if f.Mode == "" {
+			f.Mode = "0640"
+		}
+		if f.Owner == "" {
+			f.Owner = "root"
+		}
+		if f.Group == "" {
+			f.Group = s.Group
+		}
+	}
+	for i := range c.Files {
+		if c.Files[i].Mode == "" {
+			c.Files[i].Mode = "0644"
+		}
+	}
+	t := &c.Targets
+	if len(t.Formats) == 0 {
+		t.Formats = FormatNames()
+	}
+	if len(t.Archs) == 0 {
+		t.Archs = []string{"amd64", "arm64"}
+	}
+	if len(t.Inits) == 0 {
+		t.Inits = initsys.Names()
+	}
+}
+
+// Resolve returns a path from the config made absolute against its directory.
+func (c *Config) Resolve(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+// ConfigDest returns the absolute destination of a config file.
+func (c *Config) ConfigDest(f ConfigFile) string {
+	return layout.ConfigDir(c.Project.Name) + "/" + f.Dest
+}
+
+// ServiceModel returns the init-independent service description.
+func (c *Config) ServiceModel() initsys.Service {
+	s, name := c.Service, c.Project.Name
+	return initsys.Service{
+		Name:         name,
+		Description:  c.Project.Summary,
+		Exec:         s.Exec,
+		Args:         s.Args,
+		User:         s.User,
+		Group:        s.Group,
+		Environment:  s.Environment,
+		WorkingDir:   s.WorkingDirectory,
+		StateDir:     layout.StateDir(name),
+		ConfigDir:    layout.ConfigDir(name),
+		Restart:      s.Restart,
+		RestartSec:   s.RestartSec,
+		AfterNetwork: s.AfterNetwork,
+		Capabilities: s.Capabilities,
+		Profile:      s.Profile,
+		ReloadSignal: s.ReloadSignal,
+		StopTimeout:  s.StopTimeout,
+	}
+}

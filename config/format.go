@@ -1,0 +1,30 @@
+package config
+
+import "sort"
+
+// FormatRule is what the config validator needs to know about one package
+// format. Each packager registers its rule, so the config package never
+// lists formats itself.
+type FormatRule struct {
+	Name string
+	// CheckName returns why a package name is invalid for the format, or "".
+	CheckName func(name string) string
+	// CheckVersion returns why a version is invalid for the format, with a
+	// suggested fix, or "". It sees the version as written in the config.
+	CheckVersion func(version string) (problem, fix string)
+}
+
+var formatRules = map[string]FormatRule{}
+
+// RegisterFormat makes a package format known to the validator.
+func RegisterFormat(r FormatRule) { formatRules[r.Name] = r }
+
+// FormatNames returns every registered format, sorted.
+func FormatNames() []string {
+	names := make([]string, 0, len(formatRules))
+	for n := range formatRules {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

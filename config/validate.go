@@ -1,0 +1,308 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/layout"
+)
+
+var (
+	// A system account name valid for useradd, busybox adduser and every
+	// init's user setting.
+	accountRe = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+	envKeyRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	capRe     = regexp.MustCompile(`^CAP_[A-Z_]+$`)
+	// A conservative SPDX expression: identifiers, LicenseRef-, AND/OR/WITH
+	// and parentheses.
+	spdxRe       = regexp.MustCompile(`^[A-Za-z0-9.+()\- ]+$`)
+	maintainerRe = regexp.MustCompile(`^[^<>]+ <[^<>@\s]+@[^<>\s]+>$`)
+)
+
+// ReloadSignals are the signals a service may reload on.
+var ReloadSignals = []string{"HUP", "USR1", "USR2"}
+
+// validate checks the defaulted config and returns every problem found.
+func (c *Config) validate() Problems {
+	var ps Problems
+	add := func(field, fix, format string, a ...any) {
+		ps = append(ps, Problem{Field: field, Msg: fmt.Sprintf(format, a...), Fix: fix})
+	}
+	c.validateProject(add)
+	c.validateTargets(add)
+	c.validateBinary(add)
+	c.validateService(add)
+	c.validateFiles(add)
+	return ps
+}
+
+type addFunc func(field, fix, format string, a ...any)
+
+func (c *Config) validateProject(add addFunc) {
+	p := c.Project
+	if p.Name == "" {
+		add("project.name", `set name = "myagent"`, "is required")
+	} else {
+		for _, f := range c.Targets.Formats {
+			if r, ok := formatRules[f]; ok {
+				if why := r.CheckName(p.Name); why != "" {
+					add("project.name", "use lower-case letters, digits and - . + only, starting with a letter or digit",
+						"%q is not a valid %s package name: %s", p.Name, f, why)
+				}
+			}
+		}
+	}
+	switch {
+	case p.Version == "":
+		add("project.version", `set version = "1.0.0", or version = "git" to derive it from git describe`, "is required")
+	case p.Version == "git":
+	default:
+		for _, f := range c.Targets.Formats {
+			if r, ok := formatRules[f]; ok {
+				if why, fix := r.CheckVersion(p.Version); why != "" {
+					add("project.version", fix, "%q is not a valid %s version: %s", p.Version, f, why)
+				}
+			}
+		}
+	}
+	if p.Release < 1 {
+		add("project.release", "use 1 for the first packaging of a version", "must be 1 or more, got %d", p.Release)
+	}
+	if p.Maintainer == "" {
+		add("project.maintainer", `set maintainer = "Name <email@example.com>"`, "is required (deb and rpm record it)")
+	} else if !maintainerRe.MatchString(p.Maintainer) {
+		add("project.maintainer", `use the form "Name <email@example.com>"`, "%q is not of the form Name <email>", p.Maintainer)
+	}
+	if !spdxRe.MatchString(p.License) {
+		add("project.license", `use an SPDX expression such as "Apache-2.0" or "MIT OR Apache-2.0"`, "%q is not an SPDX license expression", p.License)
+	}
+	if p.Homepage != "" {
+		if u, err := url.Parse(p.Homepage); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			add("project.homepage", "use an absolute http(s) URL", "%q is not an http(s) URL", p.Homepage)
+		}
+	}
+	if strings.ContainsAny(p.Summary, "\n") {
+		add("project.summary", "keep the summary to one line; put details in description", "must be one line")
+	}
+}
+
+func (c *Config) validateTargets(add addFunc) {
+	t := c.Targets
+	checkList(add, "targets.formats", t.Formats, FormatNames())
+	checkList(add, "targets.archs", t.Archs, archNames())
+	checkList(add, "targets.inits", t.Inits, initsys.Names())
+}
+
+// checkList reports unknown and duplicate entries of a list of names.
+func checkList(add addFunc, field string, got, known []string) {
+	seen := map[string]bool{}
+	for i, v := range got {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		switch {
+		case !slices.Contains(known, v):
+			add(f, "use one of "+strings.Join(known, ", "), "unknown value %q", v)
+		case seen[v]:
+			add(f, "remove the duplicate", "%q is listed twice", v)
+		}
+		seen[v] = true
+	}
+}
+
+func (c *Config) validateBinary(add addFunc) {
+	b := c.Binary
+	switch {
+	case b.GoPackage == "" && len(b.Prebuilt) == 0:
+		add("binary", `set go_package = "." to build from Go, or [binary.prebuilt] with one file per architecture`,
+			"no binary source: set go_package or prebuilt")
+	case b.GoPackage != "" && len(b.Prebuilt) > 0:
+		add("binary", "keep only one of them", "go_package and prebuilt are both set")
+	case b.GoPackage != "":
+		dir := c.Resolve(b.GoPackage)
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			add("binary.go_package", "give a directory holding a Go main package, relative to omnipack.toml",
+				"directory %s does not exist", dir)
+		}
+	default:
+		for arch := range b.Prebuilt {
+			if _, ok := LookupArch(arch); !ok {
+				add("binary.prebuilt."+arch, "use one of "+strings.Join(archNames(), ", "), "unknown architecture %q", arch)
+			}
+		}
+		for _, arch := range c.Targets.Archs {
+			src, ok := b.Prebuilt[arch]
+			field := "binary.prebuilt." + arch
+			if !ok {
+				add("binary.prebuilt", fmt.Sprintf("add %s = \"path/to/binary\", or drop %s from targets.archs", arch, arch),
+					"no prebuilt binary for target architecture %s", arch)
+				continue
+			}
+			checkSource(add, field, c.Resolve(src), "point it at the built binary for "+arch)
+		}
+	}
+}
+
+func (c *Config) validateService(add addFunc) {
+	s := c.Service
+	name := c.Project.Name
+	if !path.IsAbs(s.Exec) {
+		add("service.exec", "use an absolute path such as "+layout.Bin(name), "%q is not an absolute path", s.Exec)
+	} else if s.Exec != layout.Bin(name) && !slices.ContainsFunc(c.Files, func(f ExtraFile) bool { return f.Dest == s.Exec }) {
+		add("service.exec", "leave exec unset to run the packaged binary "+layout.Bin(name)+", or ship the program with a [[files]] entry",
+			"%s is not installed by this package", s.Exec)
+	}
+	for i, a := range s.Args {
+		if strings.ContainsAny(a, "\n\x00") {
+			add(fmt.Sprintf("service.args[%d]", i), "remove the newline", "arguments must be one line")
+		}
+	}
+	if !accountRe.MatchString(s.User) {
+		add("service.user", "use a lower-case system account name such as "+strconv.Quote(accountSuggestion(name)),
+			"%q is not a valid user name", s.User)
+	}
+	if !accountRe.MatchString(s.Group) {
+		add("service.group", "use a lower-case group name", "%q is not a valid group name", s.Group)
+	}
+	for _, k := range sortedKeys(s.Environment) {
+		field := "service.environment." + k
+		if !envKeyRe.MatchString(k) {
+			add(field, "use letters, digits and _ only, not starting with a digit", "%q is not a valid variable name", k)
+		}
+		if strings.ContainsAny(s.Environment[k], "\n\x00") {
+			add(field, "put multi-line values in a config file instead", "value must be one line")
+		}
+	}
+	if !path.IsAbs(s.WorkingDirectory) {
+		add("service.working_directory", "use an absolute path", "%q is not absolute", s.WorkingDirectory)
+	}
+	if !slices.Contains(initsys.RestartPolicies, s.Restart) {
+		add("service.restart", "use one of "+strings.Join(initsys.RestartPolicies, ", "), "unknown restart policy %q", s.Restart)
+	}
+	if s.RestartSec < 0 || s.RestartSec > 3600 {
+		add("service.restart_sec", "use 0 to 3600 seconds", "%d is out of range", s.RestartSec)
+	}
+	if s.StopTimeout < 1 || s.StopTimeout > 3600 {
+		add("service.stop_timeout", "use 1 to 3600 seconds", "%d is out of range", s.StopTimeout)
+	}
+	for i, cp := range s.Capabilities {
+		if !capRe.MatchString(cp) {
+			add(fmt.Sprintf("service.capabilities[%d]", i), `use a capability name such as "CAP_NET_BIND_SERVICE"`, "%q is not a capability name", cp)
+		}
+	}
+	if !slices.Contains(initsys.Profiles, s.Profile) {
+		add("service.profile", "use one of "+strings.Join(initsys.Profiles, ", "), "unknown profile %q", s.Profile)
+	}
+	if s.ReloadSignal != "" && !slices.Contains(ReloadSignals, s.ReloadSignal) {
+		add("service.reload_signal", "use one of "+strings.Join(ReloadSignals, ", ")+", or leave it unset", "unsupported signal %q", s.ReloadSignal)
+	}
+}
+
+func accountSuggestion(name string) string {
+	s := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, strings.ToLower(name))
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		s = "_" + s
+	}
+	if len(s) > 32 {
+		s = s[:32]
+	}
+	return s
+}
+
+// validateFiles checks config and extra files, and that no two things the
+// package installs share a destination.
+func (c *Config) validateFiles(add addFunc) {
+	name := c.Project.Name
+	owner := map[string]string{layout.Bin(name): "the binary"}
+	claim := func(field, dest string) {
+		if prev, ok := owner[dest]; ok {
+			add(field, "give each file its own destination", "destination %s is also used by %s", dest, prev)
+			return
+		}
+		owner[dest] = field
+	}
+	for i, f := range c.Configs {
+		field := fmt.Sprintf("config[%d]", i)
+		if f.Source == "" {
+			add(field+".source", "name the default config file shipped in the package", "is required")
+		} else {
+			checkSource(add, field+".source", c.Resolve(f.Source), "create the file or fix the path (relative to omnipack.toml)")
+		}
+		if path.IsAbs(f.Dest) || path.Clean(f.Dest) != f.Dest || strings.HasPrefix(f.Dest, "..") || f.Dest == "." {
+			add(field+".dest", fmt.Sprintf("use a plain relative path; it is installed under %s/", layout.ConfigDir(name)),
+				"%q must be relative to %s/ without .. or extra slashes", f.Dest, layout.ConfigDir(name))
+		} else {
+			claim(field+".dest", c.ConfigDest(f))
+		}
+		checkMode(add, field+".mode", f.Mode)
+		if !accountRe.MatchString(f.Owner) {
+			add(field+".owner", "use an existing or packaged account name", "%q is not a valid user name", f.Owner)
+		}
+		if !accountRe.MatchString(f.Group) {
+			add(field+".group", "use an existing or packaged group name", "%q is not a valid group name", f.Group)
+		}
+	}
+	for i, f := range c.Files {
+		field := fmt.Sprintf("files[%d]", i)
+		if f.Source == "" {
+			add(field+".source", "name the file to ship", "is required")
+		} else {
+			checkSource(add, field+".source", c.Resolve(f.Source), "create the file or fix the path (relative to omnipack.toml)")
+		}
+		switch {
+		case !path.IsAbs(f.Dest) || path.Clean(f.Dest) != f.Dest:
+			add(field+".dest", "use a clean absolute path such as /usr/share/doc/NAME/README", "%q must be a clean absolute path", f.Dest)
+		case strings.HasPrefix(f.Dest, layout.ConfigDir(name)+"/"):
+			add(field+".dest", "declare files under "+layout.ConfigDir(name)+" as [[config]] so upgrades preserve them", "%s is in the config directory", f.Dest)
+		case strings.HasPrefix(f.Dest+"/", "/usr/lib/"+name+"/init/"):
+			add(field+".dest", "choose another path; omnipack stages init files there", "%s is reserved for service files", f.Dest)
+		default:
+			claim(field+".dest", f.Dest)
+		}
+		checkMode(add, field+".mode", f.Mode)
+	}
+}
+
+func checkSource(add addFunc, field, p, fix string) {
+	st, err := os.Stat(p)
+	switch {
+	case err != nil:
+		add(field, fix, "file %s does not exist", p)
+	case !st.Mode().IsRegular():
+		add(field, fix, "%s is not a regular file", p)
+	}
+}
+
+func checkMode(add addFunc, field, mode string) {
+	if _, err := ParseMode(mode); err != nil {
+		add(field, `use an octal string such as "0640"`, "%v", err)
+	}
+}
+
+// ParseMode parses an octal permission string such as "0640".
+func ParseMode(s string) (os.FileMode, error) {
+	v, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || v > 0o777 || len(s) < 3 {
+		return 0, fmt.Errorf("%q is not an octal file mode", s)
+	}
+	return os.FileMode(v), nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

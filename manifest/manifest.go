@@ -1,0 +1,94 @@
+// Package manifest reads and writes dist/release.json, the one document
+// that lists every artifact of a release. Build writes it; signing signs it;
+// the installer, verify and audit read it.
+package manifest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// FileName is the manifest's name inside dist/.
+const FileName = "release.json"
+
+// SchemaVersion changes when a field changes meaning; readers refuse
+// schemas they do not know.
+const SchemaVersion = 1
+
+// Release is the whole manifest.
+type Release struct {
+	Schema          int        `json:"schema"`
+	Name            string     `json:"name"`
+	Version         string     `json:"version"` // canonical project version
+	Release         int        `json:"release"` // packaging revision
+	SourceDateEpoch int64      `json:"source_date_epoch"`
+	Inits           []string   `json:"inits"`
+	Artifacts       []Artifact `json:"artifacts"`
+}
+
+// Artifact is one file of the release.
+type Artifact struct {
+	Name    string `json:"name"`    // file name inside dist/, no directories
+	Format  string `json:"format"`  // deb, rpm, apk, archlinux
+	Arch    string `json:"arch"`    // omnipack architecture name (amd64, ...)
+	OS      string `json:"os"`      // always linux today
+	Version string `json:"version"` // the version as the format spells it
+	Size    int64  `json:"size"`
+	SHA256  string `json:"sha256"`
+}
+
+// Sort orders artifacts by name so the manifest is reproducible.
+func (r *Release) Sort() {
+	sort.Slice(r.Artifacts, func(i, j int) bool { return r.Artifacts[i].Name < r.Artifacts[j].Name })
+}
+
+// Marshal encodes the manifest deterministically.
+func (r *Release) Marshal() ([]byte, error) {
+	r.Sort()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Read loads and checks a manifest.
+func Read(path string) (*Release, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Release
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if r.Schema != SchemaVersion {
+		return nil, fmt.Errorf("%s: schema %d is not supported (want %d); use a matching omnipack", path, r.Schema, SchemaVersion)
+	}
+	return &r, nil
+}
+
+// Digest returns the size and hex sha256 of a file, streaming it.
+func Digest(path string) (size int64, sum string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return 0, "", err
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}

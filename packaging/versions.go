@@ -1,0 +1,43 @@
+package packaging
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/omnipack/omnipack/config"
+)
+
+// A configured version may carry a pre-release after "~" (1.2.3~rc1), the
+// one spelling deb and rpm both sort below the release. Formats that spell
+// pre-releases differently translate it.
+func splitPre(base string) (release, pre string) {
+	release, pre, _ = strings.Cut(base, "~")
+	return release, pre
+}
+
+// checkByPattern returns a FormatRule.CheckVersion that spells the version
+// for the format and matches it against re.
+func checkByPattern(spell func(config.Version) string, re *regexp.Regexp, rule, fix string) func(string) (string, string) {
+	return func(v string) (string, string) {
+		s := spell(config.Version{Base: v})
+		if re.MatchString(s) {
+			return "", ""
+		}
+		if s != v {
+			return fmt.Sprintf("spelled %q, it breaks the rule: %s", s, rule), fix
+		}
+		return "it breaks the rule: " + rule, fix
+	}
+}
+
+func checkNameByPattern(re *regexp.Regexp, rule string) func(string) string {
+	return func(name string) string {
+		if re.MatchString(name) {
+			return ""
+		}
+		return rule
+	}
+}
+
+const versionFix = `use dotted numbers such as "1.2.3", with an optional pre-release "~rc1"`
