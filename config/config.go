@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -155,8 +157,19 @@ func decodeProblem(path string, lines map[string]int, err error) Problem {
 		return Problem{File: path, Line: pe.Position.Line, Field: field, Msg: msg,
 			Fix: decodeFix(msg)}
 	}
-	return Problem{File: path, Msg: err.Error()}
+	// Type mismatches are plain errors of the form
+	// `toml: line N (last key "a.b"): message`.
+	if m := typeErrRe.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		if line == 0 {
+			line = lineOf(lines, m[2])
+		}
+		return Problem{File: path, Line: line, Field: m[2], Msg: m[3], Fix: decodeFix(m[3])}
+	}
+	return Problem{File: path, Msg: err.Error(), Fix: decodeFix(err.Error())}
 }
+
+var typeErrRe = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]+)"\): (.*)$`)
 
 func decodeFix(msg string) string {
 	switch {

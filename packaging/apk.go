@@ -3,6 +3,7 @@ package packaging
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/goreleaser/nfpm/v2"
 	_ "github.com/goreleaser/nfpm/v2/apk" // registers the apk packager with nfpm
@@ -49,6 +50,9 @@ func init() {
 		},
 		Configure: func(info *nfpm.Info, spec *Spec) error {
 			info.APK.Arch = apkArchs[spec.Arch.Name]
+			// .PKGINFO is one "key = value" per line; nfpm would write the
+			// description's further lines as continuation lines apk cannot read.
+			info.Description = strings.Join(strings.Fields(info.Description), " ")
 			return applyScripts(info, spec, "apk")
 		},
 	})

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// validConfig builds from a prebuilt binary so the table runs without
+// compiling anything. Each case rewrites one part of it.
+const validConfig = `[project]
+name = "probe"
+version = "1.0.0"
+maintainer = "Ops <ops@example.com>"
+license = "MIT"
+
+[binary.prebuilt]
+amd64 = "bin/probe"
+
+[service]
+args = ["-v"]
+
+[[config]]
+source = "probe.toml"
+
+[[files]]
+source = "README"
+dest = "/usr/share/doc/probe/README"
+
+[targets]
+archs = ["amd64"]
+`
+
+// writeProject writes a project directory holding the config and the files
+// validConfig refers to.
+func writeProject(t *testing.T, cfg string) (dir, path string) {
+	t.Helper()
+	dir = t.TempDir()
+	for name, body := range map[string]string{
+		"bin/probe":  "#!/bin/sh\n",
+		"probe.toml": "key = 1\n",
+		"README":     "probe\n",
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path = filepath.Join(dir, "omnipack.toml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, path
+}
+
+// snapshot reads every file under dir, so a test can prove it unchanged.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		files[strings.TrimPrefix(p, dir)] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestBadInput(t *testing.T) {
+	replace := func(old, new string) string {
+		if !strings.Contains(validConfig, old) {
+			t.Fatalf("test table out of date: %q not in validConfig", old)
+		}
+		return strings.Replace(validConfig, old, new, 1)
+	}
+	cases := []struct {
+		name  string
+		cfg   string
+		line  int // 0: no line expected (the problem has no place in the file)
+		field string
+		want  string // a fragment of the message
+	}{
+		{"unknown key", replace(`license = "MIT"`, "license = \"MIT\"\nlicence = \"MIT\""), 6, "project.licence", "unknown key"},
+		{"wrong type", replace(`version = "1.0.0"`, "version = \"1.0.0\"\nrelease = \"one\""), 4, "project.release", "incompatible types"},
+		{"toml syntax", replace(`license = "MIT"`, `license = "MIT`), 5, "", ""},
+		{"missing binary", replace(`amd64 = "bin/probe"`, `amd64 = "bin/nothere"`), 8, "binary.prebuilt.amd64", "does not exist"},
+		{"no binary source", replace("[binary.prebuilt]\namd64 = \"bin/probe\"", ""), 0, "binary", "no binary source"},
+		{"prebuilt missing an arch", replace(`archs = ["amd64"]`, `archs = ["amd64", "arm64"]`), 0, "binary.prebuilt", "no prebuilt binary for target architecture arm64"},
+		{"name invalid for deb", replace(`name = "probe"`, `name = "Probe_Agent"`), 2, "project.name", "not a valid deb package name"},
+		{"version with hyphen", replace(`version = "1.0.0"`, `version = "1.0-beta"`), 3, "project.version", "not a valid deb version"},
+		{"version invalid for apk only", replace(`version = "1.0.0"`, `version = "1.0.0beta"`), 3, "project.version", "not a valid apk version"},
+		{"unknown architecture", replace(`archs = ["amd64"]`, `archs = ["amd64", "mips"]`), 21, "targets.archs[1]", `unknown value "mips"`},
+		{"unknown init", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\ninits = [\"systemd\", \"launchd\"]"), 22, "targets.inits[1]", `unknown value "launchd"`},
+		{"unknown format", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\nformats = [\"snap\"]"), 22, "targets.formats[0]", `unknown value "snap"`},
+		{"unknown profile", replace(`args = ["-v"]`, "args = [\"-v\"]\nprofile = \"hardened\""), 12, "service.profile", `unknown profile "hardened"`},
+		{"two files one destination", replace(`dest = "/usr/share/doc/probe/README"`, `dest = "/usr/bin/probe"`), 18, "files[0].dest", "also used by the binary"},
+		{"missing config file", replace(`source = "probe.toml"`, `source = "probe.conf"`), 14, "config[0].source", "does not exist"},
+		{"bad config mode", replace(`source = "probe.toml"`, "source = \"probe.toml\"\nmode = \"0999\""), 15, "config[0].mode", "not an octal file mode"},
+		{"config escapes /etc", replace(`source = "probe.toml"`, "source = \"probe.toml\"\ndest = \"../passwd\""), 15, "config[0].dest", "without .."},
+		{"relative exec", replace(`args = ["-v"]`, "args = [\"-v\"]\nexec = \"probe\""), 12, "service.exec", "not an absolute path"},
+		{"bad maintainer", replace(`maintainer = "Ops <ops@example.com>"`, `maintainer = "ops"`), 4, "project.maintainer", "Name <email>"},
+		{"bad user", replace(`args = ["-v"]`, "args = [\"-v\"]\nuser = \"Probe User\""), 12, "service.user", "not a valid user name"},
+		{"bad restart", replace(`args = ["-v"]`, "args = [\"-v\"]\nrestart = \"sometimes\""), 12, "service.restart", "unknown restart policy"},
+		{"bad environment key", replace(`args = ["-v"]`, "args = [\"-v\"]\nenvironment = { \"1BAD\" = \"x\" }"), 12, "service.environment.1BAD", "not a valid variable name"},
+		{"duplicate arch", replace(`archs = ["amd64"]`, `archs = ["amd64", "amd64"]`), 21, "targets.archs[1]", "listed twice"},
+		{"extra file in config dir", replace(`dest = "/usr/share/doc/probe/README"`, `dest = "/etc/probe/README"`), 18, "files[0].dest", "declare files under /etc/probe as [[config]]"},
+	}
+	if len(cases) < 15 {
+		t.Fatalf("need at least 15 cases, have %d", len(cases))
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, cfgPath := writeProject(t, tc.cfg)
+			dist := filepath.Join(dir, "dist")
+			if err := os.MkdirAll(dist, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(dist, "release.json"), []byte(`{"previous":true}`), 0o644)
+			os.WriteFile(filepath.Join(dist, "old.deb"), []byte("previous package"), 0o644)
+			before := snapshot(t, dir)
+
+			var stdout, stderr bytes.Buffer
+			code := run([]string{"--config", cfgPath, "build", "--dist", dist}, &stdout, &stderr)
+			msg := stderr.String()
+			if code != exitInput {
+				t.Fatalf("exit code %d, want %d; stderr:\n%s", code, exitInput, msg)
+			}
+			loc := regexp.QuoteMeta(cfgPath)
+			if tc.line > 0 {
+				loc += ":" + strconv.Itoa(tc.line) + ":"
+			}
+			if !regexp.MustCompile(loc).MatchString(msg) {
+				t.Errorf("message does not name %s (line %d):\n%s", cfgPath, tc.line, msg)
+			}
+			if tc.field != "" && !strings.Contains(msg, tc.field) {
+				t.Errorf("message does not name field %q:\n%s", tc.field, msg)
+			}
+			if tc.want != "" && !strings.Contains(msg, tc.want) {
+				t.Errorf("message lacks %q:\n%s", tc.want, msg)
+			}
+			if !strings.Contains(msg, "fix:") {
+				t.Errorf("message says nothing about the fix:\n%s", msg)
+			}
+			after := snapshot(t, dir)
+			if len(after) != len(before) {
+				t.Errorf("files changed: before %d, after %d", len(before), len(after))
+			}
+			for name, body := range before {
+				if after[name] != body {
+					t.Errorf("%s changed", name)
+				}
+			}
+			leftovers, _ := filepath.Glob(filepath.Join(dir, ".dist.tmp-*"))
+			if len(leftovers) > 0 {
+				t.Errorf("temporary output left behind: %v", leftovers)
+			}
+		})
+	}
+}
+
+// TestValidateReportsEveryProblem checks that validate lists all problems,
+// not just the first, in text and JSON.
+func TestValidateReportsEveryProblem(t *testing.T) {
+	cfg := strings.NewReplacer(`name = "probe"`, `name = "P"`, `archs = ["amd64"]`, `archs = ["vax"]`,
+		`args = ["-v"]`, "args = [\"-v\"]\nprofile = \"x\"").Replace(validConfig)
+	_, path := writeProject(t, cfg)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"--config", path, "validate"}, &stdout, &stderr); code != exitInput {
+		t.Fatalf("exit %d, want %d", code, exitInput)
+	}
+	for _, field := range []string{"project.name", "targets.archs[0]", "service.profile"} {
+		if !strings.Contains(stderr.String(), field) {
+			t.Errorf("validate did not report %s:\n%s", field, stderr.String())
+		}
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"--json", "--config", path, "validate"}, &stdout, &stderr); code != exitInput {
+		t.Fatalf("--json exit %d, want %d", code, exitInput)
+	}
+	var report errorReportJSON
+	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
+		t.Fatalf("--json output is not JSON: %v\n%s", err, stdout.String())
+	}
+	if report.OK || len(report.Problems) < 3 {
+		t.Errorf("want ok=false and 3+ problems, got %+v", report)
+	}
+}
+
+func TestValidConfigValidates(t *testing.T) {
+	_, path := writeProject(t, validConfig)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"--config", path, "validate"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+}
+
+func TestMissingConfigFile(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	path := filepath.Join(t.TempDir(), "omnipack.toml")
+	if code := run([]string{"--config", path, "build"}, &stdout, &stderr); code != exitInput {
+		t.Fatalf("exit %d, want %d", code, exitInput)
+	}
+	if !strings.Contains(stderr.String(), "omnipack init") {
+		t.Errorf("no hint to run omnipack init: %s", stderr.String())
+	}
+}
