@@ -90,6 +90,10 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 
 	svc := cfg.ServiceModel()
 	stageDir := filepath.Join(work, "stage")
+	scriptDir := filepath.Join(work, "scripts")
+	if err := os.MkdirAll(scriptDir, 0o755); err != nil {
+		return nil, err
+	}
 	inits, initFiles, err := renderInits(cfg, svc, stageDir)
 	if err != nil {
 		return nil, err
@@ -118,7 +122,8 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 			Maintainer: cfg.Project.Maintainer, Vendor: cfg.Project.Vendor,
 			License: cfg.Project.License, Homepage: cfg.Project.Homepage, MTime: mtime,
 			Binary: bin, Service: svc, Inits: inits, InitFiles: initFiles, StageDir: stageDir,
-			Configs: configFiles(cfg), Files: extraFiles(cfg),
+			ScriptDir: scriptDir,
+			Configs:   configFiles(cfg), Files: extraFiles(cfg),
 		})
 	}
 

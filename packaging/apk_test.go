@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/omnipack/omnipack/config"
+	initsys "github.com/omnipack/omnipack/init"
 )
 
 // testSpec returns a small package spec with a binary, a config file and an
@@ -40,6 +41,10 @@ func testSpec(t *testing.T) *Spec {
 		Binary:  write("probe", "#!/bin/sh\necho probe\n"),
 		Configs: []File{{Source: write("probe.toml", "key = 1\n"), Dest: "/etc/probe/probe.toml", Mode: 0o640, Owner: "root", Group: "probe"}},
 		Files:   []File{{Source: write("README", "read me\n"), Dest: "/usr/share/doc/probe/README", Mode: 0o644}},
+		Service: initsys.Service{Name: "probe", Exec: "/usr/bin/probe", User: "probe", Group: "probe",
+			StateDir: "/var/lib/probe", ConfigDir: "/etc/probe", WorkingDir: "/var/lib/probe",
+			Restart: initsys.RestartAlways, Profile: initsys.ProfileDefault, StopTimeout: 10},
+		ScriptDir: t.TempDir(),
 	}
 }
 
@@ -142,9 +147,16 @@ func TestAPKStructure(t *testing.T) {
 	control, dataStream := readTar(t, streams[0]), readTar(t, streams[1])
 
 	var pkginfo []byte
+	controlNames := map[string]bool{}
 	for _, e := range control {
+		controlNames[e.hdr.Name] = true
 		if e.hdr.Name == ".PKGINFO" {
 			pkginfo = e.body
+		}
+	}
+	for _, script := range []string{".pre-install", ".post-install", ".pre-upgrade", ".post-upgrade", ".pre-deinstall"} {
+		if !controlNames[script] {
+			t.Errorf("control stream lacks %s (has %v)", script, controlNames)
 		}
 	}
 	if pkginfo == nil {

@@ -41,6 +41,8 @@ type Spec struct {
 	// StageDir is a directory on the build host holding each rendered init
 	// file at layout.Staged(name, init, target), relative to StageDir.
 	StageDir string
+	// ScriptDir is a scratch directory for the generated maintainer scripts.
+	ScriptDir string
 
 	Configs []File // installed under /etc/NAME, preserved across upgrades
 	Files   []File // extra files

@@ -1,0 +1,242 @@
+package e2e
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omnipack/omnipack/e2e/host"
+)
+
+// initStatus asks each init, through its own tool, whether the agent runs.
+// Each command exits 0 only when the service is up.
+var initStatus = map[host.Variant]string{
+	host.Systemd:  "systemctl is-active --quiet " + agent + ".service",
+	host.OpenRC:   "rc-service " + agent + " status",
+	host.SysVinit: "/etc/init.d/" + agent + " status",
+	host.Runit:    "sv status " + agent + " | grep -q '^run:'",
+}
+
+// serviceFiles are the places each init's integration is installed to; remove
+// must delete them.
+var serviceFiles = map[host.Variant][]string{
+	host.Systemd:  {"/usr/lib/systemd/system/" + agent + ".service"},
+	host.OpenRC:   {"/etc/init.d/" + agent},
+	host.SysVinit: {"/etc/init.d/" + agent},
+	host.Runit:    {"/etc/sv/" + agent + "/run"},
+}
+
+// packageManager drives one package format inside a container.
+type packageManager struct {
+	format  string
+	install string // %s is the package path
+	upgrade string
+	remove  string
+	purge   string // empty: the format has no purge
+	newConf string // where the upgrade leaves the new default config
+}
+
+var (
+	dpkg = packageManager{
+		format:  "deb",
+		install: "dpkg -i %s",
+		upgrade: "dpkg --force-confold -i %s",
+		remove:  "dpkg -r " + agent,
+		purge:   "dpkg -P " + agent,
+		newConf: "/etc/" + agent + "/" + agent + ".toml.dpkg-dist",
+	}
+	apt = packageManager{
+		format:  "deb",
+		install: "apt-get install -y --no-download %s",
+		upgrade: "apt-get install -y --no-download -o Dpkg::Options::=--force-confold %s",
+		remove:  "apt-get remove -y " + agent,
+		purge:   "apt-get purge -y " + agent,
+		newConf: "/etc/" + agent + "/" + agent + ".toml.dpkg-dist",
+	}
+	rpm = packageManager{
+		format:  "rpm",
+		install: "rpm -i --nodeps %s",
+		upgrade: "rpm -U --nodeps %s",
+		remove:  "rpm -e --nodeps " + agent,
+		newConf: "/etc/" + agent + "/" + agent + ".toml.rpmnew",
+	}
+	// Package signatures are the signing tier's subject; here pacman is
+	// told not to require them.
+	pacman = packageManager{
+		format:  "archlinux",
+		install: "pacman -U --noconfirm --config /var/tmp/pacman.conf %s",
+		upgrade: "pacman -U --noconfirm --config /var/tmp/pacman.conf %s",
+		remove:  "pacman -R --noconfirm --config /var/tmp/pacman.conf " + agent,
+		newConf: "/etc/" + agent + "/" + agent + ".toml.pacnew",
+	}
+)
+
+const pacmanConf = `[options]
+RootDir = /
+DBPath = /var/lib/pacman/
+SigLevel = Never
+LocalFileSigLevel = Never
+`
+
+func TestLifecycle(t *testing.T) {
+	host.RequireRoot(t)
+	cases := []struct {
+		variant host.Variant
+		pm      packageManager
+		opts    []host.Option
+	}{
+		{host.Systemd, apt, nil},
+		{host.OpenRC, dpkg, nil},
+		{host.SysVinit, dpkg, nil},
+		{host.Runit, apt, nil},
+		{host.Systemd, rpm, nil},
+		{host.SysVinit, rpm, nil},
+		{host.Systemd, pacman, []host.Option{host.WithPackages("pacman-package-manager")}},
+	}
+	for _, tc := range cases {
+		name := fmt.Sprintf("%s/%s", tc.variant, tc.pm.install[:strings.IndexByte(tc.pm.install, ' ')])
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := host.New(t, tc.variant, tc.opts...)
+			lifecycle(t, h, tc.pm)
+		})
+	}
+}
+
+// lifecycle installs v1, checks it runs correctly, edits the config,
+// upgrades to v2, and removes (and purges) the package.
+func lifecycle(t *testing.T, h *host.Host, pm packageManager) {
+	pkg1 := copyPackage(t, h, releaseV1.artifact(t, pm.format))
+	pkg2 := copyPackage(t, h, releaseV2.artifact(t, pm.format))
+	if pm.format == "archlinux" {
+		h.MustRun(t, "mkdir -p /var/lib/pacman && cat > /var/tmp/pacman.conf <<'EOF'\n"+pacmanConf+"EOF")
+	}
+	v := h.Variant()
+
+	out := h.MustRun(t, fmt.Sprintf(pm.install, pkg1))
+	t.Logf("install:\n%s", out)
+	pid1 := waitRunning(t, h)
+	assertRunsAs(t, h, pid1, agent)
+	conf := "/etc/" + agent + "/" + agent + ".toml"
+	if got := strings.TrimSpace(h.MustRun(t, "stat -c '%a %U %G' "+conf)); got != "640 root "+agent {
+		t.Errorf("config mode/owner = %q, want 640 root %s", got, agent)
+	}
+	if got := strings.TrimSpace(h.MustRun(t, "stat -c '%U %G' /var/lib/"+agent)); got != agent+" "+agent {
+		t.Errorf("state dir owner = %q", got)
+	}
+
+	h.MustRun(t, "echo 'node_id = \"edited-by-admin\"' >> "+conf)
+	out = h.MustRun(t, fmt.Sprintf(pm.upgrade, pkg2))
+	t.Logf("upgrade:\n%s", out)
+	if !strings.Contains(h.MustRun(t, "cat "+conf), "edited-by-admin") {
+		t.Errorf("upgrade lost the admin's edit to %s", conf)
+	}
+	if !strings.Contains(h.MustRun(t, "cat "+pm.newConf), v2ConfigTag) {
+		t.Errorf("upgrade did not deliver the new default beside the config as %s", pm.newConf)
+	}
+	pid2 := waitRunningNot(t, h, pid1)
+	if got := strings.TrimSpace(h.MustRun(t, "/usr/bin/"+agent+" -version")); got != agent+" "+v2 {
+		t.Errorf("installed binary says %q, want %s %s", got, agent, v2)
+	}
+	// A process still running the replaced binary shows "(deleted)".
+	if exe := strings.TrimSpace(h.MustRun(t, fmt.Sprintf("readlink /proc/%s/exe", pid2))); exe != "/usr/bin/"+agent {
+		t.Errorf("running process executes %q, not the new binary", exe)
+	}
+	assertRunsAs(t, h, pid2, agent)
+
+	out = h.MustRun(t, pm.remove)
+	t.Logf("remove:\n%s", out)
+	if _, err := h.Run(t, initStatus[v]); err == nil {
+		t.Errorf("service still reported running after remove")
+	}
+	if pids, err := h.Run(t, "pgrep -x "+agent); err == nil {
+		t.Errorf("agent process still running after remove: %s", pids)
+	}
+	for _, f := range append(serviceFiles[v], "/usr/bin/"+agent) {
+		if _, err := h.Run(t, "test -e "+f); err == nil {
+			t.Errorf("%s left behind after remove", f)
+		}
+	}
+	if !strings.Contains(h.MustRun(t, "cat "+conf), "edited-by-admin") {
+		t.Errorf("remove deleted the edited config %s", conf)
+	}
+	if pm.purge == "" {
+		return
+	}
+	out = h.MustRun(t, pm.purge)
+	t.Logf("purge:\n%s", out)
+	if _, err := h.Run(t, "test -e /etc/"+agent); err == nil {
+		t.Errorf("purge left /etc/%s", agent)
+	}
+	if _, err := h.Run(t, "getent passwd "+agent); err == nil {
+		t.Errorf("purge left the user %s", agent)
+	}
+	if _, err := h.Run(t, "getent group "+agent); err == nil {
+		t.Errorf("purge left the group %s", agent)
+	}
+}
+
+func copyPackage(t *testing.T, h *host.Host, path string) string {
+	dest := "/var/tmp/" + filepath.Base(path)
+	h.CopyIn(t, path, dest)
+	return dest
+}
+
+// waitRunning waits until the init reports the service up and one agent
+// process exists, and returns its PID.
+func waitRunning(t *testing.T, h *host.Host) string {
+	t.Helper()
+	return waitFor(t, h, func(pid string) bool { return true })
+}
+
+// waitRunningNot waits for a running agent whose PID differs from old: the
+// upgrade must restart the service.
+func waitRunningNot(t *testing.T, h *host.Host, old string) string {
+	t.Helper()
+	return waitFor(t, h, func(pid string) bool { return pid != old })
+}
+
+func waitFor(t *testing.T, h *host.Host, accept func(pid string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		status, err := h.Run(t, initStatus[h.Variant()])
+		pid, perr := h.Run(t, "pgrep -x "+agent)
+		pid = strings.TrimSpace(pid)
+		if err == nil && perr == nil && !strings.Contains(pid, "\n") && accept(pid) {
+			return pid
+		}
+		last = fmt.Sprintf("status err=%v: %s; pgrep: %q", err, status, pid)
+		time.Sleep(300 * time.Millisecond)
+	}
+	diag, _ := h.Run(t, "ps -ef; cat /var/lib/omnipack/"+agent+".init")
+	t.Fatalf("%s: service not running as expected: %s\n%s", h.Variant(), last, diag)
+	return ""
+}
+
+func assertRunsAs(t *testing.T, h *host.Host, pid, user string) {
+	t.Helper()
+	if got := strings.TrimSpace(h.MustRun(t, "ps -o user= -p "+pid)); got != user {
+		t.Errorf("agent runs as %q, want %q", got, user)
+	}
+}
+
+// TestNoInitRunning installs into a container where no init runs (like an
+// image build): the install succeeds, says so, and starts nothing.
+func TestNoInitRunning(t *testing.T) {
+	host.RequireRoot(t)
+	t.Parallel()
+	h := host.New(t, host.NoInit)
+	pkg := copyPackage(t, h, releaseV1.artifact(t, "deb"))
+	out := h.MustRun(t, "dpkg -i "+pkg)
+	if !strings.Contains(out, "no init system is running") {
+		t.Errorf("install output does not say that nothing was started:\n%s", out)
+	}
+	if pids, err := h.Run(t, "pgrep -x "+agent); err == nil {
+		t.Errorf("agent started without an init: %s", pids)
+	}
+	h.MustRun(t, "test -x /usr/bin/"+agent+" && test -f /etc/"+agent+"/"+agent+".toml")
+}

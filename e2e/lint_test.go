@@ -1,0 +1,107 @@
+package e2e
+
+import (
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func requireTool(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Fatalf("%s is not installed; run .ci/prereqs (as root) to install the test tools", name)
+	}
+}
+
+func runTool(t *testing.T, name string, args ...string) (string, error) {
+	t.Helper()
+	requireTool(t, name)
+	out, err := exec.Command(name, args...).CombinedOutput()
+	return string(out), err
+}
+
+// TestPackageMetadata reads every package with its own format's tool.
+func TestPackageMetadata(t *testing.T) {
+	deb := releaseV1.artifact(t, "deb")
+	out, err := runTool(t, "dpkg-deb", "-I", deb)
+	if err != nil {
+		t.Fatalf("dpkg-deb -I: %v\n%s", err, out)
+	}
+	for _, want := range []string{"Package: " + agent, "Version: " + v1 + "-1", "Architecture: amd64", "conffiles", "postinst", "prerm", "postrm", "preinst"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dpkg-deb -I lacks %q:\n%s", want, out)
+		}
+	}
+
+	rpmFile := releaseV1.artifact(t, "rpm")
+	out, err = runTool(t, "rpm", "-qip", rpmFile)
+	if err != nil {
+		t.Fatalf("rpm -qip: %v\n%s", err, out)
+	}
+	for _, re := range []string{`Name\s*: ` + agent, `Version\s*: ` + v1, `Release\s*: 1`, `Build Host\s*: omnipack`, `Architecture\s*: x86_64`} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("rpm -qip lacks %s:\n%s", re, out)
+		}
+	}
+	out, err = runTool(t, "rpm", "-qp", "--scripts", rpmFile)
+	if err != nil || !strings.Contains(out, "postinstall scriptlet") || !strings.Contains(out, "preuninstall scriptlet") {
+		t.Errorf("rpm scriptlets missing (%v):\n%s", err, out)
+	}
+	out, err = runTool(t, "rpm", "-qpc", rpmFile)
+	if err != nil || !strings.Contains(out, "/etc/"+agent+"/"+agent+".toml") {
+		t.Errorf("rpm does not mark the config file as %%config (%v):\n%s", err, out)
+	}
+
+	arch := releaseV1.artifact(t, "archlinux")
+	out, err = runTool(t, "pacman", "-Qip", arch)
+	if err != nil {
+		t.Fatalf("pacman -Qip: %v\n%s", err, out)
+	}
+	for _, re := range []string{`Name\s*: ` + agent, `Version\s*: ` + v1 + `-1`, `Architecture\s*: x86_64`, `Backup Files\s*: /etc/` + agent + `/` + agent + `.toml`} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("pacman -Qip lacks %s:\n%s", re, out)
+		}
+	}
+}
+
+// TestLintian requires lintian to report no errors on the .deb. Warnings
+// are allowed only where the README explains them.
+func TestLintian(t *testing.T) {
+	out, _ := runTool(t, "lintian", "--no-cfg", "--fail-on", "none", releaseV1.artifact(t, "deb"))
+	t.Logf("lintian:\n%s", out)
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "E: ") {
+			t.Errorf("lintian error: %s", line)
+		}
+		if strings.HasPrefix(line, "W: ") && !allowedLintianWarning(line) {
+			t.Errorf("lintian warning not explained in the README: %s", line)
+		}
+	}
+}
+
+// allowedLintianWarning lists the warnings the README explains.
+func allowedLintianWarning(line string) bool {
+	for _, tag := range lintianWarnings {
+		if strings.Contains(line, " "+tag) {
+			return true
+		}
+	}
+	return false
+}
+
+var lintianWarnings = []string{}
+
+// TestRpmlint requires rpmlint to report no errors on the .rpm.
+func TestRpmlint(t *testing.T) {
+	out, _ := runTool(t, "rpmlint", releaseV1.artifact(t, "rpm"))
+	t.Logf("rpmlint:\n%s", out)
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, ": E: ") {
+			t.Errorf("rpmlint error: %s", line)
+		}
+	}
+	if !regexp.MustCompile(`\d+ packages? and \d+ specfiles? checked; 0 errors`).MatchString(out) {
+		t.Errorf("rpmlint summary does not report 0 errors:\n%s", out)
+	}
+}

@@ -1,0 +1,133 @@
+// Package e2e is the real-host tier: it builds the example agent's release
+// and installs it on booted containers, each running a different init.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/omnipack/omnipack/build"
+	"github.com/omnipack/omnipack/config"
+	"github.com/omnipack/omnipack/manifest"
+)
+
+// The two releases every test installs: v2 changes the version and the
+// default config, so an upgrade has something to preserve and to deliver.
+var (
+	releaseV1, releaseV2 *release
+)
+
+const (
+	agent       = "crashwatch"
+	v1, v2      = "1.0.0", "1.1.0"
+	v2ConfigTag = "# default changed in 1.1.0"
+)
+
+type release struct {
+	dir string
+	m   *manifest.Release
+}
+
+// artifact returns the path of the release's package of one format for amd64.
+func (r *release) artifact(t *testing.T, format string) string {
+	t.Helper()
+	for _, a := range r.m.Artifacts {
+		if a.Format == format && a.Arch == "amd64" {
+			return filepath.Join(r.dir, a.Name)
+		}
+	}
+	t.Fatalf("release %s has no %s package for amd64", r.m.Version, format)
+	return ""
+}
+
+func TestMain(m *testing.M) {
+	code, err := buildReleases(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: building the example releases:", err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func buildReleases(m *testing.M) (int, error) {
+	work, err := os.MkdirTemp("", "omnipack-e2e-releases-*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(work)
+	os.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	if releaseV1, err = buildRelease(work, v1, ""); err != nil {
+		return 0, err
+	}
+	if releaseV2, err = buildRelease(work, v2, v2ConfigTag+"\n"); err != nil {
+		return 0, err
+	}
+	return m.Run(), nil
+}
+
+// buildRelease copies the example, sets its version and appends to its
+// default config, and builds it (amd64 only: the tests run on amd64).
+func buildRelease(work, version, configSuffix string) (*release, error) {
+	src := filepath.Join(work, "src-"+version)
+	if err := copyTree("../examples/crashwatch", src); err != nil {
+		return nil, err
+	}
+	cfgPath := filepath.Join(src, config.DefaultFile)
+	data, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	text := strings.Replace(string(data), `version = "1.0.0"`, fmt.Sprintf("version = %q", version), 1)
+	text = strings.Replace(text, `archs = ["amd64", "arm64"]`, `archs = ["amd64"]`, 1)
+	if err := os.WriteFile(cfgPath, []byte(text), 0o644); err != nil {
+		return nil, err
+	}
+	if configSuffix != "" {
+		f, err := os.OpenFile(filepath.Join(src, "crashwatch.toml"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		f.WriteString(configSuffix)
+		f.Close()
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	dist := filepath.Join(work, "dist-"+version)
+	m, err := build.Run(context.Background(), build.Options{Config: cfg, DistDir: dist})
+	if err != nil {
+		return nil, err
+	}
+	return &release{dir: dist, m: m}, nil
+}
+
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() && d.Name() == "dist" {
+			return filepath.SkipDir
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, info.Mode().Perm())
+	})
+}
