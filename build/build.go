@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,8 +18,6 @@ import (
 	"time"
 
 	"github.com/omnipack/omnipack/config"
-	initsys "github.com/omnipack/omnipack/init"
-	"github.com/omnipack/omnipack/layout"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/packaging"
 )
@@ -94,7 +91,7 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 	if err := os.MkdirAll(scriptDir, 0o755); err != nil {
 		return nil, err
 	}
-	inits, initFiles, err := renderInits(cfg, svc, stageDir)
+	inits, initFiles, err := packaging.StageInits(svc, cfg.Targets.Inits, stageDir)
 	if err != nil {
 		return nil, err
 	}
@@ -229,34 +226,6 @@ func replaceDir(staging, dist string) error {
 		return os.RemoveAll(old)
 	}
 	return nil
-}
-
-// renderInits renders the service for every enabled init system and writes
-// each file at its staged path under stageDir.
-func renderInits(cfg *config.Config, svc initsys.Service, stageDir string) ([]initsys.Renderer, map[string][]initsys.File, error) {
-	var inits []initsys.Renderer
-	files := map[string][]initsys.File{}
-	for _, r := range initsys.All() {
-		if !slices.Contains(cfg.Targets.Inits, r.Name()) {
-			continue
-		}
-		rendered, err := r.Render(svc)
-		if err != nil {
-			return nil, nil, fmt.Errorf("render %s service: %w", r.Name(), err)
-		}
-		for _, f := range rendered {
-			p := filepath.Join(stageDir, layout.Staged(svc.Name, r.Name(), f.Target))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				return nil, nil, err
-			}
-			if err := os.WriteFile(p, f.Body, 0o644); err != nil {
-				return nil, nil, err
-			}
-		}
-		inits = append(inits, r)
-		files[r.Name()] = rendered
-	}
-	return inits, files, nil
 }
 
 // binary returns the daemon binary for arch: built from Go, or prebuilt.

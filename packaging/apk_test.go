@@ -34,7 +34,7 @@ func testSpec(t *testing.T) *Spec {
 		return p
 	}
 	arch, _ := config.LookupArch("amd64")
-	return &Spec{
+	spec := &Spec{
 		Name: "probe", Version: config.Version{Base: "1.2.3"}, Release: 1, Arch: arch,
 		Summary: "probe agent", Description: "probe agent for tests", Maintainer: "Ops <ops@example.com>",
 		License: "MIT", Homepage: "https://example.com/probe", MTime: time.Unix(1700000000, 0).UTC(),
@@ -45,7 +45,14 @@ func testSpec(t *testing.T) *Spec {
 			StateDir: "/var/lib/probe", ConfigDir: "/etc/probe", WorkingDir: "/var/lib/probe",
 			Restart: initsys.RestartAlways, Profile: initsys.ProfileDefault, StopTimeout: 10},
 		ScriptDir: t.TempDir(),
+		StageDir:  t.TempDir(),
 	}
+	var err error
+	spec.Inits, spec.InitFiles, err = StageInits(spec.Service, initsys.Names(), spec.StageDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
 }
 
 // gzipStreams splits an apk into its concatenated gzip streams, returning

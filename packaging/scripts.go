@@ -30,7 +30,15 @@ func applyScripts(info *nfpm.Info, spec *Spec, format string) error {
 			return "", nil
 		}
 		p := filepath.Join(dir, name)
-		return p, os.WriteFile(p, []byte(body), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
+			return "", err
+		}
+		// nfpm's apk writer copies the script file's mtime and mode into
+		// the package; pin both so the output is reproducible.
+		if err := os.Chmod(p, 0o755); err != nil {
+			return "", err
+		}
+		return p, os.Chtimes(p, spec.MTime, spec.MTime)
 	}
 	for _, s := range []struct {
 		dst  *string

@@ -1,0 +1,182 @@
+package initsys
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+func init() { Register(openrc{}) }
+
+// openrc renders an openrc-run script. OpenRC usually runs on top of
+// sysvinit's PID 1 (Debian) or BusyBox init (Alpine), so it is detected
+// before sysvinit.
+//
+// Restart policies: supervise-daemon restarts the daemon whenever it exits,
+// so "always" and "on-failure" both map to it and cannot be told apart;
+// "never" uses start-stop-daemon, which does not supervise.
+//
+// Privileges: OpenRC's own capabilities= and no_new_privs= are not usable
+// on Debian 12 (OpenRC 0.45): its supervise-daemon is built without libcap,
+// its start-stop-daemon is dpkg's, which knows neither option, and
+// supervise-daemon.sh passes --no_new_privs where the binary wants
+// --no-new-privs (fixed upstream in 2023). The script therefore wraps the
+// daemon in util-linux setpriv when it is installed, which applies the
+// profile's bounding set, ambient capabilities and no_new_privs the same way
+// on every OpenRC, and for profile nonetwork in unshare --net; without
+// setpriv it falls back to command_user= and, for capabilities, to
+// capabilities= (which needs a libcap-enabled OpenRC), and warns.
+// The filesystem, device and syscall restrictions of the systemd profiles
+// have no OpenRC equivalent.
+type openrc struct{}
+
+func (openrc) Name() string    { return "openrc" }
+func (openrc) Precedence() int { return 20 }
+
+// openrcSafeExec matches the Exec paths OpenRC can carry: supervise-daemon.sh
+// and start-stop-daemon.sh expand $command unquoted.
+var openrcSafeExec = regexp.MustCompile(`^/[A-Za-z0-9_@%+=:,./-]+$`)
+
+func (openrc) Render(s Service) ([]File, error) {
+	s, err := prepare(s)
+	if err != nil {
+		return nil, err
+	}
+	if !openrcSafeExec.MatchString(s.Exec) {
+		return nil, fmt.Errorf("initsys: %s: OpenRC cannot run %q: its scripts split the command path on spaces", s.Name, s.Exec)
+	}
+	supervised := s.Restart != RestartNever
+	priv := profilePrivileges(s.Profile)
+	setpriv := setprivArgs(s)
+
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+
+	line("#!/sbin/openrc-run")
+	// openrc-run reads the variables below; shellcheck cannot know that.
+	line("# shellcheck shell=sh disable=SC2034")
+	b.WriteString(header(s))
+	line("")
+	line("description=%s", shValue(s.Description))
+	line("command=%s", s.Exec)
+	if len(s.Args) > 0 {
+		// openrc-run evals command_args, so it holds sh words.
+		line("command_args=%s", shValue(shJoin(s.Args)))
+	}
+	if !isRoot(s) {
+		line("command_user=%s", shValue(s.User+":"+s.Group))
+		if len(s.Capabilities) > 0 {
+			// Only used without setpriv; see start_pre.
+			caps := make([]string, len(s.Capabilities))
+			for i, c := range s.Capabilities {
+				caps[i] = "^cap_" + capShort(c)
+			}
+			line("capabilities=%s", shValue(strings.Join(caps, ",")))
+		}
+	}
+	if s.WorkingDir != "/" {
+		line("directory=%s", shValue(s.WorkingDir))
+	}
+	if priv.umask != "" {
+		line("umask=%s", priv.umask)
+	}
+	line("retry=%s", shValue(fmt.Sprintf("TERM/%d/KILL/5", s.StopTimeout)))
+	if supervised {
+		line("supervisor=supervise-daemon")
+		// supervise-daemon counts whole seconds; 0 would respawn a
+		// crashing daemon in a tight loop.
+		line("respawn_delay=%d", max(s.RestartSec, 1))
+		// Unlimited, as systemd's Restart= is once RestartSec spaces the
+		// attempts beyond its start rate limit.
+		line("respawn_max=0")
+	} else {
+		line("command_background=yes")
+		line("pidfile=%s", shValue("/run/"+s.Name+".pid"))
+	}
+	if s.ReloadSignal != "" {
+		line(`extra_started_commands="reload"`)
+	}
+	if len(s.Environment) > 0 {
+		line("")
+		for _, k := range s.EnvKeys() {
+			line("export %s=%s", k, shQuote(s.Environment[k]))
+		}
+	}
+
+	line("")
+	line("depend() {")
+	if s.AfterNetwork {
+		line("\tneed net")
+	}
+	line("\tuse logger")
+	line("}")
+
+	line("")
+	line("start_pre() {")
+	if s.StateDir != "" {
+		line("\tcheckpath -d -m 0750 -o %s %s || return 1", shQuote(s.User+":"+s.Group), shQuote(s.StateDir))
+	}
+	if setpriv != nil {
+		line("\t# OpenRC's capabilities= and no_new_privs= do not work on every")
+		line("\t# build (not on Debian's); util-linux setpriv applies them everywhere.")
+		line("\tif %s; then", haveSetpriv)
+		line("\t\tcommand_args=\"%s $command $command_args\"", strings.Join(setpriv, " "))
+		line("\t\tcommand=$(command -v setpriv)")
+		line("\t\tunset command_user capabilities")
+		if priv.noNetwork {
+			line("\t\t# An empty network namespace, like systemd's PrivateNetwork=.")
+			line("\t\tif command -v unshare >/dev/null 2>&1; then")
+			line("\t\t\tcommand_args=\"--net -- $command $command_args\"")
+			line("\t\t\tcommand=$(command -v unshare)")
+			line("\t\tfi")
+		}
+		if loss := setprivLoss(s, true); loss != "" {
+			line("\telse")
+			line("\t\tewarn \"setpriv (util-linux) not found, starting without %s\"", loss)
+		}
+		line("\tfi")
+	}
+	line("\treturn 0")
+	line("}")
+
+	if !supervised {
+		line("")
+		line("start_post() {")
+		line("\t# start-stop-daemon.sh stops what it recorded as $command; record")
+		line("\t# the daemon rather than the setpriv that exec'd it.")
+		line("\tservice_set_value command %s", s.Exec)
+		line("}")
+	}
+
+	if s.ReloadSignal != "" {
+		line("")
+		line("reload() {")
+		line("\tebegin \"Reloading ${RC_SVCNAME}\"")
+		if supervised {
+			line("\tsupervise-daemon \"${RC_SVCNAME}\" --signal %s", s.ReloadSignal)
+		} else {
+			line("\tkill -s %s \"$(cat \"$pidfile\")\"", s.ReloadSignal)
+		}
+		line("\teend $?")
+		line("}")
+	}
+	return []File{{Target: "/etc/init.d/" + s.Name, Mode: 0o755, Body: []byte(b.String())}}, nil
+}
+
+// Shell drives rc-update and rc-service; rc-update only edits symlinks under
+// /etc/runlevels, so enabling works offline.
+func (openrc) Shell(s Service) Shell {
+	n := shQuote(s.Name)
+	return Shell{
+		Running:   `[ -e /run/openrc/softlevel ]`,
+		Installed: `{ [ -x /sbin/openrc-run ] || [ -x /usr/sbin/openrc-run ]; } && ! ` + systemd{}.Shell(s).Installed,
+		Enable:    "rc-update add " + n + " default",
+		Disable:   "rc-update del " + n + " default",
+		Start:     "rc-service " + n + " start",
+		Stop:      "rc-service " + n + " stop",
+		Restart:   "rc-service " + n + " restart",
+		Status:    "rc-service " + n + " status >/dev/null 2>&1",
+		// OpenRC rebuilds its dependency cache when a script changes.
+		Reload: ":",
+	}
+}

@@ -1,0 +1,147 @@
+package initsys
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestOpenRCScripts(t *testing.T) {
+	for _, v := range variants() {
+		t.Run(v.name, func(t *testing.T) {
+			f := render(t, "openrc", v.svc)[0]
+			if f.Target != "/etc/init.d/"+v.svc.Name || f.Mode != 0o755 {
+				t.Errorf("target %s mode %o", f.Target, f.Mode)
+			}
+			if !strings.HasPrefix(string(f.Body), "#!/sbin/openrc-run\n") {
+				t.Errorf("wrong shebang")
+			}
+			shellcheck(t, v.name, f.Body)
+			parseSh(t, v.name, f.Body)
+		})
+	}
+}
+
+// openrcEval sources the script in sh the way openrc-run.sh does, runs
+// start_pre when asked, and prints the words supervise-daemon.sh would exec
+// (it evals "$command -- $command_args"), then the user switch it would use.
+func openrcEval(t *testing.T, body []byte, path string, startPre bool) (argv []string, user string) {
+	t.Helper()
+	script := writeTemp(t, "openrc", body, 0o644)
+	prog := `checkpath() { :; }; ewarn() { :; }
+. "$1"
+` + map[bool]string{true: "start_pre\n"}[startPre] + `
+eval "set -- $command $command_args"
+for a; do printf '%s\0' "$a"; done
+printf '%s' "${command_user-unset}"`
+	cmd := exec.Command("sh", "-c", prog, "sh", script)
+	cmd.Env = append(os.Environ(), "PATH="+path)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("sh: %v\n%s", err, out)
+	}
+	words := strings.Split(string(out), "\x00")
+	return words[:len(words)-1], words[len(words)-1]
+}
+
+func TestOpenRCCommand(t *testing.T) {
+	need(t, "setpriv", "apt-get install util-linux")
+	setpriv, _ := exec.LookPath("setpriv")
+	s := crashwatch()
+	body := render(t, "openrc", s)[0].Body
+	want := append([]string{s.Exec}, s.Args...)
+
+	// Without setpriv (PATH has grep only) OpenRC switches users itself.
+	noSetpriv := t.TempDir()
+	grep, _ := exec.LookPath("grep")
+	if err := os.Symlink(grep, filepath.Join(noSetpriv, "grep")); err != nil {
+		t.Fatal(err)
+	}
+	argv, user := openrcEval(t, body, noSetpriv, true)
+	if !slices.Equal(argv, want) || user != "crashwatch:crashwatch" {
+		t.Errorf("without setpriv: argv %q user %q, want %q as crashwatch:crashwatch", argv, user, want)
+	}
+
+	// With setpriv, setpriv switches and execs the daemon.
+	argv, user = openrcEval(t, body, os.Getenv("PATH"), true)
+	wantWrapped := append(append([]string{setpriv}, setprivArgs(mustPrepare(t, s))...), want...)
+	if !slices.Equal(argv, wantWrapped) || user != "unset" {
+		t.Errorf("with setpriv: argv %q user %q, want %q unset", argv, user, wantWrapped)
+	}
+
+	// Profile nonetwork puts setpriv in an empty network namespace.
+	need(t, "unshare", "apt-get install util-linux")
+	unshare, _ := exec.LookPath("unshare")
+	nonet := s
+	nonet.Profile = ProfileNoNetwork
+	argv, _ = openrcEval(t, render(t, "openrc", nonet)[0].Body, os.Getenv("PATH"), true)
+	wantWrapped = append(append([]string{unshare, "--net", "--", setpriv}, setprivArgs(mustPrepare(t, nonet))...), want...)
+	if !slices.Equal(argv, wantWrapped) {
+		t.Errorf("nonetwork: argv %q, want %q", argv, wantWrapped)
+	}
+
+	// The exported environment reaches the daemon unchanged.
+	script := writeTemp(t, "openrc", body, 0o644)
+	out, err := run("sh", "-c", `. "$1"; printf '%s\0' "$GREETING" "$LOG_LEVEL" "$EMPTY"`, "sh", script)
+	if got := strings.Split(out, "\x00"); err != nil || got[0] != s.Environment["GREETING"] || got[1] != "info" || got[2] != "" {
+		t.Errorf("environment: %v %q", err, out)
+	}
+}
+
+func mustPrepare(t *testing.T, s Service) Service {
+	t.Helper()
+	s, err := prepare(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestOpenRCScript(t *testing.T) {
+	body := render(t, "openrc", crashwatch())[0].Body
+	for _, want := range []string{
+		`command=/usr/bin/crashwatch`,
+		`command_user="crashwatch:crashwatch"`,
+		`capabilities="^cap_syslog"`,
+		`directory="/var/lib/crashwatch"`,
+		`supervisor=supervise-daemon`,
+		`respawn_delay=5`,
+		`respawn_max=0`,
+		`retry="TERM/20/KILL/5"`,
+		`extra_started_commands="reload"`,
+		"\tneed net",
+		"\tuse logger",
+		"\tcheckpath -d -m 0750 -o crashwatch:crashwatch /var/lib/crashwatch || return 1",
+		"\tsupervise-daemon \"${RC_SVCNAME}\" --signal HUP",
+	} {
+		if !hasLine(body, want) {
+			t.Errorf("script lacks %q\n%s", want, numbered(body))
+		}
+	}
+
+	never := crashwatch()
+	never.Restart = RestartNever
+	body = render(t, "openrc", never)[0].Body
+	for _, want := range []string{
+		"command_background=yes",
+		`pidfile="/run/crashwatch.pid"`,
+		"\tservice_set_value command /usr/bin/crashwatch",
+		"\tkill -s HUP \"$(cat \"$pidfile\")\"",
+	} {
+		if !hasLine(body, want) {
+			t.Errorf("never script lacks %q\n%s", want, numbered(body))
+		}
+	}
+	if strings.Contains(string(body), "supervisor=") {
+		t.Errorf("Restart=never still supervised\n%s", body)
+	}
+
+	spaced := crashwatch()
+	spaced.Exec = "/opt/crash watch/bin/crashwatch"
+	if _, err := (openrc{}).Render(spaced); err == nil {
+		t.Errorf("OpenRC accepted an exec path with a space")
+	}
+}

@@ -1,0 +1,135 @@
+package initsys
+
+import (
+	"fmt"
+	"strings"
+)
+
+func init() { Register(runit{}) }
+
+// runit renders a service directory /etc/sv/NAME with a run script and a
+// log service that keeps stdout and stderr in /var/log/NAME via svlogd.
+//
+// Restart policies: runsv restarts the run script whenever it exits, so
+// "on-failure" behaves like "always" (a finish script that stops runsv on a
+// clean exit would also stop it on `sv restart` of a daemon that exits 0 on
+// SIGTERM). For "never" the run script tells runsv "once" before it execs
+// the daemon, which holds for boot, `sv up` and `sv restart` alike.
+// RestartSec is not expressible: runsv waits a fixed second between starts.
+//
+// Privileges are applied as in the sysvinit script: util-linux setpriv (and
+// unshare --net for profile nonetwork) if present, else chpst -u, which
+// cannot keep capabilities.
+type runit struct{}
+
+func (runit) Name() string    { return "runit" }
+func (runit) Precedence() int { return 40 }
+
+func runitDir(name string) string { return "/etc/sv/" + name }
+
+func (runit) Render(s Service) ([]File, error) {
+	s, err := prepare(s)
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+
+	line("#!/bin/sh")
+	b.WriteString(header(s))
+	line("exec 2>&1")
+	if s.Restart == RestartNever {
+		line("# Restart=never: ask runsv not to restart the daemon when it exits.")
+		line("sv once . >/dev/null 2>&1")
+	}
+	if s.StateDir != "" {
+		line("install -d -m 0750 -o %s -g %s %s || exit 1", s.User, s.Group, shQuote(s.StateDir))
+	}
+	line("cd %s || exit 1", shQuote(s.WorkingDir))
+	if u := profilePrivileges(s.Profile).umask; u != "" {
+		line("umask %s", u)
+	}
+	for _, k := range s.EnvKeys() {
+		line("export %s=%s", k, shQuote(s.Environment[k]))
+	}
+	if len(s.Args) > 0 {
+		line("set -- %s %s", shQuote(s.Exec), shJoin(s.Args))
+	} else {
+		line("set -- %s", shQuote(s.Exec))
+	}
+	if setpriv := setprivArgs(s); setpriv != nil {
+		line("if %s; then", haveSetpriv)
+		if profilePrivileges(s.Profile).noNetwork {
+			line("\t# An empty network namespace, like systemd's PrivateNetwork=.")
+			line("\tif command -v unshare >/dev/null 2>&1; then")
+			line("\t\texec unshare --net -- setpriv %s \"$@\"", strings.Join(setpriv, " "))
+			line("\tfi")
+		}
+		line("\texec setpriv %s \"$@\"", strings.Join(setpriv, " "))
+		line("fi")
+		if loss := setprivLoss(s, false); loss != "" {
+			line("echo \"%s: setpriv (util-linux) not found, starting without %s\"", s.Name, loss)
+		}
+	}
+	if isRoot(s) {
+		line("exec \"$@\"")
+	} else {
+		line("exec chpst -u %s \"$@\"", s.User+":"+s.Group)
+	}
+	run := b.String()
+
+	logDir := "/var/log/" + s.Name
+	b.Reset()
+	line("#!/bin/sh")
+	b.WriteString(header(s))
+	line("install -d -m 0750 -o %s -g %s %s || exit 1", s.User, s.Group, logDir)
+	if isRoot(s) {
+		line("exec svlogd -tt %s", logDir)
+	} else {
+		line("exec chpst -u %s svlogd -tt %s", s.User+":"+s.Group, logDir)
+	}
+	logRun := b.String()
+
+	dir := runitDir(s.Name)
+	return []File{
+		{Target: dir + "/run", Mode: 0o755, Body: []byte(run)},
+		{Target: dir + "/log/run", Mode: 0o755, Body: []byte(logRun)},
+	}, nil
+}
+
+// runitServiceDirs are the directories runsvdir watches, in the order they
+// are tried: Debian's runit-init, Void and others, and the runsvdir
+// default behind Debian's /etc/service when that symlink is dangling.
+var runitServiceDirs = []string{"/etc/service", "/var/service", "/etc/runit/runsvdir/default"}
+
+// Shell links the service directory into the first directory runsvdir
+// watches and talks to runsv through sv with the absolute service path, so
+// it does not depend on sv's compiled-in default directory.
+func (runit) Shell(s Service) Shell {
+	dir := runitDir(s.Name)
+	dirs := strings.Join(runitServiceDirs, " ")
+	// "up" would undo the "once" the run script of a Restart=never service
+	// sends when runsv starts it.
+	start := "up"
+	if s.Restart == RestartNever {
+		start = "once"
+	}
+	sv := func(cmd string) string { return "sv " + cmd + " " + dir }
+	return Shell{
+		Running:   `{ [ "$(cat /proc/1/comm 2>/dev/null)" = runit ] || grep -qsx runsvdir /proc/[0-9]*/comm; }`,
+		Installed: `case "$(readlink -f /sbin/init 2>/dev/null)" in */runit-init | */runit) true ;; *) false ;; esac`,
+		Enable: fmt.Sprintf(`for omnipack_sv in %s; do if [ -d "$omnipack_sv" ]; then `+
+			`if [ ! -e "$omnipack_sv/%[2]s" ] && [ ! -L "$omnipack_sv/%[2]s" ]; then ln -s %[3]s "$omnipack_sv/%[2]s"; fi; break; fi; done`,
+			dirs, s.Name, dir),
+		Disable: fmt.Sprintf(`for omnipack_sv in %s; do if [ -L "$omnipack_sv/%[2]s" ]; then rm -f "$omnipack_sv/%[2]s"; fi; done`,
+			dirs, s.Name),
+		// runsvdir looks for new service directories every five seconds;
+		// until runsv runs, sv cannot reach the service.
+		Start: fmt.Sprintf(`omnipack_wait=0; until %[1]s >/dev/null 2>&1 || [ "$omnipack_wait" -ge 10 ]; do `+
+			`omnipack_wait=$((omnipack_wait + 1)); sleep 1; done; %[1]s`, sv(start)),
+		Stop:    sv("down"),
+		Restart: sv("restart"),
+		Status:  sv("status") + " 2>/dev/null | grep -q '^run:'",
+		Reload:  ":",
+	}
+}

@@ -1,0 +1,257 @@
+package initsys
+
+// Helpers shared by the renderers: defaults and checks on the service model,
+// shell quoting, and the per-profile privilege settings that the inits
+// without a sandbox of their own (everything but systemd) apply through
+// setpriv(1).
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// defaultStopTimeout is used when the service leaves StopTimeout at 0. The
+// sysvinit script runs its own stop loop and needs a number; the other inits
+// get the same value so they all behave alike.
+const defaultStopTimeout = 30
+
+var (
+	nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._+-]*$`)
+	envRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	capRE  = regexp.MustCompile(`^CAP_[A-Z_]+$`)
+)
+
+// reloadSignals are the signals every init can deliver: runit's sv(8) has a
+// command for each of them and nothing else.
+var reloadSignals = []string{"ALRM", "HUP", "INT", "QUIT", "USR1", "USR2"}
+
+// prepare fills in defaults and rejects what the renderers cannot express
+// safely. Names are validated elsewhere too, but the renderers embed them
+// unquoted, so they check again rather than trust the caller.
+func prepare(s Service) (Service, error) {
+	if !nameRE.MatchString(s.Name) {
+		return s, fmt.Errorf("initsys: invalid service name %q", s.Name)
+	}
+	if s.Description == "" {
+		s.Description = s.Name
+	}
+	if hasControl(s.Description) {
+		return s, fmt.Errorf("initsys: %s: description contains a control character", s.Name)
+	}
+	if !path.IsAbs(s.Exec) || hasControl(s.Exec) {
+		return s, fmt.Errorf("initsys: %s: exec must be an absolute path, got %q", s.Name, s.Exec)
+	}
+	for _, a := range s.Args {
+		if hasControl(a) {
+			return s, fmt.Errorf("initsys: %s: argument %q contains a control character", s.Name, a)
+		}
+	}
+	if s.User == "" {
+		s.User = "root"
+	}
+	if s.Group == "" {
+		s.Group = s.User
+	}
+	if !nameRE.MatchString(s.User) || !nameRE.MatchString(s.Group) {
+		return s, fmt.Errorf("initsys: %s: invalid user or group %q:%q", s.Name, s.User, s.Group)
+	}
+	for k, v := range s.Environment {
+		if !envRE.MatchString(k) {
+			return s, fmt.Errorf("initsys: %s: invalid environment variable name %q", s.Name, k)
+		}
+		if hasControl(v) {
+			return s, fmt.Errorf("initsys: %s: environment variable %s contains a control character", s.Name, k)
+		}
+	}
+	if s.WorkingDir == "" {
+		s.WorkingDir = "/"
+	}
+	for _, p := range []*string{&s.WorkingDir, &s.StateDir, &s.ConfigDir} {
+		if *p == "" {
+			continue
+		}
+		if !path.IsAbs(*p) || hasControl(*p) {
+			return s, fmt.Errorf("initsys: %s: %q is not an absolute path", s.Name, *p)
+		}
+		*p = path.Clean(*p)
+	}
+	switch {
+	case s.Restart == "":
+		s.Restart = RestartOnFailure
+	case !slices.Contains(RestartPolicies, s.Restart):
+		return s, fmt.Errorf("initsys: %s: unknown restart policy %q", s.Name, s.Restart)
+	}
+	switch {
+	case s.Profile == "":
+		s.Profile = ProfileDefault
+	case !slices.Contains(Profiles, s.Profile):
+		return s, fmt.Errorf("initsys: %s: unknown profile %q", s.Name, s.Profile)
+	}
+	if s.RestartSec < 0 || s.StopTimeout < 0 {
+		return s, fmt.Errorf("initsys: %s: negative restart or stop timeout", s.Name)
+	}
+	if s.StopTimeout == 0 {
+		s.StopTimeout = defaultStopTimeout
+	}
+	caps := make([]string, 0, len(s.Capabilities))
+	for _, c := range s.Capabilities {
+		c = strings.ToUpper(c)
+		if !strings.HasPrefix(c, "CAP_") {
+			c = "CAP_" + c
+		}
+		if !capRE.MatchString(c) {
+			return s, fmt.Errorf("initsys: %s: invalid capability %q", s.Name, c)
+		}
+		caps = append(caps, c)
+	}
+	slices.Sort(caps)
+	s.Capabilities = slices.Compact(caps)
+	if s.ReloadSignal != "" {
+		sig := strings.TrimPrefix(strings.ToUpper(s.ReloadSignal), "SIG")
+		if !slices.Contains(reloadSignals, sig) {
+			return s, fmt.Errorf("initsys: %s: reload signal %q not supported (one of %v)", s.Name, s.ReloadSignal, reloadSignals)
+		}
+		s.ReloadSignal = sig
+	}
+	return s, nil
+}
+
+// hasControl reports whether s holds a character no init file format can
+// carry on one line.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
+
+// isRoot reports whether the daemon keeps running as root.
+func isRoot(s Service) bool { return s.User == "root" }
+
+// shSafe matches words that need no quoting in POSIX sh.
+var shSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+// shQuote quotes s as one POSIX sh word. Words with $ or ` are
+// double-quoted so that shellcheck does not mistake them for expansions that
+// were meant to happen (SC2016).
+func shQuote(s string) string {
+	switch {
+	case shSafe.MatchString(s):
+		return s
+	case strings.ContainsAny(s, "$`"):
+		return shValue(s)
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// shJoin quotes each word and joins them with spaces.
+func shJoin(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = shQuote(w)
+	}
+	return strings.Join(q, " ")
+}
+
+// shValue double-quotes s for the right-hand side of an assignment. OpenRC's
+// command_args holds sh words itself, and nesting them in double quotes
+// reads better than nesting single quotes.
+func shValue(s string) string {
+	return `"` + shDoubleEscape.Replace(s) + `"`
+}
+
+var shDoubleEscape = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`")
+
+// capShort turns CAP_SYS_TIME into sys_time, the spelling setpriv and
+// libcap use.
+func capShort(c string) string { return strings.ToLower(strings.TrimPrefix(c, "CAP_")) }
+
+// privileges holds what a profile asks of inits that have no sandbox: they
+// can set the user, the capability sets, no_new_privs and the umask, and
+// can put the daemon in an empty network namespace.
+type privileges struct {
+	confine   bool   // bounding set = the declared capabilities, no_new_privs
+	umask     string // empty leaves the init's umask
+	noNetwork bool   // unshare --net
+}
+
+// profilePrivileges maps a profile onto what setpriv and unshare can apply.
+// The filesystem, device, syscall and address-family restrictions of the
+// systemd units have no equivalent there.
+func profilePrivileges(profile string) privileges {
+	switch profile {
+	case ProfileTrusted:
+		return privileges{}
+	case ProfileNoNetwork:
+		return privileges{confine: true, umask: "0077", noNetwork: true}
+	}
+	return privileges{confine: true, umask: "0077"}
+}
+
+// setprivArgs returns the setpriv(1) options that switch to the service user
+// and leave it exactly the declared capabilities, ending in "--". It returns
+// nil when setpriv has nothing to do (root, trusted profile).
+func setprivArgs(s Service) []string {
+	caps := "-all"
+	for _, c := range s.Capabilities {
+		caps += ",+" + capShort(c)
+	}
+	var args []string
+	if !isRoot(s) {
+		args = append(args, "--reuid="+s.User, "--regid="+s.Group, "--init-groups")
+		if len(s.Capabilities) > 0 {
+			// Ambient capabilities survive both the switch away from root
+			// and the exec of a binary without file capabilities; the
+			// kernel requires them to be inheritable too.
+			args = append(args, "--inh-caps="+caps, "--ambient-caps="+caps)
+		}
+	}
+	if profilePrivileges(s.Profile).confine {
+		args = append(args, "--bounding-set="+caps, "--no-new-privs")
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	return append(args, "--")
+}
+
+// setprivLoss names what a daemon goes without when setpriv is missing and
+// the init falls back to its own user switch; empty when nothing is lost.
+// withCaps says whether the fallback keeps the capabilities (OpenRC's
+// capabilities= may).
+func setprivLoss(s Service, withCaps bool) string {
+	var lost []string
+	if !isRoot(s) && len(s.Capabilities) > 0 && !withCaps {
+		lost = append(lost, strings.Join(s.Capabilities, " "))
+	}
+	p := profilePrivileges(s.Profile)
+	if p.confine {
+		lost = append(lost, "the bounding set", "no_new_privs")
+	}
+	if p.noNetwork {
+		lost = append(lost, "network isolation")
+	}
+	return strings.Join(lost, ", ")
+}
+
+// haveSetpriv is a sh condition true when setpriv is util-linux's: BusyBox
+// also ships a setpriv, but one that cannot switch users or set the
+// bounding set.
+const haveSetpriv = `setpriv --help 2>/dev/null | grep -q -- --reuid`
+
+// commName is what the kernel reports as the daemon's comm (the first 15
+// bytes of the binary's name); the sysvinit script matches on it because,
+// unlike the binary's path, it survives the package upgrade that replaced
+// the binary.
+func commName(exec string) string {
+	n := path.Base(exec)
+	if len(n) > 15 {
+		n = n[:15]
+	}
+	return n
+}
+
+// header is the first comment of every generated file.
+func header(s Service) string {
+	return "# Generated by omnipack for " + s.Name + "; edits are lost on upgrade.\n"
+}

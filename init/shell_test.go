@@ -1,0 +1,69 @@
+package initsys
+
+import (
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// shellScript embeds every fragment of every init the way maintainer
+// scripts do: conditions inside if and negated, commands on their own.
+func shellScript(s Service) []byte {
+	var b strings.Builder
+	b.WriteString("#!/bin/sh\n")
+	for _, r := range All() {
+		sh := r.Shell(s)
+		fmt.Fprintf(&b, "\n# %s\n", r.Name())
+		for _, cond := range []string{sh.Running, sh.Installed, sh.Status} {
+			fmt.Fprintf(&b, "if %s; then\n\techo yes\nfi\n", cond)
+			fmt.Fprintf(&b, "if ! %s; then\n\techo no\nfi\n", cond)
+		}
+		fmt.Fprintf(&b, "if %s && %s; then\n\techo both\nfi\n", sh.Running, sh.Installed)
+		for _, cmd := range []string{sh.Enable, sh.Disable, sh.Start, sh.Stop, sh.Restart, sh.Reload} {
+			fmt.Fprintf(&b, "%s\n", cmd)
+		}
+	}
+	return []byte(b.String())
+}
+
+func TestShellFragments(t *testing.T) {
+	for _, v := range variants() {
+		body := shellScript(v.svc)
+		shellcheck(t, v.name, body)
+		parseSh(t, v.name, body)
+	}
+	for _, r := range All() {
+		sh := r.Shell(crashwatch())
+		for name, frag := range map[string]string{
+			"Running": sh.Running, "Installed": sh.Installed, "Enable": sh.Enable, "Disable": sh.Disable,
+			"Start": sh.Start, "Stop": sh.Stop, "Restart": sh.Restart, "Status": sh.Status, "Reload": sh.Reload,
+		} {
+			if strings.TrimSpace(frag) == "" || strings.Contains(frag, "\n") {
+				t.Errorf("%s %s fragment %q must be one non-empty line", r.Name(), name, frag)
+			}
+		}
+	}
+}
+
+// TestShellDetection evaluates each init's Running and Installed conditions
+// on this machine with every shell: they must answer yes or no quietly.
+func TestShellDetection(t *testing.T) {
+	for _, shell := range [][]string{{"dash"}, {"busybox", "sh"}} {
+		need(t, shell[0], "apt-get install "+shell[0])
+		for _, r := range All() {
+			sh := r.Shell(crashwatch())
+			for name, cond := range map[string]string{"Running": sh.Running, "Installed": sh.Installed, "Status": sh.Status} {
+				args := append(shell[1:], "-c", "if "+cond+"; then echo true; else echo false; fi")
+				cmd := exec.Command(shell[0], args...)
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				out, err := cmd.Output()
+				if err != nil || stderr.Len() > 0 {
+					t.Errorf("%s: %s %s: %v %s", strings.Join(shell, " "), r.Name(), name, err, stderr.String())
+				}
+				t.Logf("%s %s %s on this host: %s", strings.Join(shell, " "), r.Name(), name, strings.TrimSpace(string(out)))
+			}
+		}
+	}
+}

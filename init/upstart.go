@@ -1,0 +1,147 @@
+package initsys
+
+import (
+	"fmt"
+	"strings"
+)
+
+func init() { Register(upstart{}) }
+
+// upstart renders a job for Upstart 1.10 or later (Ubuntu 14.04), the first
+// with the "reload signal" stanza.
+//
+// Limitations: the setuid stanza applies to every process of the job,
+// pre-start included, so for a non-root user the job cannot create StateDir
+// (the package must); Upstart cannot grant capabilities to a non-root user
+// or set a bounding set or no_new_privs, so profiles only set the umask and
+// declared capabilities are lost for non-root users; there is no restart
+// delay, so RestartSec becomes a post-stop sleep, which also delays a
+// deliberate stop.
+type upstart struct{}
+
+func (upstart) Name() string    { return "upstart" }
+func (upstart) Precedence() int { return 30 }
+
+func (upstart) Render(s Service) ([]File, error) {
+	s, err := prepare(s)
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+
+	b.WriteString(header(s))
+	if len(s.Capabilities) > 0 && !isRoot(s) {
+		line("# Upstart cannot keep %s for user %s; the daemon runs without.", strings.Join(s.Capabilities, " "), s.User)
+	}
+	line("description %s", upstartQuote(s.Description))
+	line("")
+	if s.AfterNetwork {
+		// ifupdown emits static-network-up once every "auto" interface is up.
+		line("start on (runlevel [2345] and static-network-up)")
+	} else {
+		line("start on runlevel [2345]")
+	}
+	line("stop on runlevel [!2345]")
+	line("")
+	if s.Restart != RestartNever {
+		line("respawn")
+		// systemd's default start rate limit: 5 starts in 10 seconds.
+		line("respawn limit 5 10")
+		if s.Restart == RestartOnFailure {
+			// The exits systemd counts as clean for Restart=on-failure.
+			line("normal exit 0 TERM INT HUP PIPE")
+		}
+	}
+	line("kill timeout %d", s.StopTimeout)
+	if s.ReloadSignal != "" {
+		line("reload signal SIG%s", s.ReloadSignal)
+	}
+	if !isRoot(s) {
+		line("setuid %s", s.User)
+		line("setgid %s", s.Group)
+	}
+	if u := profilePrivileges(s.Profile).umask; u != "" {
+		line("umask %s", u)
+	}
+	line("chdir %s", upstartQuote(s.WorkingDir))
+	for _, k := range s.EnvKeys() {
+		line("env %s", upstartQuote(k+"="+s.Environment[k]))
+	}
+	line("console log")
+	if s.StateDir != "" && isRoot(s) {
+		line("")
+		line("pre-start exec install -d -m 0750 %s", upstartQuote(s.StateDir))
+	}
+	if s.Restart != RestartNever && s.RestartSec > 0 {
+		line("")
+		line("# Upstart has no restart delay; sleeping after each stop stands in.")
+		line("post-stop exec sleep %d", s.RestartSec)
+	}
+	line("")
+	words := []string{upstartQuote(s.Exec)}
+	for _, a := range s.Args {
+		words = append(words, upstartQuote(a))
+	}
+	line("exec %s", strings.Join(words, " "))
+	return []File{{Target: "/etc/init/" + s.Name + ".conf", Mode: 0o644, Body: []byte(b.String())}}, nil
+}
+
+// upstartQuote quotes w so that both Upstart's tokenizer (description, env,
+// chdir) and /bin/sh (exec) read it back unchanged. Upstart honours
+// backslash escapes even inside quotes and keeps the backslash of escapes
+// it does not know, so the only escape used is \\ outside quotes, which
+// both read as one backslash; a single quote is written as "'".
+func upstartQuote(w string) string {
+	if shSafe.MatchString(w) {
+		return w
+	}
+	var b strings.Builder
+	quoted := false
+	for _, r := range w {
+		if r == '\'' || r == '\\' {
+			if quoted {
+				b.WriteByte('\'')
+				quoted = false
+			}
+			if r == '\'' {
+				b.WriteString(`"'"`)
+			} else {
+				b.WriteString(`\\`)
+			}
+			continue
+		}
+		if !quoted {
+			b.WriteByte('\'')
+			quoted = true
+		}
+		b.WriteRune(r)
+	}
+	if quoted {
+		b.WriteByte('\'')
+	}
+	if b.Len() == 0 {
+		return "''"
+	}
+	return b.String()
+}
+
+// Shell drives initctl. Upstart starts every job whose "start on" matches,
+// so disabling means an override file that says "manual".
+func (upstart) Shell(s Service) Shell {
+	n := shQuote(s.Name)
+	override := "/etc/init/" + s.Name + ".override"
+	return Shell{
+		Running:   `initctl version 2>/dev/null | grep -q upstart`,
+		Installed: `{ [ -x /sbin/initctl ] && /sbin/initctl --version 2>/dev/null | grep -q upstart; }`,
+		Enable:    "rm -f " + override,
+		Disable:   "echo manual >" + override,
+		Start:     "initctl start " + n,
+		Stop:      "initctl stop " + n,
+		// initctl restart fails on a stopped job; systemctl restart
+		// starts it.
+		Restart: "{ initctl restart " + n + " 2>/dev/null || initctl start " + n + "; }",
+		Status:  "initctl status " + n + " 2>/dev/null | grep -q start/running",
+		Reload:  "initctl reload-configuration",
+	}
+}

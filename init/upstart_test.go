@@ -1,0 +1,182 @@
+package initsys
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// There is no Upstart to load the job with, so these tests parse the job
+// the way Upstart's libnih does and run the exec line through sh.
+
+// upstartStanzas are the stanzas Upstart 1.10+ knows (init(5)).
+var upstartStanzas = []string{
+	"apparmor", "author", "cgroup", "chdir", "chroot", "console", "description",
+	"emits", "env", "exec", "expect", "export", "instance", "kill", "limit",
+	"manual", "nice", "normal", "oom", "post-start", "post-stop", "pre-start",
+	"pre-stop", "reload", "respawn", "script", "setgid", "setuid", "start",
+	"stop", "task", "umask", "usage", "version",
+}
+
+// nihToken reads one token from s like libnih's nih_config_token: quotes
+// group, a backslash escapes the next character but is kept unless that is a
+// backslash or whitespace, and with dequote the quotes and dropped
+// backslashes are removed. It stops at an unquoted character of delim and
+// returns the rest, or fails on an unterminated quote.
+func nihToken(t *testing.T, s, delim string, dequote bool) (tok, rest string) {
+	t.Helper()
+	var b strings.Builder
+	var quote rune
+	slash := false
+	for i, r := range s {
+		switch {
+		case slash:
+			slash = false
+			if r != '\\' && !strings.ContainsRune(" \t", r) || !dequote {
+				b.WriteRune('\\')
+			}
+			b.WriteRune(r)
+		case r == '\\':
+			slash = true
+		case quote != 0:
+			if r == quote {
+				quote = 0
+				if dequote {
+					continue
+				}
+			}
+			b.WriteRune(r)
+		case r == '"' || r == '\'':
+			quote = r
+			if !dequote {
+				b.WriteRune(r)
+			}
+		case strings.ContainsRune(delim, r):
+			return b.String(), s[i:]
+		default:
+			b.WriteRune(r)
+		}
+	}
+	if quote != 0 || slash {
+		t.Fatalf("unterminated quote or trailing backslash in %q", s)
+	}
+	return b.String(), ""
+}
+
+// upstartJob is a parsed job: stanza name to its argument strings.
+type upstartJob map[string][]string
+
+func parseUpstart(t *testing.T, body []byte) upstartJob {
+	t.Helper()
+	job := upstartJob{}
+	lines := strings.Split(string(body), "\n")
+	for i := 0; i < len(lines); i++ {
+		l := strings.TrimSpace(lines[i])
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		name, rest, _ := strings.Cut(l, " ")
+		if !slices.Contains(upstartStanzas, name) {
+			t.Errorf("line %d: unknown stanza %q", i+1, name)
+		}
+		if strings.HasSuffix(l, " script") || l == "script" {
+			for i++; i < len(lines) && strings.TrimSpace(lines[i]) != "end script"; i++ {
+			}
+			if i == len(lines) {
+				t.Fatalf("script block without end script")
+			}
+		}
+		job[name] = append(job[name], rest)
+	}
+	return job
+}
+
+func TestUpstartStructure(t *testing.T) {
+	for _, v := range variants() {
+		t.Run(v.name, func(t *testing.T) {
+			s := v.svc
+			f := render(t, "upstart", s)[0]
+			if f.Target != "/etc/init/"+s.Name+".conf" || f.Mode != 0o644 {
+				t.Errorf("target %s mode %o", f.Target, f.Mode)
+			}
+			job := parseUpstart(t, f.Body)
+			for _, required := range []string{"description", "start", "stop", "exec", "kill"} {
+				if len(job[required]) == 0 {
+					t.Errorf("missing %s stanza\n%s", required, f.Body)
+				}
+			}
+			for name, args := range job {
+				if len(args) > 1 && name != "env" && name != "respawn" && name != "start" && name != "stop" {
+					t.Errorf("stanza %s given %d times", name, len(args))
+				}
+			}
+			if got := len(job["respawn"]) > 0; got != (s.Restart != RestartNever) {
+				t.Errorf("respawn = %v for restart %s", got, s.Restart)
+			}
+			if got := len(job["setuid"]) > 0; got != (s.User != "root") {
+				t.Errorf("setuid = %v for user %s", got, s.User)
+			}
+			if s.ReloadSignal != "" && !slices.Contains(job["reload"], "signal SIG"+s.ReloadSignal) {
+				t.Errorf("reload = %q", job["reload"])
+			}
+
+			desc, _ := nihToken(t, job["description"][0], " \t#", true)
+			if want, _ := prepare(s); desc != want.Description {
+				t.Errorf("description reads back as %q", desc)
+			}
+			var env []string
+			for _, e := range job["env"] {
+				tok, rest := nihToken(t, e, " \t#", true)
+				if rest != "" {
+					t.Errorf("env %q: trailing %q", e, rest)
+				}
+				env = append(env, tok)
+			}
+			var want []string
+			for _, k := range s.EnvKeys() {
+				want = append(want, k+"="+s.Environment[k])
+			}
+			if !slices.Equal(env, want) {
+				t.Errorf("env reads back as %q, want %q", env, want)
+			}
+
+			// Upstart cuts the command at an unquoted # and hands the
+			// rest to sh, which must see exactly the arguments.
+			cmd, rest := nihToken(t, job["exec"][0], "#", false)
+			if rest != "" {
+				t.Errorf("exec line cut at %q", rest)
+			}
+			need(t, "sh", "a POSIX sh")
+			out, err := run("sh", "-c", "set -- "+cmd+"\nfor a; do printf '%s\\0' \"$a\"; done")
+			if err != nil {
+				t.Fatalf("sh: %v\n%s", err, out)
+			}
+			got := strings.Split(strings.TrimSuffix(out, "\x00"), "\x00")
+			if wantArgs := append([]string{s.Exec}, s.Args...); !slices.Equal(got, wantArgs) {
+				t.Errorf("exec reads back as %q, want %q", got, wantArgs)
+			}
+		})
+	}
+}
+
+func TestUpstartJob(t *testing.T) {
+	body := render(t, "upstart", crashwatch())[0].Body
+	for _, want := range []string{
+		"start on (runlevel [2345] and static-network-up)",
+		"stop on runlevel [!2345]",
+		"respawn",
+		"respawn limit 5 10",
+		"normal exit 0 TERM INT HUP PIPE",
+		"kill timeout 20",
+		"reload signal SIGHUP",
+		"setuid crashwatch",
+		"setgid crashwatch",
+		"chdir /var/lib/crashwatch",
+		"console log",
+		"post-stop exec sleep 5",
+	} {
+		if !hasLine(body, want) {
+			t.Errorf("job lacks %q\n%s", want, numbered(body))
+		}
+	}
+}
