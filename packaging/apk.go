@@ -48,12 +48,12 @@ func init() {
 		FullVersion: func(v config.Version, release int) string {
 			return fmt.Sprintf("%s-r%d", apkVersion(v), release)
 		},
-		Configure: func(info *nfpm.Info, spec *Spec) error {
+		Configure: func(info *nfpm.Info, spec *Spec, scratch string) error {
 			info.APK.Arch = apkArchs[spec.Arch.Name]
 			// .PKGINFO is one "key = value" per line; nfpm would write the
 			// description's further lines as continuation lines apk cannot read.
 			info.Description = strings.Join(strings.Fields(info.Description), " ")
-			return applyScripts(info, spec, "apk")
+			return applyScripts(info, spec, "apk", scratch)
 		},
 	})
 }

@@ -44,8 +44,8 @@ func testSpec(t *testing.T) *Spec {
 		Service: initsys.Service{Name: "probe", Exec: "/usr/bin/probe", User: "probe", Group: "probe",
 			StateDir: "/var/lib/probe", ConfigDir: "/etc/probe", WorkingDir: "/var/lib/probe",
 			Restart: initsys.RestartAlways, Profile: initsys.ProfileDefault, StopTimeout: 10},
-		ScriptDir: t.TempDir(),
-		StageDir:  t.TempDir(),
+		ScratchDir: t.TempDir(),
+		StageDir:   t.TempDir(),
 	}
 	var err error
 	spec.Inits, spec.InitFiles, err = StageInits(spec.Service, initsys.Names(), spec.StageDir)

@@ -44,10 +44,10 @@ func init() {
 		FullVersion: func(v config.Version, release int) string {
 			return fmt.Sprintf("%s-%d", archVersion(v), release)
 		},
-		Configure: func(info *nfpm.Info, spec *Spec) error {
+		Configure: func(info *nfpm.Info, spec *Spec, scratch string) error {
 			info.ArchLinux.Arch = archArchs[spec.Arch.Name]
 			info.ArchLinux.Packager = spec.Maintainer
-			return applyScripts(info, spec, "archlinux")
+			return applyScripts(info, spec, "archlinux", scratch)
 		},
 	})
 }

@@ -37,10 +37,19 @@ func init() {
 		FullVersion: func(v config.Version, release int) string {
 			return fmt.Sprintf("%s-%d", debVersion(v), release)
 		},
-		Configure: func(info *nfpm.Info, spec *Spec) error {
+		Configure: func(info *nfpm.Info, spec *Spec, scratch string) error {
 			info.Deb.Arch = debArchs[spec.Arch.Name]
 			info.Deb.Compression = "gzip"
-			return applyScripts(info, spec, "deb")
+			if err := writeChangelog(info, spec, scratch, fmt.Sprintf("%s-%d", debVersion(spec.Version), spec.Release)); err != nil {
+				return err
+			}
+			if err := writeCopyright(info, spec, scratch); err != nil {
+				return err
+			}
+			if err := writeLintianOverrides(info, spec, scratch); err != nil {
+				return err
+			}
+			return applyScripts(info, spec, "deb", scratch)
 		},
 	})
 }

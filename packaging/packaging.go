@@ -41,8 +41,9 @@ type Spec struct {
 	// StageDir is a directory on the build host holding each rendered init
 	// file at layout.Staged(name, init, target), relative to StageDir.
 	StageDir string
-	// ScriptDir is a scratch directory for the generated maintainer scripts.
-	ScriptDir string
+	// ScratchDir holds per-package generated inputs: maintainer scripts,
+	// changelog and copyright files.
+	ScratchDir string
 
 	Configs []File // installed under /etc/NAME, preserved across upgrades
 	Files   []File // extra files
@@ -70,7 +71,9 @@ type Format struct {
 	FullVersion func(v config.Version, release int) string
 	// Configure sets format-specific fields, including the maintainer
 	// scripts, on an nfpm.Info that already holds the common fields.
-	Configure func(info *nfpm.Info, spec *Spec) error
+	// scratch is an empty directory of this package's own for generated
+	// input files.
+	Configure func(info *nfpm.Info, spec *Spec, scratch string) error
 }
 
 var formats = map[string]Format{}
@@ -201,7 +204,11 @@ func (f Format) info(spec *Spec) (*nfpm.Info, error) {
 			Umask:    0o022,
 		},
 	}
-	if err := f.Configure(info, spec); err != nil {
+	scratch, err := os.MkdirTemp(spec.ScratchDir, f.Name+"-"+spec.Arch.Name+"-*")
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Configure(info, spec, scratch); err != nil {
 		return nil, err
 	}
 	return info, nil

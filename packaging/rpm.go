@@ -38,14 +38,17 @@ func init() {
 		FullVersion: func(v config.Version, release int) string {
 			return fmt.Sprintf("%s-%d", rpmVersion(v), release)
 		},
-		Configure: func(info *nfpm.Info, spec *Spec) error {
+		Configure: func(info *nfpm.Info, spec *Spec, scratch string) error {
 			info.RPM.Arch = rpmArchs[spec.Arch.Name]
 			info.RPM.BuildHost = BuildHost
 			info.RPM.Summary = spec.Summary
 			info.RPM.Group = "System Environment/Daemons"
 			info.RPM.Packager = spec.Maintainer
 			info.RPM.Compression = "gzip"
-			return applyScripts(info, spec, "rpm")
+			if err := writeChangelog(info, spec, scratch, fmt.Sprintf("%s-%d", rpmVersion(spec.Version), spec.Release)); err != nil {
+				return err
+			}
+			return applyScripts(info, spec, "rpm", scratch)
 		},
 	})
 }

@@ -9,19 +9,14 @@ import (
 	"github.com/omnipack/omnipack/scripts"
 )
 
-// applyScripts generates the maintainer scripts for a format and points
-// nfpm at them. nfpm takes file paths, so each package gets its own script
-// directory: packages are built in parallel.
-func applyScripts(info *nfpm.Info, spec *Spec, format string) error {
+// applyScripts generates the maintainer scripts for a format into dir and
+// points nfpm at them: nfpm takes file paths, not contents.
+func applyScripts(info *nfpm.Info, spec *Spec, format, dir string) error {
 	in := scripts.Input{Service: spec.Service, Inits: spec.Inits, Files: spec.InitFiles}
 	for _, c := range spec.Configs {
 		in.ConfigFiles = append(in.ConfigFiles, c.Dest)
 	}
 	set, err := scripts.For(format, in)
-	if err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp(spec.ScriptDir, format+"-"+spec.Arch.Name+"-*")
 	if err != nil {
 		return err
 	}

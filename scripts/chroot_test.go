@@ -527,10 +527,16 @@ func debLifecycle(t *testing.T, flavor string) {
 	r.remove("/etc/testinit.failstart")
 	r.actions("testinit")
 
-	// Removal takes down exactly what was recorded.
-	msg = r.ok(deb.PreRemove, "remove")
-	contains(t, "prerm", msg, "crashwatch: removed the service from testinit")
-	equal(t, "actions", r.actions("testinit"), "stop\ndisable\nreload")
+	// Removal, in dpkg's order: prerm only stops; postrm disables and
+	// takes down exactly what was recorded.
+	r.ok(deb.PreRemove, "remove")
+	equal(t, "actions of prerm remove", r.actions("testinit"), "stop")
+	if !r.exists(record) || !r.exists("/etc/testinit/crashwatch.conf") {
+		t.Error("prerm deleted the service files; that is postrm's job")
+	}
+	msg = r.ok(deb.PostRemove, "remove")
+	contains(t, "postrm", msg, "crashwatch: removed the service from testinit")
+	equal(t, "actions of postrm remove", r.actions("testinit"), "stop\ndisable\nreload")
 	for _, p := range []string{record, "/etc/testinit/crashwatch.conf", "/etc/testinit/sv"} {
 		if r.exists(p) {
 			t.Errorf("%s is left after removal", p)
@@ -541,7 +547,6 @@ func debLifecycle(t *testing.T, flavor string) {
 			t.Errorf("removal deleted %s", p)
 		}
 	}
-	r.ok(deb.PostRemove, "remove")
 	if !r.exists(testConfig) || r.account("/etc/passwd", "crashwatch") == nil {
 		t.Error("postrm remove deleted the config or the user; only purge may")
 	}
@@ -579,6 +584,8 @@ func TestOfflineInstall(t *testing.T) {
 
 	// Removal offline: disable, but nothing to stop or reload.
 	r.ok(deb.PreRemove, "remove")
+	equal(t, "actions of prerm", r.actions("otherinit"), "")
+	r.ok(deb.PostRemove, "remove")
 	equal(t, "actions", r.actions("otherinit"), "disable")
 	if r.exists("/etc/otherinit") || r.exists(record) {
 		t.Error("offline removal left files")
@@ -617,6 +624,7 @@ func TestChrootIsNotRunning(t *testing.T) {
 	equal(t, "actions", r.actions("testinit"), "enable")
 	r.installedV1()
 	r.want(0, r.runWithProc(deb.PreRemove, "remove"))
+	r.want(0, r.runWithProc(deb.PostRemove, "remove"))
 	equal(t, "actions", r.actions("testinit"), "disable")
 }
 
@@ -672,6 +680,7 @@ func TestUpgradeChangesFiles(t *testing.T) {
 		t.Error("a file and directory the upgrade no longer installs were left")
 	}
 	r.ok(v2.PreRemove, "remove")
+	r.ok(v2.PostRemove, "remove")
 	if r.exists("/etc/testinit/sv") || !r.exists("/etc/testinit/other.conf") {
 		t.Error("removal after the upgrade did not delete exactly the recorded paths")
 	}

@@ -16,8 +16,9 @@
 //
 //	deb    preinst   install|upgrade         create group and user
 //	       postinst  configure, abort-remove  state dir, config group, init integration
-//	       prerm     remove                   stop, disable, delete recorded files
-//	       postrm    purge                    delete config, state and the accounts it created
+//	       prerm     remove                   stop
+//	       postrm    remove, purge            disable, delete recorded files
+//	                 purge                    delete config, state and the accounts it created
 //	rpm    %pre      $1=1|2                   create group and user
 //	       %post     $1=1|2                   state dir, config group, init integration
 //	       %preun    $1=0 only                stop, disable, delete recorded files
@@ -129,7 +130,7 @@ func Deb(in Input) (Set, error) {
 	return build(d, []phase{
 		{&d.set.PreInstall, "preinst", debPreinstDoc, accountFuncs, debPreinstMain},
 		{&d.set.PostInstall, "postinst", debPostinstDoc, configureFuncs, debPostinstMain},
-		{&d.set.PreRemove, "prerm", debPrermDoc, removeFuncs, debPrermMain},
+		{&d.set.PreRemove, "prerm", debPrermDoc, stopFuncs, debPrermMain},
 		{&d.set.PostRemove, "postrm", debPostrmDoc, purgeFuncs, debPostrmMain},
 	})
 }

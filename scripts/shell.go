@@ -9,6 +9,10 @@ var (
 		"in_chroot", "init_running", "init_online", "init_known", "init_stop",
 		"init_disable", "init_reload", "read_record", "remove_recorded", "unintegrate"}
 	removeFuncs    = append(baseFuncs[:len(baseFuncs):len(baseFuncs)], recordFuncs...)
+	// A deb's prerm only stops the service; its postrm disables it and
+	// deletes the files (Debian policy 9.3.3: update-rc.d belongs in postrm).
+	stopFuncs = append(baseFuncs[:len(baseFuncs):len(baseFuncs)],
+		"in_chroot", "init_running", "init_online", "init_known", "init_stop", "read_record", "stop_recorded")
 	configureFuncs = append(append(accountFuncs[:len(accountFuncs):len(accountFuncs)], recordFuncs...),
 		"init_installed", "init_enable", "init_start", "init_restart", "init_status_hint",
 		"init_files", "detect_init", "record_parents", "install_file", "prune_stale",
@@ -255,6 +259,16 @@ prune_stale() {
 	done
 }
 `,
+	"stop_recorded": `# stop_recorded: stops the service through the init system the record
+# names, where that init runs. Failures only warn.
+stop_recorded() {
+	read_record
+	if [ -n "$old_init" ] && init_known "$old_init" && init_online "$old_init"; then
+		init_stop "$old_init" || warn "could not stop the service through $old_init"
+	fi
+	return 0
+}
+`,
 	"unintegrate": `# unintegrate: stops and disables the service through the init system the
 # record names, deletes every path the record lists, then the record, and
 # has the init re-read its definitions. Failures only warn: a removal that
@@ -424,7 +438,7 @@ const (
 	debPrermMain = `main() {
 	case "$1" in
 	remove)
-		unintegrate
+		stop_recorded
 		;;
 	esac
 	return 0
@@ -432,6 +446,9 @@ const (
 `
 	debPostrmMain = `main() {
 	case "$1" in
+	remove)
+		unintegrate
+		;;
 	purge)
 		purge
 		;;
@@ -465,13 +482,15 @@ conflicts, deletes them on purge).`
 	debPrermDoc = `
 dpkg runs it before removing files, as: remove | upgrade NEW-VERSION |
 deconfigure in-favour ... | failed-upgrade OLD-VERSION. Only remove takes
-the service down; on upgrade the new version's postinst restarts it.`
+the service down, and only by stopping it: postrm disables it and deletes
+its files. On upgrade the new version's postinst restarts it.`
 	debPostrmDoc = `
 dpkg runs it after removing files, as: remove | purge | upgrade NEW-VERSION
 | failed-upgrade OLD-VERSION | abort-install [OLD-VERSION] | abort-upgrade
-OLD-VERSION | disappear .... Only purge does anything: it deletes the config
+OLD-VERSION | disappear .... remove disables the service (prerm stopped it)
+and deletes the files the record lists. purge also deletes the config
 directory, the state directory and the accounts this package created. It
-must not rely on the package's files: on purge they are gone.`
+must not rely on the package's files: they are gone by now.`
 	rpmPreDoc = `
 rpm runs it as %pre before unpacking, with $1 the number of versions
 installed afterwards: 1 on install, 2 on upgrade. It creates the service's
