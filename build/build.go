@@ -87,8 +87,8 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 
 	svc := cfg.ServiceModel()
 	stageDir := filepath.Join(work, "stage")
-	scriptDir := filepath.Join(work, "scripts")
-	if err := os.MkdirAll(scriptDir, 0o755); err != nil {
+	scratchDir := filepath.Join(work, "scratch")
+	if err := os.MkdirAll(scratchDir, 0o755); err != nil {
 		return nil, err
 	}
 	inits, initFiles, err := packaging.StageInits(svc, cfg.Targets.Inits, stageDir)
@@ -119,8 +119,8 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 			Maintainer: cfg.Project.Maintainer, Vendor: cfg.Project.Vendor,
 			License: cfg.Project.License, Homepage: cfg.Project.Homepage, MTime: mtime,
 			Binary: bin, Service: svc, Inits: inits, InitFiles: initFiles, StageDir: stageDir,
-			ScriptDir: scriptDir,
-			Configs:   configFiles(cfg), Files: extraFiles(cfg),
+			ScratchDir: scratchDir,
+			Configs:    configFiles(cfg), Files: extraFiles(cfg),
 		})
 	}
 

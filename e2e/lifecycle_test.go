@@ -25,7 +25,7 @@ var serviceFiles = map[host.Variant][]string{
 	host.Systemd:  {"/usr/lib/systemd/system/" + agent + ".service"},
 	host.OpenRC:   {"/etc/init.d/" + agent},
 	host.SysVinit: {"/etc/init.d/" + agent},
-	host.Runit:    {"/etc/sv/" + agent + "/run"},
+	host.Runit:    {"/etc/sv/" + agent, "/etc/service/" + agent},
 }
 
 // packageManager drives one package format inside a container.
@@ -36,40 +36,47 @@ type packageManager struct {
 	remove  string
 	purge   string // empty: the format has no purge
 	newConf string // where the upgrade leaves the new default config
+	// keptConf is where removal keeps an edited config: dpkg leaves it in
+	// place; rpm and pacman rename it to .rpmsave and .pacsave.
+	keptConf string
 }
 
 var (
 	dpkg = packageManager{
-		format:  "deb",
-		install: "dpkg -i %s",
-		upgrade: "dpkg --force-confold -i %s",
-		remove:  "dpkg -r " + agent,
-		purge:   "dpkg -P " + agent,
-		newConf: "/etc/" + agent + "/" + agent + ".toml.dpkg-dist",
+		format:   "deb",
+		install:  "dpkg -i %s",
+		upgrade:  "dpkg --force-confold -i %s",
+		remove:   "dpkg -r " + agent,
+		purge:    "dpkg -P " + agent,
+		newConf:  "/etc/" + agent + "/" + agent + ".toml.dpkg-dist",
+		keptConf: "/etc/" + agent + "/" + agent + ".toml",
 	}
 	apt = packageManager{
-		format:  "deb",
-		install: "apt-get install -y --no-download %s",
-		upgrade: "apt-get install -y --no-download -o Dpkg::Options::=--force-confold %s",
-		remove:  "apt-get remove -y " + agent,
-		purge:   "apt-get purge -y " + agent,
-		newConf: "/etc/" + agent + "/" + agent + ".toml.dpkg-dist",
+		format:   "deb",
+		install:  "apt-get install -y %s",
+		upgrade:  "apt-get install -y -o Dpkg::Options::=--force-confold %s",
+		remove:   "apt-get remove -y " + agent,
+		purge:    "apt-get purge -y " + agent,
+		newConf:  "/etc/" + agent + "/" + agent + ".toml.dpkg-dist",
+		keptConf: "/etc/" + agent + "/" + agent + ".toml",
 	}
 	rpm = packageManager{
-		format:  "rpm",
-		install: "rpm -i --nodeps %s",
-		upgrade: "rpm -U --nodeps %s",
-		remove:  "rpm -e --nodeps " + agent,
-		newConf: "/etc/" + agent + "/" + agent + ".toml.rpmnew",
+		format:   "rpm",
+		install:  "rpm -i --nodeps %s",
+		upgrade:  "rpm -U --nodeps %s",
+		remove:   "rpm -e --nodeps " + agent,
+		newConf:  "/etc/" + agent + "/" + agent + ".toml.rpmnew",
+		keptConf: "/etc/" + agent + "/" + agent + ".toml.rpmsave",
 	}
 	// Package signatures are the signing tier's subject; here pacman is
 	// told not to require them.
 	pacman = packageManager{
-		format:  "archlinux",
-		install: "pacman -U --noconfirm --config /var/tmp/pacman.conf %s",
-		upgrade: "pacman -U --noconfirm --config /var/tmp/pacman.conf %s",
-		remove:  "pacman -R --noconfirm --config /var/tmp/pacman.conf " + agent,
-		newConf: "/etc/" + agent + "/" + agent + ".toml.pacnew",
+		format:   "archlinux",
+		install:  "pacman -U --noconfirm --config /var/tmp/pacman.conf %s",
+		upgrade:  "pacman -U --noconfirm --config /var/tmp/pacman.conf %s",
+		remove:   "pacman -R --noconfirm --config /var/tmp/pacman.conf " + agent,
+		newConf:  "/etc/" + agent + "/" + agent + ".toml.pacnew",
+		keptConf: "/etc/" + agent + "/" + agent + ".toml.pacsave",
 	}
 )
 
@@ -111,7 +118,10 @@ func lifecycle(t *testing.T, h *host.Host, pm packageManager) {
 	pkg1 := copyPackage(t, h, releaseV1.artifact(t, pm.format))
 	pkg2 := copyPackage(t, h, releaseV2.artifact(t, pm.format))
 	if pm.format == "archlinux" {
-		h.MustRun(t, "mkdir -p /var/lib/pacman && cat > /var/tmp/pacman.conf <<'EOF'\n"+pacmanConf+"EOF")
+		// On Arch, /bin/sh is bash and pacman runs .INSTALL with it; nfpm
+		// writes .INSTALL for bash. Debian's pacman runs it with /bin/sh,
+		// so this host is made to match Arch.
+		h.MustRun(t, "ln -sf bash /bin/sh && mkdir -p /var/lib/pacman && cat > /var/tmp/pacman.conf <<'EOF'\n"+pacmanConf+"EOF")
 	}
 	v := h.Variant()
 
@@ -159,8 +169,8 @@ func lifecycle(t *testing.T, h *host.Host, pm packageManager) {
 			t.Errorf("%s left behind after remove", f)
 		}
 	}
-	if !strings.Contains(h.MustRun(t, "cat "+conf), "edited-by-admin") {
-		t.Errorf("remove deleted the edited config %s", conf)
+	if !strings.Contains(h.MustRun(t, "cat "+pm.keptConf), "edited-by-admin") {
+		t.Errorf("remove did not keep the edited config as %s", pm.keptConf)
 	}
 	if pm.purge == "" {
 		return
@@ -232,7 +242,7 @@ func TestNoInitRunning(t *testing.T) {
 	h := host.New(t, host.NoInit)
 	pkg := copyPackage(t, h, releaseV1.artifact(t, "deb"))
 	out := h.MustRun(t, "dpkg -i "+pkg)
-	if !strings.Contains(out, "no init system is running") {
+	if !strings.Contains(out, "no init system detected") || !strings.Contains(out, "nothing was enabled") {
 		t.Errorf("install output does not say that nothing was started:\n%s", out)
 	}
 	if pids, err := h.Run(t, "pgrep -x "+agent); err == nil {

@@ -58,10 +58,23 @@ func TestPackageMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pacman -Qip: %v\n%s", err, out)
 	}
-	for _, re := range []string{`Name\s*: ` + agent, `Version\s*: ` + v1 + `-1`, `Architecture\s*: x86_64`, `Backup Files\s*: /etc/` + agent + `/` + agent + `.toml`} {
+	for _, re := range []string{`Name\s*: ` + agent, `Version\s*: ` + v1 + `-1`, `Architecture\s*: x86_64`} {
 		if !regexp.MustCompile(re).MatchString(out) {
 			t.Errorf("pacman -Qip lacks %s:\n%s", re, out)
 		}
+	}
+}
+
+// TestArchBackup checks that pacman will keep the config across upgrades:
+// .PKGINFO lists it as a backup file (pacman -Qip shows backups only for
+// installed packages).
+func TestArchBackup(t *testing.T) {
+	out, err := runTool(t, "tar", "--zstd", "-xOf", releaseV1.artifact(t, "archlinux"), ".PKGINFO")
+	if err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "\nbackup = etc/"+agent+"/"+agent+".toml\n") {
+		t.Errorf(".PKGINFO does not list the config as backup:\n%s", out)
 	}
 }
 
@@ -137,8 +150,10 @@ func TestRpmlint(t *testing.T) {
 // an ELF executable for the package's architecture.
 func TestRpmBinaryIsELF(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command("sh", "-c", "rpm2cpio \"$1\" | cpio -idm --quiet ./usr/bin/"+agent, "sh", releaseV1.artifact(t, "rpm"))
-	cmd.Dir = dir
+	// nfpm's cpio payload holds absolute paths: without
+	// --no-absolute-filenames, cpio would write into the real /.
+	cmd := exec.Command("sh", "-c", `rpm2cpio "$1" | cpio -idm --quiet --no-absolute-filenames -D "$2"`,
+		"sh", releaseV1.artifact(t, "rpm"), dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("rpm2cpio: %v\n%s", err, out)
 	}

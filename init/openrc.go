@@ -105,10 +105,15 @@ func (openrc) Render(s Service) ([]File, error) {
 
 	line("")
 	line("depend() {")
+	// "use" starts after the network and logger when the host has them;
+	// "need net" would refuse to start where nothing provides net
+	// (containers, hosts without ifupdown or netifrc).
 	if s.AfterNetwork {
-		line("\tneed net")
+		line("\tuse net logger")
+		line("\tafter net")
+	} else {
+		line("\tuse logger")
 	}
-	line("\tuse logger")
 	line("}")
 
 	line("")

@@ -112,8 +112,8 @@ func TestOpenRCScript(t *testing.T) {
 		`respawn_max=0`,
 		`retry="TERM/20/KILL/5"`,
 		`extra_started_commands="reload"`,
-		"\tneed net",
-		"\tuse logger",
+		"\tuse net logger",
+		"\tafter net",
 		"\tcheckpath -d -m 0750 -o crashwatch:crashwatch /var/lib/crashwatch || return 1",
 		"\tsupervise-daemon \"${RC_SVCNAME}\" --signal HUP",
 	} {

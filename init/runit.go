@@ -121,8 +121,15 @@ func (runit) Shell(s Service) Shell {
 		Enable: fmt.Sprintf(`for omnipack_sv in %s; do if [ -d "$omnipack_sv" ]; then `+
 			`if [ ! -e "$omnipack_sv/%[2]s" ] && [ ! -L "$omnipack_sv/%[2]s" ]; then ln -s %[3]s "$omnipack_sv/%[2]s"; fi; break; fi; done`,
 			dirs, s.Name, dir),
-		Disable: fmt.Sprintf(`for omnipack_sv in %s; do if [ -L "$omnipack_sv/%[2]s" ]; then rm -f "$omnipack_sv/%[2]s"; fi; done`,
-			dirs, s.Name),
+		// Unlinking alone leaves runsv and the logger (running as the
+		// service's user) alive for a while, so a purge could not delete
+		// the user. "sv exit" stops both and ends runsv; runsv's supervise
+		// directories go with it, so the service directory can be removed.
+		Disable: fmt.Sprintf(`for omnipack_sv in %s; do if [ -L "$omnipack_sv/%[2]s" ]; then rm -f "$omnipack_sv/%[2]s"; fi; done; `+
+			`sv exit %[3]s >/dev/null 2>&1; omnipack_wait=0; `+
+			`while sv status %[3]s >/dev/null 2>&1 && [ "$omnipack_wait" -lt 10 ]; do omnipack_wait=$((omnipack_wait + 1)); sleep 1; done; `+
+			`rm -rf %[3]s/supervise %[3]s/log/supervise`,
+			dirs, s.Name, dir),
 		// runsvdir looks for new service directories every five seconds;
 		// until runsv runs, sv cannot reach the service.
 		Start: fmt.Sprintf(`omnipack_wait=0; until %[1]s >/dev/null 2>&1 || [ "$omnipack_wait" -ge 10 ]; do `+

@@ -188,6 +188,10 @@ func (h *Host) boot(t testing.TB, timeout time.Duration) {
 		"-D", h.root,
 		"--machine=" + h.name,
 		"--uuid=" + uuid(),
+		// nspawn's default bounding set lacks CAP_SYSLOG, which every real
+		// host has and log-reading agents declare; without it an init
+		// inside the container could not grant it to the service.
+		"--capability=CAP_SYSLOG",
 	}
 	if h.variant == Systemd {
 		args = append(args, "-b")
