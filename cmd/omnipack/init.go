@@ -88,14 +88,19 @@ func newInitCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return usageError{fmt.Errorf("%s: %w (fix: name a Go main package directory or a built binary)", src, errors.Unwrap(err))}
 			}
+			// Paths in omnipack.toml are relative to the file itself.
+			rel, err := relativeTo(g.config, src)
+			if err != nil {
+				return err
+			}
 			data := struct{ Name, GoPackage, Prebuilt, Archs string }{Archs: `"amd64", "arm64"`}
 			if st.IsDir() {
-				data.GoPackage = "./" + filepath.ToSlash(filepath.Clean(src))
-				if data.GoPackage == "./." {
-					data.GoPackage = "."
+				data.GoPackage = rel
+				if rel != "." && !strings.HasPrefix(rel, "../") {
+					data.GoPackage = "./" + rel
 				}
 			} else {
-				data.Prebuilt = filepath.ToSlash(src)
+				data.Prebuilt = rel
 				data.Archs = `"amd64"`
 			}
 			if name == "" {
@@ -124,4 +129,22 @@ func newInitCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&name, "name", "", "package name (default: the directory or binary name)")
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing omnipack.toml")
 	return cmd
+}
+
+// relativeTo returns path relative to the directory of configPath, with
+// forward slashes, as omnipack.toml spells paths.
+func relativeTo(configPath, path string) (string, error) {
+	base, err := filepath.Abs(filepath.Dir(configPath))
+	if err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(base, abs)
+	if err != nil {
+		return "", err
+	}
+	return filepath.ToSlash(rel), nil
 }
