@@ -1,6 +1,8 @@
 # omnipack: `make demo` builds the example agent's release; `make test` runs
 # every test tier. Both install their prerequisites on Debian 12 first.
 
+export PATH := /usr/local/go/bin:$(PATH)
+
 GO       ?= go
 BIN      := bin/omnipack
 EXAMPLE  := examples/crashwatch
