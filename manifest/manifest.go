@@ -12,6 +12,8 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
+	"time"
 )
 
 // FileName is the manifest's name inside dist/.
@@ -30,6 +32,44 @@ type Release struct {
 	SourceDateEpoch int64      `json:"source_date_epoch"`
 	Inits           []string   `json:"inits"`
 	Artifacts       []Artifact `json:"artifacts"`
+
+	// Set when the release is signed. ReleaseVersion only ever increases
+	// from one signing to the next, so an installer can refuse a rollback
+	// to an older signed manifest; Expires stops a frozen mirror from
+	// serving a stale release forever.
+	ReleaseVersion int64      `json:"release_version,omitempty"`
+	SignedAt       *time.Time `json:"signed_at,omitempty"`
+	Expires        *time.Time `json:"expires,omitempty"`
+	Keys           *Keys      `json:"keys,omitempty"`
+}
+
+// Keys names the public keys a signed release was made with, so a verifier
+// can tell which key it needs. The files are published in dist/keys/.
+type Keys struct {
+	Release    string `json:"release"`     // sha256 of the DER SPKI, hex
+	OpenPGP    string `json:"openpgp"`     // OpenPGP fingerprint, hex
+	APKKeyName string `json:"apk_keyname"` // the name apk-tools looks up in /etc/apk/keys
+}
+
+// NextReleaseVersion returns the release version for a signing at now: one
+// more than the previous one, and never less than now in Unix seconds, so
+// that versions also increase across machines that keep no state.
+func NextReleaseVersion(previous int64, now time.Time) int64 {
+	return max(previous+1, now.Unix())
+}
+
+// SumsFileName is the checksum list beside the manifest.
+const SumsFileName = "SHA256SUMS"
+
+// SHA256SUMS renders the artifacts in the format of sha256sum, so that
+// `sha256sum -c SHA256SUMS` checks a downloaded release.
+func (r *Release) SHA256SUMS() []byte {
+	r.Sort()
+	var b strings.Builder
+	for _, a := range r.Artifacts {
+		fmt.Fprintf(&b, "%s  %s\n", a.SHA256, a.Name)
+	}
+	return []byte(b.String())
 }
 
 // Artifact is one file of the release.

@@ -2,9 +2,11 @@ package manifest
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRoundTripAndChecks(t *testing.T) {
@@ -32,4 +34,35 @@ func TestRoundTripAndChecks(t *testing.T) {
 	if _, err := Read(path); err == nil {
 		t.Error("an unknown field was accepted")
 	}
+}
+
+func TestNextReleaseVersion(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	if got := NextReleaseVersion(0, now); got != 1700000000 {
+		t.Errorf("first version %d", got)
+	}
+	if got := NextReleaseVersion(1700000005, now); got != 1700000006 {
+		t.Errorf("a clock behind the previous signing must still increase: %d", got)
+	}
+}
+
+func TestSHA256SUMSIsCheckedBySha256sum(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.deb"), []byte("package"), 0o644)
+	_, sum, _ := Digest(filepath.Join(dir, "a.deb"))
+	r := &Release{Artifacts: []Artifact{{Name: "a.deb", SHA256: sum}}}
+	os.WriteFile(filepath.Join(dir, SumsFileName), r.SHA256SUMS(), 0o644)
+	if out, err := sha256sumCheck(dir).CombinedOutput(); err != nil {
+		t.Fatalf("sha256sum -c: %v\n%s", err, out)
+	}
+	os.WriteFile(filepath.Join(dir, "a.deb"), []byte("tampered"), 0o644)
+	if err := sha256sumCheck(dir).Run(); err == nil {
+		t.Error("sha256sum -c accepted a tampered file")
+	}
+}
+
+func sha256sumCheck(dir string) *exec.Cmd {
+	c := exec.Command("sha256sum", "-c", SumsFileName)
+	c.Dir = dir
+	return c
 }
