@@ -27,6 +27,7 @@ type Config struct {
 	Configs []ConfigFile `toml:"config"`
 	Files   []ExtraFile  `toml:"files"`
 	Targets Targets      `toml:"targets"`
+	Signing Signing      `toml:"signing"`
 
 	// Path is the file the config was read from; Dir is its directory, to
 	// which every relative path in the config is resolved.
@@ -95,6 +96,17 @@ type Targets struct {
 	Archs   []string `toml:"archs"`
 	Inits   []string `toml:"inits"`
 }
+
+// Signing configures signing. With no key_dir the release is unsigned.
+type Signing struct {
+	KeyDir      string `toml:"key_dir"`      // written by omnipack keygen, relative to the config file
+	PasswordEnv string `toml:"password_env"` // variable holding the key password; default OMNIPACK_KEY_PASSWORD
+	Expires     string `toml:"expires"`      // how long a signed manifest is valid, e.g. "30d" or "720h"
+}
+
+// DefaultPasswordEnv is where the key password is read from when the config
+// names no other variable.
+const DefaultPasswordEnv = "OMNIPACK_KEY_PASSWORD"
 
 // Load reads, defaults and validates the config at path. Bad input is
 // returned as Problems, listing every problem found.
@@ -242,6 +254,12 @@ func (c *Config) applyDefaults() {
 		if c.Files[i].Mode == "" {
 			c.Files[i].Mode = "0644"
 		}
+	}
+	if c.Signing.PasswordEnv == "" {
+		c.Signing.PasswordEnv = DefaultPasswordEnv
+	}
+	if c.Signing.Expires == "" {
+		c.Signing.Expires = "30d"
 	}
 	t := &c.Targets
 	if len(t.Formats) == 0 {

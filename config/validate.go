@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	initsys "github.com/omnipack/omnipack/init"
 	"github.com/omnipack/omnipack/layout"
@@ -40,7 +41,37 @@ func (c *Config) validate() Problems {
 	c.validateBinary(add)
 	c.validateService(add)
 	c.validateFiles(add)
+	c.validateSigning(add)
 	return ps
+}
+
+func (c *Config) validateSigning(add addFunc) {
+	s := c.Signing
+	if s.KeyDir != "" {
+		if st, err := os.Stat(c.Resolve(s.KeyDir)); err != nil || !st.IsDir() {
+			add("signing.key_dir", "run `omnipack keygen --dir "+s.KeyDir+"` or fix the path (relative to omnipack.toml)",
+				"key directory %s does not exist", c.Resolve(s.KeyDir))
+		}
+	}
+	if !envKeyRe.MatchString(s.PasswordEnv) {
+		add("signing.password_env", "name an environment variable such as OMNIPACK_KEY_PASSWORD", "%q is not a variable name", s.PasswordEnv)
+	}
+	if d, err := ParseValidity(s.Expires); err != nil || d < time.Hour {
+		add("signing.expires", `use a duration of at least 1h such as "30d" or "720h"`, "%q is not a usable validity", s.Expires)
+	}
+}
+
+// ParseValidity parses a validity period: a Go duration ("720h") or a
+// number of days ("30d").
+func ParseValidity(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }
 
 type addFunc func(field, fix, format string, a ...any)

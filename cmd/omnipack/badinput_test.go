@@ -116,6 +116,8 @@ func TestBadInput(t *testing.T) {
 		{"bad restart", replace(`args = ["-v"]`, "args = [\"-v\"]\nrestart = \"sometimes\""), 12, "service.restart", "unknown restart policy"},
 		{"bad environment key", replace(`args = ["-v"]`, "args = [\"-v\"]\nenvironment = { \"1BAD\" = \"x\" }"), 12, "service.environment.1BAD", "not a valid variable name"},
 		{"duplicate arch", replace(`archs = ["amd64"]`, `archs = ["amd64", "amd64"]`), 21, "targets.archs[1]", "listed twice"},
+		{"missing key directory", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[signing]\nkey_dir = \"nokeys\""), 24, "signing.key_dir", "does not exist"},
+		{"bad validity", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[signing]\nexpires = \"soon\""), 24, "signing.expires", "not a usable validity"},
 		{"extra file in config dir", replace(`dest = "/usr/share/doc/probe/README"`, `dest = "/etc/probe/README"`), 18, "files[0].dest", "declare files under /etc/probe as [[config]]"},
 	}
 	if len(cases) < 15 {
