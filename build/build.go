@@ -18,8 +18,10 @@ import (
 	"time"
 
 	"github.com/omnipack/omnipack/config"
+	"github.com/omnipack/omnipack/layout"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/packaging"
+	"github.com/omnipack/omnipack/sbom"
 )
 
 // Options controls one build.
@@ -30,6 +32,12 @@ type Options struct {
 	Progress func(step string)
 	// Jobs bounds how many packages are written at once; 0 means one per CPU.
 	Jobs int
+	// Keys, when set, sign the packages natively and the release as a whole.
+	Keys *Keys
+	// Now is the signing time; nil means time.Now.
+	Now func() time.Time
+	// OmnipackVersion is recorded in the provenance.
+	OmnipackVersion string
 }
 
 // InputError marks a failure caused by the user's input (exit code 2)
@@ -46,6 +54,15 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 	progress := opts.Progress
 	if progress == nil {
 		progress = func(string) {}
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	started := now()
+	validity, err := config.ParseValidity(cfg.Signing.Expires)
+	if err != nil {
+		return nil, InputError{err}
 	}
 	version, err := cfg.ResolveVersion()
 	if err != nil {
@@ -120,31 +137,35 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 			License: cfg.Project.License, Homepage: cfg.Project.Homepage, MTime: mtime,
 			Binary: bin, Service: svc, Inits: inits, InitFiles: initFiles, StageDir: stageDir,
 			ScratchDir: scratchDir,
-			Configs:    configFiles(cfg), Files: extraFiles(cfg),
+			Configs:    configFiles(cfg), Files: extraFiles(cfg), Sign: opts.Keys.packageSigner(),
 		})
 	}
 
-	results, err := packageAll(specs, cfg.Targets.Formats, staging, opts.Jobs, progress)
+	artifacts, err := packageAll(specs, cfg, version, staging, opts.Jobs, progress)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range results {
-		size, sum, err := manifest.Digest(r.Path)
+	rel.Artifacts = artifacts
+	if opts.Keys == nil {
+		progress("manifest")
+		data, err := rel.Marshal()
 		if err != nil {
 			return nil, err
 		}
-		rel.Artifacts = append(rel.Artifacts, manifest.Artifact{
-			Name: filepath.Base(r.Path), Format: r.Format, Arch: r.Arch, OS: "linux",
-			Version: r.Version, Size: size, SHA256: sum,
-		})
-	}
-	progress("manifest")
-	data, err := rel.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(staging, manifest.FileName), data, 0o644); err != nil {
-		return nil, err
+		if err := writeFiles(staging, map[string][]byte{manifest.FileName: data, manifest.SumsFileName: rel.SHA256SUMS()}); err != nil {
+			return nil, err
+		}
+	} else {
+		progress("provenance")
+		prov, err := writeProvenance(ctx, cfg, rel, opts, started, now(), staging)
+		if err != nil {
+			return nil, err
+		}
+		rel.Artifacts = append(rel.Artifacts, prov)
+		progress("sign release")
+		if err := SignRelease(staging, rel, opts.Keys, previousReleaseVersion(dist), now(), validity); err != nil {
+			return nil, err
+		}
 	}
 	if err := replaceDir(staging, dist); err != nil {
 		return nil, err
@@ -304,8 +325,10 @@ func extraFiles(cfg *config.Config) []packaging.File {
 }
 
 // packageAll writes every format × architecture package, a bounded number
-// at a time. nfpm streams each package to its file.
-func packageAll(specs []*packaging.Spec, formats []string, dir string, jobs int, progress func(string)) ([]packaging.Result, error) {
+// at a time, each with its detached signature (where the format has one)
+// and its SBOMs, and returns them all as manifest artifacts. nfpm streams
+// each package to its file.
+func packageAll(specs []*packaging.Spec, cfg *config.Config, v config.Version, dir string, jobs int, progress func(string)) ([]manifest.Artifact, error) {
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
 	}
@@ -315,11 +338,11 @@ func packageAll(specs []*packaging.Spec, formats []string, dir string, jobs int,
 	}
 	var all []job
 	for _, s := range specs {
-		for _, f := range formats {
+		for _, f := range cfg.Targets.Formats {
 			all = append(all, job{s, f})
 		}
 	}
-	results := make([]packaging.Result, len(all))
+	results := make([][]manifest.Artifact, len(all))
 	errs := make([]error, len(all))
 	sem := make(chan struct{}, jobs)
 	var wg sync.WaitGroup
@@ -333,12 +356,79 @@ func packageAll(specs []*packaging.Spec, formats []string, dir string, jobs int,
 			mu.Lock()
 			progress(fmt.Sprintf("package %s %s", j.format, j.spec.Arch.Name))
 			mu.Unlock()
-			results[i], errs[i] = packaging.Build(j.spec, j.format, dir)
+			results[i], errs[i] = packageOne(j.spec, j.format, cfg, v, dir)
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return results, nil
+	var out []manifest.Artifact
+	for _, r := range results {
+		out = append(out, r...)
+	}
+	return out, nil
+}
+
+// packageOne builds one package and describes it, its signature and its
+// SBOMs as artifacts.
+func packageOne(spec *packaging.Spec, format string, cfg *config.Config, v config.Version, dir string) ([]manifest.Artifact, error) {
+	res, err := packaging.Build(spec, format, dir)
+	if err != nil {
+		return nil, err
+	}
+	pkg, err := artifact(res.Path, format, res.Arch, res.Version)
+	if err != nil {
+		return nil, err
+	}
+	out := []manifest.Artifact{pkg}
+	if res.SigPath != "" {
+		sig, err := artifact(res.SigPath, FormatSignature, res.Arch, res.Version)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sig)
+	}
+	in := sbom.Input{
+		PackagePath: res.Path, Artifact: pkg, Name: cfg.Project.Name, Version: v.String(),
+		License: cfg.Project.License, Supplier: cfg.Project.Vendor, Homepage: cfg.Project.Homepage,
+		BinaryPath: layout.Bin(cfg.Project.Name), Created: spec.MTime,
+	}
+	spdxName, cdxName := sbom.FileNames(pkg.Name)
+	for _, doc := range []struct {
+		name, format string
+		make         func(sbom.Input) ([]byte, error)
+	}{{spdxName, FormatSPDX, sbom.SPDX}, {cdxName, FormatCycloneDX, sbom.CycloneDX}} {
+		data, err := doc.make(in)
+		if err != nil {
+			return nil, fmt.Errorf("%s SBOM of %s: %w", doc.format, pkg.Name, err)
+		}
+		p := filepath.Join(dir, doc.name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return nil, err
+		}
+		a, err := artifact(p, doc.format, res.Arch, res.Version)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// Artifact formats other than the package formats.
+const (
+	FormatSignature  = "signature"
+	FormatSPDX       = "spdx"
+	FormatCycloneDX  = "cyclonedx"
+	FormatProvenance = "provenance"
+)
+
+func artifact(path, format, arch, version string) (manifest.Artifact, error) {
+	size, sum, err := manifest.Digest(path)
+	if err != nil {
+		return manifest.Artifact{}, err
+	}
+	return manifest.Artifact{Name: filepath.Base(path), Format: format, Arch: arch, OS: "linux",
+		Version: version, Size: size, SHA256: sum}, nil
 }

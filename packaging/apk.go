@@ -53,6 +53,10 @@ func init() {
 			// .PKGINFO is one "key = value" per line; nfpm would write the
 			// description's further lines as continuation lines apk cannot read.
 			info.Description = strings.Join(strings.Fields(info.Description), " ")
+			if spec.Sign != nil {
+				info.APK.Signature.SignFn = spec.Sign.APK
+				info.APK.Signature.KeyName = spec.Sign.APKKeyName
+			}
 			return applyScripts(info, spec, "apk", scratch)
 		},
 	})

@@ -39,8 +39,9 @@ func init() {
 			CheckVersion: checkByPattern(archVersion, archVersionRe,
 				"Arch pkgver uses only letters, digits, . _ + (no - or :)", versionFix),
 		},
-		Arch:    func(a config.Arch) string { return archArchs[a.Name] },
-		Version: archVersion,
+		Arch:     func(a config.Arch) string { return archArchs[a.Name] },
+		Version:  archVersion,
+		Detached: true, // pacman checks PKG.sig beside the package
 		FullVersion: func(v config.Version, release int) string {
 			return fmt.Sprintf("%s-%d", archVersion(v), release)
 		},

@@ -40,6 +40,11 @@ func init() {
 		Configure: func(info *nfpm.Info, spec *Spec, scratch string) error {
 			info.Deb.Arch = debArchs[spec.Arch.Name]
 			info.Deb.Compression = "gzip"
+			if spec.Sign != nil {
+				// dpkg-sig's "origin" role: a _gpgorigin member.
+				info.Deb.Signature.Type = "origin"
+				info.Deb.Signature.SignFn = spec.Sign.OpenPGP(true)
+			}
 			if err := writeChangelog(info, spec, scratch, fmt.Sprintf("%s-%d", debVersion(spec.Version), spec.Release)); err != nil {
 				return err
 			}

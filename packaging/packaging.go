@@ -5,6 +5,7 @@ package packaging
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -47,6 +48,22 @@ type Spec struct {
 
 	Configs []File // installed under /etc/NAME, preserved across upgrades
 	Files   []File // extra files
+
+	// Sign, when set, makes every package carry its format's native
+	// signature.
+	Sign *Signer
+}
+
+// Signer holds the signing functions packages need. They are plain
+// functions so that packaging does not depend on how keys are held.
+type Signer struct {
+	// OpenPGP returns a function making a detached OpenPGP signature,
+	// ASCII-armored or binary.
+	OpenPGP func(armored bool) func(io.Reader) ([]byte, error)
+	// APK signs the SHA-1 digest of an apk's control stream (RSA PKCS#1 v1.5).
+	APK func(io.Reader) ([]byte, error)
+	// APKKeyName names the key as apk-tools finds it: /etc/apk/keys/NAME.rsa.pub.
+	APKKeyName string
 }
 
 // File is a file from the build host placed in the package.
@@ -69,6 +86,9 @@ type Format struct {
 	// FullVersion is the version string the package manager reports,
 	// including the release.
 	FullVersion func(v config.Version, release int) string
+	// Detached is true for formats signed by a separate PKG.sig file
+	// rather than inside the package.
+	Detached bool
 	// Configure sets format-specific fields, including the maintainer
 	// scripts, on an nfpm.Info that already holds the common fields.
 	// scratch is an empty directory of this package's own for generated
@@ -103,6 +123,7 @@ func Names() []string {
 // Result describes a package that was written.
 type Result struct {
 	Path    string // where it was written
+	SigPath string // the detached signature, for formats signed that way
 	Format  string
 	Arch    string // omnipack architecture name
 	Version string // as the format spells it, with release
@@ -137,8 +158,28 @@ func Build(spec *Spec, format, dir string) (Result, error) {
 	if err := w.Close(); err != nil {
 		return Result{}, err
 	}
-	return Result{Path: out, Format: format, Arch: spec.Arch.Name,
-		Version: f.FullVersion(spec.Version, spec.Release)}, nil
+	res := Result{Path: out, Format: format, Arch: spec.Arch.Name,
+		Version: f.FullVersion(spec.Version, spec.Release)}
+	if f.Detached && spec.Sign != nil {
+		if res.SigPath, err = detachSign(out, spec.Sign); err != nil {
+			return Result{}, fmt.Errorf("%s %s: sign: %w", format, spec.Arch.Name, err)
+		}
+	}
+	return res, nil
+}
+
+// detachSign writes PKG.sig, a binary OpenPGP signature of the package.
+func detachSign(pkg string, s *Signer) (string, error) {
+	f, err := os.Open(pkg)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sig, err := s.OpenPGP(false)(f)
+	if err != nil {
+		return "", err
+	}
+	return pkg + ".sig", os.WriteFile(pkg+".sig", sig, 0o644)
 }
 
 // info builds the nfpm description of the package. Every content entry gets

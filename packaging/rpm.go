@@ -45,6 +45,9 @@ func init() {
 			info.RPM.Group = "System Environment/Daemons"
 			info.RPM.Packager = spec.Maintainer
 			info.RPM.Compression = "gzip"
+			if spec.Sign != nil {
+				info.RPM.Signature.SignFn = spec.Sign.OpenPGP(false)
+			}
 			if err := writeChangelog(info, spec, scratch, fmt.Sprintf("%s-%d", rpmVersion(spec.Version), spec.Release)); err != nil {
 				return err
 			}

@@ -1,19 +1,22 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/omnipack/omnipack/build"
 	"github.com/omnipack/omnipack/config"
+	"github.com/omnipack/omnipack/signing"
 )
 
 func newBuildCmd(g *globals) *cobra.Command {
-	var dist string
+	var dist, keyDir string
 	var jobs int
 	cmd := &cobra.Command{
 		Use:   "build",
@@ -26,7 +29,15 @@ func newBuildCmd(g *globals) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			opts := build.Options{Config: cfg, DistDir: dist, Jobs: jobs}
+			opts := build.Options{Config: cfg, DistDir: dist, Jobs: jobs, OmnipackVersion: version}
+			if keyDir == "" && cfg.Signing.KeyDir != "" {
+				keyDir = cfg.Resolve(cfg.Signing.KeyDir)
+			}
+			if keyDir != "" {
+				if opts.Keys, err = loadKeys(keyDir, cfg); err != nil {
+					return err
+				}
+			}
 			if g.showProgress() {
 				opts.Progress = func(step string) { fmt.Fprintf(g.stderr, "\r\033[K… %s", step) }
 				defer fmt.Fprint(g.stderr, "\r\033[K")
@@ -42,11 +53,76 @@ func newBuildCmd(g *globals) *cobra.Command {
 			for _, a := range rel.Artifacts {
 				fmt.Fprintf(g.stdout, "%-10s %-8s %s\n", a.Format, a.Arch, a.Name)
 			}
-			fmt.Fprintf(g.stdout, "%s %s: %d packages in %s\n", rel.Name, rel.Version, len(rel.Artifacts), dist)
+			fmt.Fprintf(g.stdout, "%s %s: %d files in %s\n", rel.Name, rel.Version, len(rel.Artifacts), dist)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&dist, "dist", "dist", "output directory, replaced only when the build succeeds")
 	cmd.Flags().IntVar(&jobs, "jobs", 0, "packages written at once (0: one per CPU)")
+	cmd.Flags().StringVar(&keyDir, "keys", "", "key directory from omnipack keygen (default: [signing] key_dir); signs the release")
+	return cmd
+}
+
+// loadKeys reads the key password (environment or terminal, never a flag)
+// and loads the release's keys. A wrong password or an unsafe key file is
+// bad input.
+func loadKeys(dir string, cfg *config.Config) (*build.Keys, error) {
+	password, err := signing.Password(cfg.Signing.PasswordEnv, false)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	owner := cfg.Project.Vendor
+	if owner == "" {
+		owner = cfg.Project.Name
+	}
+	keys, err := build.LoadKeys(dir, owner, password)
+	if err != nil {
+		if errors.Is(err, signing.ErrWrongPassword) || errors.Is(err, signing.ErrInsecureMode) || errors.Is(err, os.ErrNotExist) {
+			return nil, usageError{err}
+		}
+		return nil, err
+	}
+	return keys, nil
+}
+
+func newResignCmd(g *globals) *cobra.Command {
+	var dist, keyDir string
+	cmd := &cobra.Command{
+		Use:   "resign",
+		Short: "Renew the signature and expiry of a built release without rebuilding",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(g.config)
+			if err != nil {
+				return err
+			}
+			if keyDir == "" {
+				if cfg.Signing.KeyDir == "" {
+					return usageError{errors.New("no keys: pass --keys DIR or set [signing] key_dir")}
+				}
+				keyDir = cfg.Resolve(cfg.Signing.KeyDir)
+			}
+			keys, err := loadKeys(keyDir, cfg)
+			if err != nil {
+				return err
+			}
+			validity, err := config.ParseValidity(cfg.Signing.Expires)
+			if err != nil {
+				return usageError{err}
+			}
+			rel, err := build.Resign(dist, keys, time.Now(), validity)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				g.printJSON(map[string]any{"ok": true, "dist": dist, "release_version": rel.ReleaseVersion, "expires": rel.Expires})
+				return nil
+			}
+			fmt.Fprintf(g.stdout, "%s: release version %d, expires %s\n", dist, rel.ReleaseVersion, rel.Expires.Format(time.RFC3339))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dist, "dist", "dist", "release directory to re-sign")
+	cmd.Flags().StringVar(&keyDir, "keys", "", "key directory (default: [signing] key_dir)")
 	return cmd
 }
