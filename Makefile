@@ -7,6 +7,9 @@ GO       ?= go
 BIN      := bin/omnipack
 EXAMPLE  := examples/crashwatch
 DIST     ?= dist
+# Throw-away demo keys, made on the first `make demo` and never committed.
+DEMO_KEYS ?= .demo-keys
+DEMO_PASSWORD ?= omnipack-demo-only
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
 
 .PHONY: all prereqs omnipack demo test test-unit test-example test-e2e lint clean
@@ -18,11 +21,14 @@ prereqs:
 	else echo "make: not root, so prerequisites are not installed; run 'sudo .ci/prereqs' once" >&2; fi
 
 omnipack:
-	$(GO) build -o $(BIN) ./cmd/omnipack
+	$(GO) build -ldflags "-X main.version=$$(git describe --tags --always --dirty 2>/dev/null || echo dev)" -o $(BIN) ./cmd/omnipack
 
 demo: prereqs omnipack
-	$(BIN) --config $(EXAMPLE)/omnipack.toml build --dist $(DIST)
-	@echo "demo release in $(DIST)/:"; ls -l $(DIST)
+	@if [ ! -f $(DEMO_KEYS)/release.key ]; then \
+		echo "make demo: generating throw-away demo keys in $(DEMO_KEYS)/"; \
+		OMNIPACK_KEY_PASSWORD=$(DEMO_PASSWORD) $(BIN) keygen --dir $(DEMO_KEYS); fi
+	OMNIPACK_KEY_PASSWORD=$(DEMO_PASSWORD) $(BIN) --config $(EXAMPLE)/omnipack.toml build --keys $(DEMO_KEYS) --dist $(DIST)
+	@echo "signed demo release in $(DIST)/, public keys in $(DIST)/keys/"
 
 test: prereqs test-unit test-example test-e2e
 
@@ -40,4 +46,4 @@ test-e2e:
 	$(GO) test -count=1 -timeout 40m ./e2e/...
 
 clean:
-	rm -rf bin $(DIST)
+	rm -rf bin $(DIST) $(DEMO_KEYS)
