@@ -27,7 +27,8 @@ type Config struct {
 	Configs []ConfigFile `toml:"config"`
 	Files   []ExtraFile  `toml:"files"`
 	Targets Targets      `toml:"targets"`
-	Signing Signing      `toml:"signing"`
+	Signing   Signing   `toml:"signing"`
+	Installer Installer `toml:"installer"`
 
 	// Path is the file the config was read from; Dir is its directory, to
 	// which every relative path in the config is resolved.
@@ -102,6 +103,23 @@ type Signing struct {
 	KeyDir      string `toml:"key_dir"`      // written by omnipack keygen, relative to the config file
 	PasswordEnv string `toml:"password_env"` // variable holding the key password; default OMNIPACK_KEY_PASSWORD
 	Expires     string `toml:"expires"`      // how long a signed manifest is valid, e.g. "30d" or "720h"
+}
+
+// Installer configures the generated install.sh.
+type Installer struct {
+	// BaseURL is where dist/ is published; install.sh fetches release.json
+	// and the packages from it. https, or http on loopback only.
+	BaseURL string `toml:"base_url"`
+	// Config is the [[config]] dest that --set key=value writes into;
+	// default the first [[config]] entry.
+	Config string `toml:"config"`
+	// Positional names the config keys that bare arguments set, in order:
+	// ["auth_key", "node_id"] makes `sh -s KEY NODE` work.
+	Positional []string `toml:"positional"`
+	// Secrets are config keys whose values are never printed.
+	Secrets []string `toml:"secrets"`
+	// HealthSeconds is how long the service must stay up after start.
+	HealthSeconds int `toml:"health_seconds"`
 }
 
 // DefaultPasswordEnv is where the key password is read from when the config
@@ -260,6 +278,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Signing.Expires == "" {
 		c.Signing.Expires = "30d"
+	}
+	if c.Installer.Config == "" && len(c.Configs) > 0 {
+		c.Installer.Config = c.Configs[0].Dest
+	}
+	if c.Installer.HealthSeconds == 0 {
+		c.Installer.HealthSeconds = 5
 	}
 	t := &c.Targets
 	if len(t.Formats) == 0 {

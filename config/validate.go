@@ -42,7 +42,38 @@ func (c *Config) validate() Problems {
 	c.validateService(add)
 	c.validateFiles(add)
 	c.validateSigning(add)
+	c.validateInstaller(add)
 	return ps
+}
+
+var configKeyRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+func (c *Config) validateInstaller(add addFunc) {
+	in := c.Installer
+	if in.BaseURL != "" {
+		u, err := url.Parse(in.BaseURL)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+			add("installer.base_url", "use an absolute https URL", "%q is not an http(s) URL", in.BaseURL)
+		case u.Scheme == "http" && !isLoopback(u.Hostname()):
+			add("installer.base_url", "serve releases over https; plain http is only for loopback tests", "%q uses plain http", in.BaseURL)
+		}
+	}
+	if in.Config != "" && !slices.ContainsFunc(c.Configs, func(f ConfigFile) bool { return f.Dest == in.Config }) {
+		add("installer.config", "name the dest of one of the [[config]] files", "%q is not a [[config]] file", in.Config)
+	}
+	for i, k := range append(append([]string(nil), in.Positional...), in.Secrets...) {
+		if !configKeyRe.MatchString(k) {
+			add(fmt.Sprintf("installer key %d", i), "use letters, digits, _ and -", "%q is not a config key", k)
+		}
+	}
+	if in.HealthSeconds < 1 || in.HealthSeconds > 600 {
+		add("installer.health_seconds", "use 1 to 600 seconds", "%d is out of range", in.HealthSeconds)
+	}
+}
+
+func isLoopback(host string) bool {
+	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
 }
 
 func (c *Config) validateSigning(add addFunc) {
