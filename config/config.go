@@ -21,14 +21,14 @@ const DefaultFile = "omnipack.toml"
 
 // Config is one omnipack.toml.
 type Config struct {
-	Project Project      `toml:"project"`
-	Binary  Binary       `toml:"binary"`
-	Service Service      `toml:"service"`
-	Configs []ConfigFile `toml:"config"`
-	Files   []ExtraFile  `toml:"files"`
-	Targets Targets      `toml:"targets"`
-	Signing   Signing   `toml:"signing"`
-	Installer Installer `toml:"installer"`
+	Project   Project      `toml:"project"`
+	Binary    Binary       `toml:"binary"`
+	Service   Service      `toml:"service"`
+	Configs   []ConfigFile `toml:"config"`
+	Files     []ExtraFile  `toml:"files"`
+	Targets   Targets      `toml:"targets"`
+	Signing   Signing      `toml:"signing"`
+	Installer Installer    `toml:"installer"`
 
 	// Path is the file the config was read from; Dir is its directory, to
 	// which every relative path in the config is resolved.
