@@ -94,6 +94,9 @@ type Format struct {
 	// scratch is an empty directory of this package's own for generated
 	// input files.
 	Configure func(info *nfpm.Info, spec *Spec, scratch string) error
+	// Write, when set, writes the package itself instead of nfpm, for
+	// formats nfpm does not know. It returns the package's path.
+	Write func(spec *Spec, dir string) (string, error)
 }
 
 var formats = map[string]Format{}
@@ -134,6 +137,13 @@ func Build(spec *Spec, format, dir string) (Result, error) {
 	f, ok := formats[format]
 	if !ok {
 		return Result{}, fmt.Errorf("unknown package format %q", format)
+	}
+	if f.Write != nil {
+		out, err := f.Write(spec, dir)
+		if err != nil {
+			return Result{}, fmt.Errorf("%s %s: %w", format, spec.Arch.Name, err)
+		}
+		return Result{Path: out, Format: format, Arch: spec.Arch.Name, Version: f.FullVersion(spec.Version, spec.Release)}, nil
 	}
 	info, err := f.info(spec)
 	if err != nil {

@@ -49,7 +49,7 @@ type File struct {
 }
 
 // Formats lists the package formats this package reads.
-var Formats = []string{"apk", "archlinux", "deb", "rpm"}
+var Formats = []string{"apk", "archlinux", "deb", "rpm", "tarball"}
 
 // entry is one archive member as the format readers see it, before its
 // content is hashed.
@@ -87,6 +87,8 @@ func walk(pkgPath, format string, fn walkFunc) error {
 		walker = walkAPK
 	case "archlinux":
 		walker = walkArch
+	case "tarball":
+		walker = walkTarball
 	default:
 		return fmt.Errorf("pkgfile: unknown package format %q (know %s)", format, strings.Join(Formats, ", "))
 	}

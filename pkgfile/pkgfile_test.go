@@ -96,6 +96,8 @@ func buildAll(t *testing.T) (map[string]string, map[string]want) {
 // format; their bytes are checked against the real tools instead.
 var generated = map[string][]string{
 	"deb": {"/usr/share/doc/probe/changelog.Debian.gz", "/usr/share/doc/probe/copyright", "/usr/share/lintian/overrides/probe"},
+	// The tarball carries its maintainer scripts and its file list.
+	"tarball": {"/usr/lib/probe/files", "/usr/lib/probe/scripts/preinstall", "/usr/lib/probe/scripts/postinstall", "/usr/lib/probe/scripts/preremove"},
 }
 
 func TestListAllFormats(t *testing.T) {
@@ -190,6 +192,8 @@ func TestListMatchesRealTools(t *testing.T) {
 				real = extracted(t, "tar", "--ignore-zeros", "-xzf", pkgs[format])
 			case "archlinux":
 				real = extracted(t, "tar", "--zstd", "-xf", pkgs[format])
+			case "tarball":
+				real = extracted(t, "tar", "-xzf", pkgs[format])
 			}
 			if len(real) == 0 {
 				t.Fatal("the real tool found no files")

@@ -10,7 +10,8 @@ import (
 )
 
 // purlTypes maps omnipack formats to purl types (purl-spec PURL-TYPES).
-var purlTypes = map[string]string{"deb": "deb", "rpm": "rpm", "apk": "apk", "archlinux": "alpm"}
+// omnipack's release tarball has no package manager of its own: "generic".
+var purlTypes = map[string]string{"deb": "deb", "rpm": "rpm", "apk": "apk", "archlinux": "alpm", "tarball": "generic"}
 
 // DefaultNamespace is the purl namespace of a package whose project names
 // no vendor.

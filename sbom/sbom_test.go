@@ -558,6 +558,7 @@ func TestDocumentBasics(t *testing.T) {
 		"rpm":       "pkg:rpm/example-corp/probe@1.2.3-1?arch=x86_64",
 		"apk":       "pkg:apk/example-corp/probe@1.2.3-r1?arch=x86_64",
 		"archlinux": "pkg:alpm/example-corp/probe@1.2.3-1?arch=x86_64",
+		"tarball":   "pkg:generic/example-corp/probe@1.2.3-1?arch=amd64",
 	}
 	for _, format := range pkgfile.Formats {
 		in := pkgs[format].input

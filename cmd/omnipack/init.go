@@ -65,7 +65,7 @@ stop_timeout = 30
 # dest = "/usr/share/doc/{{.Name}}/README.md"
 
 [targets]
-formats = ["deb", "rpm", "apk", "archlinux"]
+formats = ["deb", "rpm", "apk", "archlinux", "tarball"]
 archs = [{{.Archs}}]
 inits = ["systemd", "openrc", "sysvinit", "upstart", "runit"]
 `))
