@@ -220,3 +220,40 @@ func TestMissingConfigFile(t *testing.T) {
 		t.Errorf("no hint to run omnipack init: %s", stderr.String())
 	}
 }
+
+// TestFailedBuildKeepsDist breaks the build half way (the Go code does not
+// compile) and checks that the previous dist/ is untouched and that no
+// temporary output is left behind.
+func TestFailedBuildKeepsDist(t *testing.T) {
+	cfg := strings.Replace(validConfig, "[binary.prebuilt]\namd64 = \"bin/probe\"", "[binary]\ngo_package = \"./src\"", 1)
+	dir, path := writeProject(t, cfg)
+	os.MkdirAll(filepath.Join(dir, "src"), 0o755)
+	os.WriteFile(filepath.Join(dir, "src", "go.mod"), []byte("module probe\n\ngo 1.22\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "src", "main.go"), []byte("package main\n\nfunc main() { this does not compile }\n"), 0o644)
+	dist := filepath.Join(dir, "dist")
+	os.MkdirAll(dist, 0o755)
+	os.WriteFile(filepath.Join(dist, "release.json"), []byte(`{"previous":true}`), 0o644)
+	before := snapshot(t, dir)
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"--config", path, "build", "--dist", dist}, &stdout, &stderr)
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d: %s", code, exitFailure, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "go build") {
+		t.Errorf("the error does not say the go build failed: %s", stderr.String())
+	}
+	after := snapshot(t, dir)
+	for name, body := range before {
+		if after[name] != body {
+			t.Errorf("%s changed", name)
+		}
+	}
+	if len(after) != len(before) {
+		t.Errorf("files were added: %d before, %d after", len(before), len(after))
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".dist.tmp-*")); len(left) > 0 {
+		t.Errorf("temporary output left behind: %v", left)
+	}
+}
