@@ -69,7 +69,11 @@ func (k *Keys) manifestKeys() (*manifest.Keys, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &manifest.Keys{Release: fp, OpenPGP: signing.PGPFingerprint(k.PGP), APKKeyName: k.APKKeyName}, nil
+	apk, err := signing.Fingerprint(&k.APK.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	return &manifest.Keys{Release: fp, OpenPGP: signing.PGPFingerprint(k.PGP), APKKeyName: k.APKKeyName, APK: apk}, nil
 }
 
 // Signature file names beside release.json.

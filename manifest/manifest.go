@@ -49,6 +49,7 @@ type Keys struct {
 	Release    string `json:"release"`     // sha256 of the DER SPKI, hex
 	OpenPGP    string `json:"openpgp"`     // OpenPGP fingerprint, hex
 	APKKeyName string `json:"apk_keyname"` // the name apk-tools looks up in /etc/apk/keys
+	APK        string `json:"apk"`         // sha256 of the apk key's DER SPKI, hex: the name alone is too short to bind it
 }
 
 // NextReleaseVersion returns the release version for a signing at now: one
