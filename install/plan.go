@@ -1,0 +1,632 @@
+package install
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/omnipack/omnipack/detector"
+	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/layout"
+	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/packaging"
+)
+
+// Tokens in a Step's paths and command arguments that the executor
+// replaces: the downloaded artifact and the directory a tarball is
+// unpacked into, both inside the private temporary directory.
+const (
+	ArtifactToken = "${ARTIFACT}"
+	StageToken    = "${STAGE}"
+)
+
+// Action is what a plan does overall.
+type Action string
+
+// Actions.
+const (
+	ActionInstall   Action = "install"
+	ActionUpgrade   Action = "upgrade"
+	ActionDowngrade Action = "downgrade"
+	ActionReinstall Action = "reinstall"
+	// ActionNone: this release is installed already; only --set values
+	// are applied (and the service checked).
+	ActionNone      Action = "none"
+	ActionUninstall Action = "uninstall"
+	ActionPurge     Action = "purge"
+)
+
+// StepKind names what the executor does for a step.
+type StepKind string
+
+// Step kinds.
+const (
+	// StepDownload fetches Artifact to ${ARTIFACT}, capped at its signed
+	// size, and checks its size and sha256.
+	StepDownload StepKind = "download"
+	// StepStage unpacks the tarball at ${ARTIFACT} into ${STAGE},
+	// refusing any entry that is not a plain file or directory below /.
+	StepStage StepKind = "stage"
+	// StepRun runs Cmd (skipped when IfExists is missing or OnlyIf fails).
+	StepRun StepKind = "run"
+	// StepInstallFiles copies ${STAGE} into the root: a config file under
+	// /etc/NAME that exists already is kept and the new one written as
+	// FILE.new; files the old file list had and the new one lacks are
+	// deleted.
+	StepInstallFiles StepKind = "install-files"
+	// StepRecord writes the release record (Path).
+	StepRecord StepKind = "record"
+	// StepConfig sets the --set keys in the config file (Path; empty:
+	// chosen once the package is installed).
+	StepConfig StepKind = "config"
+	// StepNoStart stops the service again when this run's install started
+	// it (--no-start).
+	StepNoStart StepKind = "no-start"
+	// StepRestart restarts the service through Init when a config step
+	// changed the file.
+	StepRestart StepKind = "restart"
+	// StepHealth checks that the service runs, through Init, for Seconds.
+	StepHealth StepKind = "health"
+	// StepRemoveFiles deletes what a tarball install's file list (Path)
+	// names; config files under /etc/NAME stay unless Purge.
+	StepRemoveFiles StepKind = "remove-files"
+	// StepPurge deletes /etc/NAME and /var/lib/NAME, and the accounts the
+	// maintainer scripts noted as created by the package.
+	StepPurge StepKind = "purge"
+	// StepForget deletes the release record (Path); only a purge does.
+	StepForget StepKind = "forget"
+)
+
+// Command is a program and its arguments: never a shell line built from
+// input (init fragments are fixed text from package initsys, run with
+// sh -c, with only the validated project name in them).
+type Command struct {
+	Argv []string `json:"argv"`
+	// Env is added to the environment: KEY=VALUE, never a secret.
+	Env []string `json:"env,omitempty"`
+}
+
+// String shows the command as a shell would take it.
+func (c Command) String() string {
+	var parts []string
+	parts = append(parts, c.Env...)
+	for _, a := range c.Argv {
+		parts = append(parts, shellQuote(a))
+	}
+	return strings.Join(parts, " ")
+}
+
+func shellQuote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	safe := true
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_./:=@%+,-${}", c)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// Step is one thing the executor does.
+type Step struct {
+	Kind StepKind `json:"kind"`
+	Desc string   `json:"description"`
+	Cmd  *Command `json:"command,omitempty"`
+	// IfExists skips the step when this path (inside the root, after
+	// token expansion) does not exist.
+	IfExists string `json:"if_exists,omitempty"`
+	// OnlyIf is run first; the step is skipped when it fails.
+	OnlyIf *Command `json:"only_if,omitempty"`
+	// Path is the file a record, config, remove-files or forget step
+	// works on.
+	Path string `json:"path,omitempty"`
+	// Init and Seconds drive restart, no-start and health steps.
+	Init    string `json:"init,omitempty"`
+	Seconds int    `json:"seconds,omitempty"`
+	// Purge keeps no config in a remove-files step.
+	Purge bool `json:"purge,omitempty"`
+}
+
+// State is what the host has already, gathered by the caller (Inspect).
+type State struct {
+	// Record is the installed release, nil when none is recorded.
+	Record *Record `json:"record,omitempty"`
+	// TarballFiles: the tarball's file list /usr/lib/NAME/files exists.
+	TarballFiles bool `json:"tarball_files"`
+	// Binary: /usr/bin/NAME exists.
+	Binary bool `json:"binary"`
+	// Init is the init the maintainer scripts set the service up with.
+	Init string `json:"init,omitempty"`
+	// ConfigFile is the config file --set edits, when one exists already.
+	ConfigFile string `json:"config_file,omitempty"`
+}
+
+// PlanOptions are the user's choices that planning depends on.
+type PlanOptions struct {
+	// Version pins the project version: the manifest must be this one.
+	Version        string
+	AllowDowngrade bool
+	// Reinstall installs the package again even when this release is
+	// recorded as installed.
+	Reinstall bool
+	NoStart   bool
+	Sets      []Setting
+	// ConfigFile is the file --set edits: relative to /etc/NAME, or an
+	// absolute path below it; empty chooses /etc/NAME/NAME.toml or the
+	// only *.toml there.
+	ConfigFile string
+	// HealthSeconds is how long the service must stay up; 0 means 5.
+	HealthSeconds int
+	Purge         bool
+}
+
+// Plan is every decision of one run, made before anything changes.
+type Plan struct {
+	Name           string         `json:"name"`
+	Version        string         `json:"version,omitempty"`
+	Release        int            `json:"release,omitempty"`
+	ReleaseVersion int64          `json:"release_version,omitempty"`
+	Action         Action         `json:"action"`
+	Host           detector.Facts `json:"host"`
+	Installed      *Record        `json:"installed,omitempty"`
+	// Artifact is the chosen file (nil when nothing is downloaded).
+	Artifact *manifest.Artifact `json:"artifact,omitempty"`
+	// Format is how the release is (or was) installed.
+	Format         string `json:"format"`
+	PackageManager string `json:"package_manager"`
+	// Init is the init system the service is driven through; "" when no
+	// init runs (nothing is restarted or health-checked).
+	Init  string   `json:"init,omitempty"`
+	Notes []string `json:"notes,omitempty"`
+	Steps []Step   `json:"steps"`
+}
+
+// ChooseArtifact picks the release's package for the host's package format
+// and architecture. A host whose format the release lacks (or that has no
+// supported package manager) gets the release tarball; NixOS, an unknown
+// architecture and a release with neither are refused.
+func ChooseArtifact(f detector.Facts, r *manifest.Release) (*manifest.Artifact, []string, error) {
+	if f.PackageFormat == detector.None {
+		if f.DistroID == "nixos" {
+			return nil, nil, fmt.Errorf("%w: NixOS manages software through the Nix store; omnipack will not install into it. "+
+				"Package %s with a Nix expression instead (for example a derivation that fetches the release tarball and checks its sha256 from release.json); nothing was changed",
+				ErrUnsupported, r.Name)
+		}
+		return nil, nil, fmt.Errorf("%w: no package format fits %s; nothing was changed", ErrUnsupported, f.DistroID)
+	}
+	if !isPackageFormat(f.PackageFormat) {
+		return nil, nil, fmt.Errorf("%w: package format %q is not one omnipack installs", ErrUnsupported, f.PackageFormat)
+	}
+	if f.Arch == "" || f.Arch == detector.Unknown {
+		return nil, nil, fmt.Errorf("%w: cannot tell this host's architecture", ErrUnsupported)
+	}
+	find := func(format string) ([]manifest.Artifact, error) {
+		var out []manifest.Artifact
+		for _, a := range r.Artifacts {
+			if a.Format == format && a.Arch == f.Arch && a.OS == "linux" {
+				out = append(out, a)
+			}
+		}
+		if len(out) > 1 {
+			return nil, fmt.Errorf("the release lists %d %s packages for %s; refusing to guess", len(out), format, f.Arch)
+		}
+		return out, nil
+	}
+	got, err := find(f.PackageFormat)
+	if err != nil {
+		return nil, nil, err
+	}
+	var notes []string
+	if len(got) == 0 && f.PackageFormat != FormatTarball {
+		if got, err = find(FormatTarball); err != nil {
+			return nil, nil, err
+		}
+		if len(got) == 1 {
+			notes = append(notes, fmt.Sprintf("the release has no %s package for %s: installing the release tarball instead; %s will not know about its files",
+				f.PackageFormat, f.Arch, f.PackageManager))
+		}
+	}
+	if len(got) == 0 {
+		return nil, nil, fmt.Errorf("%w: the release has no %s package (nor a tarball) for %s; it has: %s; nothing was changed",
+			ErrUnsupported, f.PackageFormat, f.Arch, available(r))
+	}
+	a := got[0]
+	return &a, notes, nil
+}
+
+func available(r *manifest.Release) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range r.Artifacts {
+		if isPackageFormat(a.Format) && !seen[a.Format+"/"+a.Arch] {
+			seen[a.Format+"/"+a.Arch] = true
+			out = append(out, a.Format+"/"+a.Arch)
+		}
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		return "no packages"
+	}
+	return strings.Join(out, ", ")
+}
+
+// InstallCommand is how the package manager installs a local package file
+// at path. Downgrade adds what the tool needs to go to a lower version.
+//
+// Package signatures: the file's sha256 is bound to the verified manifest,
+// so tools that would refuse a package signed by a key the host does not
+// know yet are told not to check it (apk --allow-untrusted, zypper
+// --no-gpg-checks); dnf, yum, rpm and pacman do not check local files by
+// default. deb conffiles the admin changed are kept (--force-confold).
+func InstallCommand(pm, format, path string, downgrade bool) (Command, error) {
+	deb := []string{"DEBIAN_FRONTEND=noninteractive"}
+	switch {
+	case format == FormatDeb && pm == "apt":
+		argv := []string{"apt-get", "install", "-y", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"}
+		if downgrade {
+			argv = append(argv, "--allow-downgrades")
+		}
+		return Command{Argv: append(argv, path), Env: deb}, nil
+	case format == FormatDeb && pm == "dpkg":
+		return Command{Argv: []string{"dpkg", "--force-confdef", "--force-confold", "-i", path}, Env: deb}, nil
+	case format == FormatRPM && (pm == "dnf" || pm == "yum" || pm == "tdnf"):
+		verb := "install"
+		if downgrade {
+			verb = "downgrade"
+		}
+		return Command{Argv: []string{pm, verb, "-y", path}}, nil
+	case format == FormatRPM && pm == "zypper":
+		argv := []string{"zypper", "--non-interactive", "--no-gpg-checks", "install"}
+		if downgrade {
+			argv = append(argv, "--oldpackage")
+		}
+		return Command{Argv: append(argv, path)}, nil
+	case format == FormatRPM && pm == "rpm":
+		argv := []string{"rpm", "-U", "--replacepkgs"}
+		if downgrade {
+			argv = append(argv, "--oldpackage")
+		}
+		return Command{Argv: append(argv, path)}, nil
+	case format == FormatAPK && pm == "apk":
+		return Command{Argv: []string{"apk", "add", "--allow-untrusted", path}}, nil
+	case format == FormatArch && pm == "pacman":
+		return Command{Argv: []string{"pacman", "-U", "--noconfirm", path}}, nil
+	}
+	return Command{}, fmt.Errorf("%w: no way to install a %s package with %s", ErrUnsupported, format, pm)
+}
+
+// RemoveCommand removes (or with purge, for dpkg, purges) the package.
+func RemoveCommand(pm, format, name string, purge bool) (Command, error) {
+	deb := []string{"DEBIAN_FRONTEND=noninteractive"}
+	switch {
+	case format == FormatDeb && pm == "apt":
+		verb := "remove"
+		if purge {
+			verb = "purge"
+		}
+		return Command{Argv: []string{"apt-get", verb, "-y", name}, Env: deb}, nil
+	case format == FormatDeb && pm == "dpkg":
+		flag := "-r"
+		if purge {
+			flag = "-P"
+		}
+		return Command{Argv: []string{"dpkg", flag, name}, Env: deb}, nil
+	case format == FormatRPM && (pm == "dnf" || pm == "yum" || pm == "tdnf"):
+		return Command{Argv: []string{pm, "remove", "-y", name}}, nil
+	case format == FormatRPM && pm == "zypper":
+		return Command{Argv: []string{"zypper", "--non-interactive", "remove", name}}, nil
+	case format == FormatRPM && pm == "rpm":
+		return Command{Argv: []string{"rpm", "-e", name}}, nil
+	case format == FormatAPK && pm == "apk":
+		return Command{Argv: []string{"apk", "del", name}}, nil
+	case format == FormatArch && pm == "pacman":
+		return Command{Argv: []string{"pacman", "-R", "--noconfirm", name}}, nil
+	}
+	return Command{}, fmt.Errorf("%w: no way to remove a %s package with %s", ErrUnsupported, format, pm)
+}
+
+// QueryCommand succeeds when the package manager knows the package (for
+// dpkg also when only its config is left).
+func QueryCommand(format, name string) Command {
+	switch format {
+	case FormatDeb:
+		return Command{Argv: []string{"dpkg-query", "-W", name}}
+	case FormatRPM:
+		return Command{Argv: []string{"rpm", "-q", name}}
+	case FormatAPK:
+		return Command{Argv: []string{"apk", "info", "-e", name}}
+	case FormatArch:
+		return Command{Argv: []string{"pacman", "-Q", name}}
+	}
+	return Command{Argv: []string{"false"}}
+}
+
+// InitCommand is the init fragment for what (restart, stop, status) of the
+// service, run with sh -c; ok is false for an init omnipack cannot drive.
+func InitCommand(initName, name, what string) (Command, bool) {
+	r, ok := initsys.Lookup(initName)
+	if !ok {
+		return Command{}, false
+	}
+	sh := r.Shell(initsys.Service{Name: name})
+	frag := map[string]string{"restart": sh.Restart, "stop": sh.Stop, "status": sh.Status, "start": sh.Start}[what]
+	if frag == "" {
+		return Command{}, false
+	}
+	return Command{Argv: []string{"/bin/sh", "-c", frag}}, true
+}
+
+// drivableInit returns the init to restart and health-check through: the
+// one the maintainer scripts recorded, else the running one; "" when none
+// runs.
+func drivableInit(f detector.Facts, st State) string {
+	if _, ok := initsys.Lookup(f.Init); !ok {
+		// None or unknown (a tree): nothing can be started here.
+		return ""
+	}
+	if _, ok := initsys.Lookup(st.Init); ok {
+		return st.Init
+	}
+	return f.Init
+}
+
+// tarball paths inside the root.
+func scriptPath(name, script string) string {
+	return path.Join(packaging.TarballScriptsDir(name), script)
+}
+
+// NewPlan decides an install or upgrade: the artifact for the host, the
+// action against what is installed, and every step. It is pure: the
+// facts, the verified manifest and the host's state are all it reads.
+func NewPlan(f detector.Facts, r *manifest.Release, st State, o PlanOptions) (*Plan, error) {
+	if err := CheckRelease(r); err != nil {
+		return nil, err
+	}
+	if o.Version != "" && o.Version != r.Version {
+		return nil, fmt.Errorf("the release is %s %s, not the pinned version %s; nothing was changed", r.Name, r.Version, o.Version)
+	}
+	for _, s := range o.Sets {
+		if err := CheckSetting(s); err != nil {
+			return nil, err
+		}
+	}
+	configPath, err := resolveConfig(r.Name, o.ConfigFile, st.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	a, notes, err := ChooseArtifact(f, r)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Name: r.Name, Version: r.Version, Release: r.Release, ReleaseVersion: r.ReleaseVersion, Host: f, Installed: st.Record,
+		Artifact: a, Format: a.Format, PackageManager: f.PackageManager, Notes: notes}
+	if a.Format == FormatTarball {
+		p.PackageManager = detector.None
+	}
+
+	// The action: TUF's rollback rule on the signed release version.
+	rec := st.Record
+	switch {
+	case rec == nil:
+		p.Action = ActionInstall
+		if st.Binary || st.TarballFiles {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s is on this host but omnipack recorded no release; installing over it", r.Name))
+		}
+	case r.ReleaseVersion < rec.ReleaseVersion:
+		if !o.AllowDowngrade {
+			return nil, fmt.Errorf("%w: this release (%s %s, release_version %d) is older than the installed one (%s, release_version %d); "+
+				"an attacker may be replaying an old signed release. Pass --allow-downgrade to go back on purpose; nothing was changed",
+				ErrRollback, r.Name, r.Version, r.ReleaseVersion, rec.Version, rec.ReleaseVersion)
+		}
+		p.Action = ActionDowngrade
+	case r.ReleaseVersion == rec.ReleaseVersion && !o.Reinstall:
+		if st.Binary || st.TarballFiles {
+			p.Action = ActionNone
+		} else {
+			p.Action = ActionReinstall
+			p.Notes = append(p.Notes, fmt.Sprintf("%s is recorded as installed but /usr/bin/%s is missing; installing it again", r.Name, r.Name))
+		}
+	case r.ReleaseVersion == rec.ReleaseVersion:
+		p.Action = ActionReinstall
+	default:
+		p.Action = ActionUpgrade
+	}
+	if rec != nil && rec.Format != "" && rec.Format != a.Format && p.Action != ActionNone {
+		p.Notes = append(p.Notes, fmt.Sprintf("installed as %s before, now as %s", rec.Format, a.Format))
+	}
+
+	if p.Action != ActionNone {
+		p.Steps = append(p.Steps, Step{Kind: StepDownload,
+			Desc: fmt.Sprintf("download %s (%s/%s, at most %d bytes) into a private temporary directory and check its sha256 %s", a.Name, a.Format, a.Arch, a.Size, a.SHA256)})
+		if a.Format == FormatTarball {
+			p.Steps = append(p.Steps,
+				Step{Kind: StepStage, Desc: "unpack the tarball into " + StageToken + ", refusing any entry that is not a plain file or directory"},
+				Step{Kind: StepRun, Desc: "run the tarball's preinstall script (accounts)",
+					IfExists: StageToken + scriptPath(r.Name, "preinstall"),
+					Cmd:      &Command{Argv: []string{"/bin/sh", StageToken + scriptPath(r.Name, "preinstall")}}},
+				Step{Kind: StepInstallFiles, Path: packaging.TarballFileList(r.Name),
+					Desc: fmt.Sprintf("copy the files into place; an existing config file under %s is kept and the new one written beside it as FILE.new", layout.ConfigDir(r.Name))},
+				Step{Kind: StepRun, Desc: "run the tarball's postinstall script (state directory, init integration, start)",
+					IfExists: scriptPath(r.Name, "postinstall"),
+					Cmd:      &Command{Argv: []string{"/bin/sh", scriptPath(r.Name, "postinstall")}}},
+			)
+		} else {
+			cmd, err := InstallCommand(f.PackageManager, a.Format, ArtifactToken, p.Action == ActionDowngrade)
+			if err != nil {
+				return nil, err
+			}
+			p.Steps = append(p.Steps, Step{Kind: StepRun, Cmd: &cmd, Desc: "install the package with " + f.PackageManager})
+		}
+		p.Steps = append(p.Steps, Step{Kind: StepRecord, Path: RecordPath(r.Name),
+			Desc: fmt.Sprintf("record release_version %d, version %s in %s", r.ReleaseVersion, r.Version, RecordPath(r.Name))})
+	}
+	if len(o.Sets) > 0 {
+		var keys []string
+		for _, s := range o.Sets {
+			keys = append(keys, s.String())
+		}
+		where := configPath
+		if where == "" {
+			where = fmt.Sprintf("%s/%s.toml, or the only *.toml in %s (chosen once installed)", layout.ConfigDir(r.Name), r.Name, layout.ConfigDir(r.Name))
+		}
+		p.Steps = append(p.Steps, Step{Kind: StepConfig, Path: configPath,
+			Desc: fmt.Sprintf("set %s in %s (mode 0640 or stricter, owner kept)", strings.Join(keys, " "), where)})
+	}
+
+	p.Init = drivableInit(f, st)
+	switch {
+	case p.Init == "":
+		p.Notes = append(p.Notes, "no init system is running: the service is set up to start at boot, but not started or health-checked now")
+	case o.NoStart:
+		if p.Action != ActionNone {
+			cmd, _ := InitCommand(p.Init, r.Name, "stop")
+			p.Steps = append(p.Steps, Step{Kind: StepNoStart, Init: p.Init, Cmd: &cmd,
+				Desc: "--no-start: stop the service again if this install started it"})
+		}
+	default:
+		if len(o.Sets) > 0 {
+			cmd, _ := InitCommand(p.Init, r.Name, "restart")
+			p.Steps = append(p.Steps, Step{Kind: StepRestart, Init: p.Init, Cmd: &cmd,
+				Desc: "restart the service through " + p.Init + " if the config changed"})
+		}
+		secs := o.HealthSeconds
+		if secs <= 0 {
+			secs = 5
+		}
+		cmd, _ := InitCommand(p.Init, r.Name, "status")
+		p.Steps = append(p.Steps, Step{Kind: StepHealth, Init: p.Init, Seconds: secs, Cmd: &cmd,
+			Desc: fmt.Sprintf("check through %s that the service runs and stays up for %d s; print its last log lines if not", p.Init, secs)})
+	}
+	return p, nil
+}
+
+// resolveConfig returns the in-root config path from --config-file, else
+// the existing one found, else "" (chosen after install).
+func resolveConfig(name, flag, found string) (string, error) {
+	dir := layout.ConfigDir(name)
+	if flag == "" {
+		return found, nil
+	}
+	p := flag
+	if !strings.HasPrefix(p, "/") {
+		p = dir + "/" + p
+	}
+	clean := path.Clean(p)
+	if clean != p || strings.Contains(p, "/../") || !strings.HasPrefix(clean, dir+"/") {
+		return "", fmt.Errorf("--config-file %q: name a file below %s", flag, dir)
+	}
+	return clean, nil
+}
+
+// NewUninstallPlan decides a removal: how the release was installed (the
+// record says; else the tarball's file list; else the host's package
+// manager), the removal, and with o.Purge the config, state and accounts.
+func NewUninstallPlan(f detector.Facts, name string, st State, o PlanOptions) (*Plan, error) {
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
+	p := &Plan{Name: name, Action: ActionUninstall, Host: f, Installed: st.Record, PackageManager: f.PackageManager}
+	if o.Purge {
+		p.Action = ActionPurge
+	}
+	switch {
+	case st.Record != nil && st.Record.Format != "":
+		p.Format = st.Record.Format
+	case st.TarballFiles:
+		p.Format = FormatTarball
+	default:
+		p.Format = f.PackageFormat
+	}
+	switch p.Format {
+	case FormatTarball:
+		p.PackageManager = detector.None
+		p.Steps = append(p.Steps,
+			Step{Kind: StepRun, Desc: "run the tarball's preremove script (stop, disable, remove the init files)",
+				IfExists: scriptPath(name, "preremove"),
+				Cmd:      &Command{Argv: []string{"/bin/sh", scriptPath(name, "preremove")}}},
+			Step{Kind: StepRemoveFiles, Path: packaging.TarballFileList(name), Purge: o.Purge,
+				Desc: fmt.Sprintf("delete the files %s lists%s", packaging.TarballFileList(name), keepConfig(name, o.Purge))})
+	case FormatDeb, FormatRPM, FormatAPK, FormatArch:
+		cmd, err := RemoveCommand(f.PackageManager, p.Format, name, o.Purge)
+		if err != nil {
+			return nil, err
+		}
+		q := QueryCommand(p.Format, name)
+		p.Steps = append(p.Steps, Step{Kind: StepRun, Cmd: &cmd, OnlyIf: &q, Desc: "remove the package with " + f.PackageManager + " (if installed)"})
+	default:
+		if f.DistroID == "nixos" {
+			return nil, fmt.Errorf("%w: NixOS: omnipack installs nothing here, so there is nothing to remove", ErrUnsupported)
+		}
+		return nil, fmt.Errorf("%w: cannot tell how %s was installed (no record, no tarball file list, no package manager)", ErrUnsupported, name)
+	}
+	if o.Purge {
+		p.Steps = append(p.Steps, Step{Kind: StepPurge,
+			Desc: fmt.Sprintf("delete %s and %s, and the user and group the package created (%s)", layout.ConfigDir(name), layout.StateDir(name), AccountsPath(name))},
+			Step{Kind: StepForget, Path: RecordPath(name), Desc: "delete the release record " + RecordPath(name)})
+	} else {
+		// As install.sh does: the record stays, so that reinstalling an
+		// older release later is still a rollback.
+		p.Notes = append(p.Notes, fmt.Sprintf("the config in %s and the release record %s are kept (--purge deletes them)", layout.ConfigDir(name), RecordPath(name)))
+	}
+	return p, nil
+}
+
+func keepConfig(name string, purge bool) string {
+	if purge {
+		return ""
+	}
+	return ", except config files under " + layout.ConfigDir(name)
+}
+
+// Text renders the plan for --dry-run and before a real run. tmp is shown
+// for the temporary directory.
+func (p *Plan) Text(tmp string) string {
+	var b strings.Builder
+	f := p.Host
+	fmt.Fprintf(&b, "host: distro=%s %s arch=%s libc=%s package_manager=%s package_format=%s init=%s container=%s\n",
+		f.DistroID, f.DistroVersion, f.Arch, f.Libc, f.PackageManager, f.PackageFormat, f.Init, f.Container)
+	if p.Installed != nil {
+		fmt.Fprintf(&b, "installed: %s %s (release_version %d)\n", p.Name, p.Installed.Version, p.Installed.ReleaseVersion)
+	} else {
+		fmt.Fprintf(&b, "installed: nothing recorded\n")
+	}
+	if p.Version != "" {
+		fmt.Fprintf(&b, "release: %s %s (release_version %d)\n", p.Name, p.Version, p.ReleaseVersion)
+	}
+	fmt.Fprintf(&b, "action: %s\n", p.Action)
+	if p.Artifact != nil {
+		fmt.Fprintf(&b, "artifact: %s (%s, %s, %d bytes, sha256 %s)\n", p.Artifact.Name, p.Artifact.Format, p.Artifact.Arch, p.Artifact.Size, p.Artifact.SHA256)
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
+	}
+	for i, s := range p.Steps {
+		fmt.Fprintf(&b, "step %d: %s\n", i+1, p.expand(s.Desc, tmp))
+		if s.OnlyIf != nil {
+			fmt.Fprintf(&b, "  if:  %s\n", p.expand(s.OnlyIf.String(), tmp))
+		}
+		if s.IfExists != "" {
+			fmt.Fprintf(&b, "  if exists: %s\n", p.expand(s.IfExists, tmp))
+		}
+		if s.Cmd != nil {
+			fmt.Fprintf(&b, "  run: %s\n", p.expand(s.Cmd.String(), tmp))
+		}
+	}
+	return b.String()
+}
+
+// expand replaces the tokens with paths below tmp.
+func (p *Plan) expand(s, tmp string) string {
+	art := ""
+	if p.Artifact != nil {
+		art = tmp + "/" + p.Artifact.Name
+	}
+	return strings.NewReplacer(ArtifactToken, art, StageToken, tmp+"/stage").Replace(s)
+}
