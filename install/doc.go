@@ -26,21 +26,18 @@
 // # The release record
 //
 // /var/lib/omnipack/NAME.release records the release installed on the host,
-// for the rollback check; install.sh reads and writes the same file. It is
-// written in two forms at once, so that a reader of either understands it:
+// for the rollback check; install.sh reads and writes the same file, as
+// key=value lines:
 //
-//	1700000000                  line 1: release_version (manifest), decimal
-//	1.2.3                       line 2: version (manifest)
-//	release_version=1700000000  then key=value lines, as install.sh writes
-//	version=1.2.3               them: the same two facts, and
-//	release=1                   the packaging revision,
+//	release_version=1700000000  the manifest's release version
+//	version=1.2.3               the manifest's version
+//	release=1                   the packaging revision
 //	format=deb                  how it was installed (deb, rpm, apk,
 //	package_manager=apt         archlinux, tarball), with which tool,
 //	artifact=NAME_1.2.3-1_amd64.deb
 //	sha256=…                    and which file.
 //
-// ParseRecord accepts either form alone (install.sh writes key=value
-// lines only) and refuses a file whose forms disagree or whose release
+// ParseRecord refuses a file whose release
 // version or version is unreadable: a damaged record must not silently
 // allow a rollback. Unknown keys are ignored. The file is mode 0644,
 // written atomically, kept by --uninstall (so that installing an older

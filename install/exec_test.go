@@ -190,7 +190,7 @@ func TestRunPackageManager(t *testing.T) {
 		t.Errorf("output:\n%s", out.String())
 	}
 	rec, _ := os.ReadFile(filepath.Join(root, "var/lib/omnipack/agent.release"))
-	if !strings.HasPrefix(string(rec), "1700000000\n1.0.0\nrelease_version=1700000000\nversion=1.0.0\nrelease=1\nformat=deb\npackage_manager=apt\nartifact=agent_1.0.0-1_amd64.deb\nsha256=") {
+	if !strings.HasPrefix(string(rec), "release_version=1700000000\nversion=1.0.0\nrelease=1\nformat=deb\npackage_manager=apt\nartifact=agent_1.0.0-1_amd64.deb\nsha256=") {
 		t.Errorf("record %q", rec)
 	}
 	if ents, _ := os.ReadDir(filepath.Join(root, "var/tmp")); len(ents) != 0 {

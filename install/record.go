@@ -40,11 +40,10 @@ type Record struct {
 	SHA256         string `json:"sha256,omitempty"`
 }
 
-// Marshal renders the record file: the two positional lines, then the
-// same facts as key=value lines (see the package doc).
+// Marshal renders the record file as key=value lines, the one form
+// install.sh and omnipack install both read and write.
 func (r Record) Marshal() []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d\n%s\n", r.ReleaseVersion, r.Version)
 	fmt.Fprintf(&b, "release_version=%d\nversion=%s\n", r.ReleaseVersion, r.Version)
 	if r.Release > 0 {
 		fmt.Fprintf(&b, "release=%d\n", r.Release)
@@ -57,11 +56,9 @@ func (r Record) Marshal() []byte {
 	return []byte(b.String())
 }
 
-// ParseRecord reads a record file in either form: positional (first line
-// the release version, second the version) and/or key=value lines. It is
-// strict about the release version and version (a damaged record must not
-// silently allow a rollback) and lenient about the rest; where both forms
-// are present they must agree.
+// ParseRecord reads a record file of key=value lines. It is strict about
+// the release version and version (a damaged record must not silently
+// allow a rollback) and lenient about the rest.
 func ParseRecord(data []byte) (*Record, error) {
 	lines := strings.Split(string(data), "\n")
 	kv := map[string]string{}
@@ -74,13 +71,6 @@ func ParseRecord(data []byte) (*Record, error) {
 		}
 	}
 	rvText, version := kv["release_version"], kv["version"]
-	if len(lines) >= 2 && !strings.Contains(lines[0], "=") {
-		posRV, posVersion := strings.TrimSpace(lines[0]), strings.TrimSpace(lines[1])
-		if (rvText != "" && rvText != posRV) || (version != "" && version != posVersion) {
-			return nil, errors.New("release record: its positional and key=value lines disagree")
-		}
-		rvText, version = posRV, posVersion
-	}
 	rv, err := strconv.ParseInt(rvText, 10, 64)
 	if err != nil || rv < 0 {
 		return nil, errors.New("release record: no valid release version")
