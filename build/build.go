@@ -167,6 +167,9 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 			return nil, err
 		}
 	}
+	if err := writeInstaller(staging, cfg, opts.Keys, version.String()); err != nil {
+		return nil, err
+	}
 	if err := replaceDir(staging, dist); err != nil {
 		return nil, err
 	}

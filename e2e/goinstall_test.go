@@ -121,7 +121,7 @@ func TestGoInstall(t *testing.T) {
 	if got := strings.TrimSpace(h.MustRun(t, "stat -c '%a %U %G' "+conf)); got != "640 root "+agent {
 		t.Errorf("config mode/owner %q", got)
 	}
-	if got := h.MustRun(t, "cat /var/lib/omnipack/"+agent+".release"); !strings.HasPrefix(got, fmt.Sprintf("%d\n%s\nrelease_version=%d\nversion=%s\nrelease=1\nformat=deb\npackage_manager=apt\n", rv(d1), v1, rv(d1), v1)) {
+	if got := h.MustRun(t, "cat /var/lib/omnipack/"+agent+".release"); !strings.HasPrefix(got, fmt.Sprintf("release_version=%d\nversion=%s\nrelease=1\nformat=deb\npackage_manager=apt\n", rv(d1), v1)) {
 		t.Errorf("record %q", got)
 	}
 

@@ -8,7 +8,7 @@ var (
 	recordFuncs = []string{
 		"in_chroot", "init_running", "init_online", "init_known", "init_stop",
 		"init_disable", "init_reload", "read_record", "remove_recorded", "unintegrate"}
-	removeFuncs    = append(baseFuncs[:len(baseFuncs):len(baseFuncs)], recordFuncs...)
+	removeFuncs = append(baseFuncs[:len(baseFuncs):len(baseFuncs)], recordFuncs...)
 	// A deb's prerm only stops the service; its postrm disables it and
 	// deletes the files (Debian policy 9.3.3: update-rc.d belongs in postrm).
 	stopFuncs = append(baseFuncs[:len(baseFuncs):len(baseFuncs)],

@@ -1,0 +1,1753 @@
+# install-main.sh: install.sh's own functions. omnipack concatenates the
+# rendered header (the release's constants and init commands), detect.sh,
+# this file and the last line, `{ main "$@"; }`.
+#
+# POSIX sh for dash, BusyBox ash and bash, run under set -u; no set -e: each
+# step checks its own result and dies with a message. Functions only: nothing
+# here runs until main is called on the last line.
+#
+# Every change to the host happens after every check: the manifest's
+# signature, expiry and version, the package's size and sha256, and (for the
+# tarball) its contents are all checked first, with the files in a private
+# temporary directory.
+#
+# Globals: opt_* are the options, m_* the verified manifest, a_* the chosen
+# artifact, rec_* the record of the installed release, detect_* the host.
+
+# The installer's record of the installed release, beside the maintainer
+# scripts' records.
+record_dir=/var/lib/omnipack
+
+# The manifest may be this large; signatures are a few hundred bytes.
+manifest_max=4194304
+sig_max=65536
+
+# say MSG: progress, on stdout.
+say() {
+	printf '%s: %s\n' "$pkg_name" "$*"
+}
+
+# warn MSG: on stderr.
+warn() {
+	printf '%s: warning: %s\n' "$pkg_name" "$*" >&2
+}
+
+# die MSG: stops with MSG on stderr and exit status 1; the exit trap removes
+# the temporary directory.
+die() {
+	printf '%s: error: %s\n' "$pkg_name" "$*" >&2
+	exit 1
+}
+
+# usage_error MSG: a bad command line; exit status 2.
+usage_error() {
+	printf '%s: %s\n' "$pkg_name" "$*" >&2
+	printf '%s: run with --help for the options\n' "$pkg_name" >&2
+	exit 2
+}
+
+# have TOOL: true when TOOL is in PATH.
+have() {
+	command -v "$1" >/dev/null 2>&1
+}
+
+# printable TEXT: prints TEXT with anything but printable ASCII as ?, and at
+# most 120 characters, for messages about untrusted input.
+printable() {
+	printf '%s' "$1" | LC_ALL=C tr -c ' -~' '?' | LC_ALL=C cut -c 1-120
+}
+
+# is_word TEXT: true for a non-empty word of letters, digits and . _ + ~ -
+# (letters spelled out: a range depends on the locale).
+is_word() {
+	case $1 in
+	'' | *[!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+~-]*) return 1 ;;
+	esac
+}
+
+# is_digits TEXT: true for 1 to 18 decimal digits (fits test(1) everywhere).
+is_digits() {
+	case $1 in
+	'' | *[!0123456789]* | ???????????????????*) return 1 ;;
+	esac
+}
+
+# is_key TEXT: true for a config key: letters, digits, _ and -.
+is_key() {
+	case $1 in
+	'' | *[!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-]*) return 1 ;;
+	esac
+}
+
+# is_file_name TEXT: true for a plain file name from the manifest: a word
+# that starts with a letter or digit and holds no "..", so it can neither
+# leave the directory nor be read as an option.
+is_file_name() {
+	is_word "$1" || return 1
+	case $1 in
+	[!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789]* | *..*) return 1 ;;
+	esac
+}
+
+# is_abs_path TEXT: true for a clean absolute path of plain characters, as
+# the release tarball's file list must hold.
+is_abs_path() {
+	case $1 in
+	/*) ;;
+	*) return 1 ;;
+	esac
+	case $1 in
+	*[!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+~@/-]* | *//* | */./* | */../* | */. | */.. | */ | /proc/* | /sys/* | /dev/*) return 1 ;;
+	esac
+}
+
+# quoted ARG...: prints the arguments as one sh command line.
+quoted() {
+	q_out=
+	for q_a in "$@"; do
+		case $q_a in
+		'' | *[!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=@%+,-]*)
+			q_a="'$(printf '%s' "$q_a" | sed "s/'/'\\\\''/g")'"
+			;;
+		esac
+		q_out="$q_out${q_out:+ }$q_a"
+	done
+	printf '%s\n' "$q_out"
+}
+
+# run CMD ARG...: prints the command and runs it with stdin from /dev/null
+# (under curl | sh, stdin is the script); with --dry-run only prints it.
+run() {
+	if [ "$opt_dry_run" = yes ]; then
+		printf '  would run: %s\n' "$(quoted "$@")"
+		return 0
+	fi
+	printf '+ %s\n' "$(quoted "$@")"
+	# The installer's own files are private (umask 077); what the package
+	# manager and the package's scripts create gets the usual modes.
+	(umask 022 && "$@" </dev/null)
+}
+
+# init_do INIT ACTION: init_run with the usual umask, stdin from /dev/null,
+# and the output in $tmp/init.out (a file, not a pipe: a daemon may keep
+# it open).
+init_do() {
+	(umask 022 && init_run "$1" "$2" </dev/null >"$tmp/init.out" 2>&1)
+}
+
+# file_size FILE: prints the size of FILE in bytes.
+file_size() {
+	wc -c <"$1" | tr -d ' \t'
+}
+
+# sha256_of FILE: prints the hex sha256 of FILE, with whichever tool the host
+# has: coreutils or BusyBox sha256sum, openssl, or perl's shasum.
+sha256_of() {
+	if have sha256sum; then
+		s_out=$(sha256sum <"$1") || return 1
+	elif have openssl; then
+		s_out=$(openssl dgst -sha256 -r <"$1") || return 1
+	elif have shasum; then
+		s_out=$(shasum -a 256 <"$1") || return 1
+	else
+		die "cannot compute a sha256 here: install coreutils (sha256sum) or openssl"
+	fi
+	printf '%s\n' "${s_out%% *}"
+}
+
+# b64_decode IN OUT: decodes base64 (wrapped or not) from file IN into OUT.
+b64_decode() {
+	if have base64 && base64 -d <"$1" >"$2" 2>/dev/null; then
+		return 0
+	fi
+	if have openssl && tr -d ' \n\r' <"$1" | openssl base64 -d -A >"$2" 2>/dev/null && [ -s "$2" ]; then
+		return 0
+	fi
+	return 1
+}
+
+# is_secret KEY: true when KEY's value must never be printed.
+is_secret() {
+	case " $secret_keys " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
+# group_exists NAME: true when the group exists (getent, or /etc/group on
+# BusyBox hosts).
+group_exists() {
+	if have getent; then
+		getent group "$1" >/dev/null 2>&1
+	else
+		grep -q "^$1:" /etc/group 2>/dev/null
+	fi
+}
+
+# user_exists NAME: true when the user exists.
+user_exists() {
+	if have getent; then
+		getent passwd "$1" >/dev/null 2>&1
+	else
+		grep -q "^$1:" /etc/passwd 2>/dev/null
+	fi
+}
+
+usage() {
+	u_pos=
+	for u_k in $positional_keys; do
+		u_pos="$u_pos [$u_k]"
+	done
+	cat <<EOF
+Usage: sh install.sh [OPTIONS]$u_pos
+       curl -fsSL ${default_base_url:-BASE_URL}/install.sh | sudo sh -s --$u_pos [OPTIONS]
+
+Installs, upgrades or removes $pkg_name (this installer was built with
+version $built_version). The release's signed manifest,
+release.json, is verified with the key built into this script before
+anything else; the package must match its signed size and sha256.
+
+Options:
+  --set KEY=VALUE        write KEY = "VALUE" into ${config_path:-the config} (repeatable)
+  --version VERSION      install VERSION, from BASE_URL/VERSION/ (default: the
+                         latest, from BASE_URL/)
+  --base-url URL         where the release is published
+                         (default: ${default_base_url:-none; give --base-url or --offline})
+  --offline DIR          use the release in DIR (a copy of the release directory
+                         or an omnipack bundle) instead of the network
+  --dry-run              verify the release, print the host, the chosen package
+                         and every command, and change nothing
+  --no-start             install, but leave the service stopped
+  --yes                  do not ask before changing the host (asked only on a
+                         terminal)
+  --uninstall            remove $pkg_name; its config and record are kept
+  --purge                with --uninstall: also delete the config, the state
+                         and the accounts the package created
+  --allow-downgrade      install a release older than the installed one
+  --insecure-http        allow a plain-http base URL that is not loopback (the
+                         signature is still checked)
+  --insecure-skip-verify install even where the host cannot check a signature
+                         (no openssl, gpgv or apk): NOT RECOMMENDED
+  --detect-only [--root DIR]
+                         print what is detected about this host, or about the
+                         file system tree at DIR, and exit
+  --help                 this text
+EOF
+	if [ -n "$positional_keys" ]; then
+		printf '\nArguments set, in order: %s.\n' "$positional_keys"
+	fi
+	if [ -n "$positional_keys$secret_keys" ]; then
+		printf 'The environment sets the same keys:'
+		for u_k in $(config_env_keys); do
+			printf ' %s' "$(env_name "$u_k")"
+		done
+		printf '.\n--set wins over arguments, arguments over the environment.\n'
+	fi
+	if [ -n "$secret_keys" ]; then
+		printf 'Never printed: %s. Pass secrets in the environment to keep them\nout of the installer'"'"'s own process arguments.\n' "$secret_keys"
+	fi
+}
+
+# init_options: the defaults of every option.
+init_options() {
+	opt_dry_run=no
+	opt_uninstall=no
+	opt_purge=no
+	opt_no_start=no
+	opt_yes=no
+	opt_allow_downgrade=no
+	opt_insecure_http=no
+	opt_insecure_skip_verify=no
+	opt_offline=
+	opt_version=
+	opt_base_url=
+	opt_base_url_given=no
+	n_positional=0
+	arg_keys=
+	pos_keys=
+}
+
+# parse_args ARG...: sets the opt_* variables and stores config values under
+# $tmp/arg (from --set) and $tmp/pos (from arguments).
+parse_args() {
+	while [ "$#" -gt 0 ]; do
+		case $1 in
+		--help | -h)
+			usage
+			exit 0
+			;;
+		--dry-run) opt_dry_run=yes ;;
+		--uninstall) opt_uninstall=yes ;;
+		--purge) opt_purge=yes ;;
+		--no-start) opt_no_start=yes ;;
+		--yes | -y) opt_yes=yes ;;
+		--allow-downgrade) opt_allow_downgrade=yes ;;
+		--insecure-http) opt_insecure_http=yes ;;
+		--insecure-skip-verify) opt_insecure_skip_verify=yes ;;
+		--version | --base-url | --offline | --set)
+			[ "$#" -ge 2 ] || usage_error "$1 needs a value"
+			option_value "$1" "$2"
+			shift
+			;;
+		--version=* | --base-url=* | --offline=* | --set=*)
+			option_value "${1%%=*}" "${1#*=}"
+			;;
+		--)
+			shift
+			while [ "$#" -gt 0 ]; do
+				add_positional "$1"
+				shift
+			done
+			break
+			;;
+		-*) usage_error "unknown option: $(printable "$1")" ;;
+		*) add_positional "$1" ;;
+		esac
+		shift
+	done
+}
+
+# option_value OPTION VALUE: one option that takes a value.
+option_value() {
+	case $1 in
+	--version)
+		is_word "$2" || usage_error "--version: $(printable "$2") is not a version"
+		opt_version=$2
+		;;
+	--base-url)
+		opt_base_url=$2
+		opt_base_url_given=yes
+		;;
+	--offline)
+		[ -n "$2" ] || usage_error "--offline needs a directory"
+		opt_offline=$2
+		;;
+	--set)
+		o_key=${2%%=*}
+		case $2 in
+		*=*) ;;
+		*) usage_error "--set needs KEY=VALUE" ;;
+		esac
+		is_key "$o_key" || usage_error "--set: $(printable "$o_key") is not a config key (letters, digits, _ and -)"
+		printf '%s' "${2#*=}" >"$tmp/arg/$o_key" || die "could not store the value of $o_key"
+		arg_keys=$(add_word "$arg_keys" "$o_key")
+		;;
+	esac
+}
+
+# add_positional VALUE: the next bare argument sets the next positional key.
+add_positional() {
+	n_positional=$((n_positional + 1))
+	# The keys are words without blanks or glob characters.
+	# shellcheck disable=SC2086
+	p_key=$(nth_word "$n_positional" $positional_keys)
+	if [ -z "$p_key" ]; then
+		if [ -z "$positional_keys" ]; then
+			usage_error "unexpected argument: $(printable "$1")"
+		fi
+		usage_error "too many arguments: this installer takes at most: $positional_keys"
+	fi
+	printf '%s' "$1" >"$tmp/pos/$p_key" || die "could not store the value of $p_key"
+	pos_keys=$(add_word "$pos_keys" "$p_key")
+}
+
+# nth_word N WORD...: prints the Nth word, or nothing.
+nth_word() {
+	n_n=$1
+	shift
+	[ "$#" -ge "$n_n" ] || return 0
+	shift $((n_n - 1))
+	printf '%s\n' "$1"
+}
+
+# add_word LIST WORD: prints LIST with WORD added once.
+add_word() {
+	case " $1 " in
+	*" $2 "*) printf '%s\n' "$1" ;;
+	*) printf '%s\n' "$1${1:+ }$2" ;;
+	esac
+}
+
+# config_env_keys: prints the keys the environment may set: the positional
+# and the secret keys.
+config_env_keys() {
+	c_list=
+	for c_k in $positional_keys $secret_keys; do
+		c_list=$(add_word "$c_list" "$c_k")
+	done
+	printf '%s\n' "$c_list"
+}
+
+# env_name KEY: prints the environment variable for KEY: NAME_KEY in upper
+# case, - as _.
+env_name() {
+	printf '%s%s\n' "$env_prefix" "$(printf '%s' "$1" | tr 'abcdefghijklmnopqrstuvwxyz-' 'ABCDEFGHIJKLMNOPQRSTUVWXYZ_')"
+}
+
+# collect_settings: merges the config values into $tmp/set, the environment
+# first, then arguments, then --set, and sets set_keys. The environment
+# variables are unset once read, so no process started later (the service,
+# under sysvinit) inherits a secret.
+collect_settings() {
+	set_keys=
+	for c_k in $(config_env_keys); do
+		c_var=$(env_name "$c_k")
+		c_isset=
+		eval "c_isset=\${$c_var+yes}"
+		if [ "$c_isset" = yes ]; then
+			c_val=
+			eval "c_val=\$$c_var"
+			printf '%s' "$c_val" >"$tmp/set/$c_k" || die "could not store the value of $c_k"
+			c_val=
+			unset "$c_var"
+			set_keys=$(add_word "$set_keys" "$c_k")
+		fi
+	done
+	for c_k in $pos_keys; do
+		cp "$tmp/pos/$c_k" "$tmp/set/$c_k" || die "could not store the value of $c_k"
+		set_keys=$(add_word "$set_keys" "$c_k")
+	done
+	for c_k in $arg_keys; do
+		cp "$tmp/arg/$c_k" "$tmp/set/$c_k" || die "could not store the value of $c_k"
+		set_keys=$(add_word "$set_keys" "$c_k")
+	done
+	set_summary=
+	for c_k in $set_keys; do
+		if is_secret "$c_k"; then
+			c_shown="$c_k=<secret>"
+		else
+			c_shown="$c_k=$(printable "$(cat "$tmp/set/$c_k")")"
+		fi
+		set_summary="$set_summary${set_summary:+, }$c_shown"
+	done
+	if [ -n "$set_keys" ] && [ -z "$config_path" ]; then
+		usage_error "$pkg_name has no config file to set $set_keys in"
+	fi
+}
+
+# url_host URL: sets u_host to URL's host ([::1] keeps its brackets).
+url_host() {
+	u_rest=${1#*://}
+	u_hp=${u_rest%%/*}
+	u_hp=${u_hp##*@}
+	case $u_hp in
+	\[*) u_host="${u_hp%%\]*}]" ;;
+	*) u_host=${u_hp%%:*} ;;
+	esac
+}
+
+# is_loopback HOST: true for localhost, [::1] and 127.x.y.z.
+is_loopback() {
+	case $1 in
+	localhost | '[::1]') return 0 ;;
+	127.*) ;;
+	*) return 1 ;;
+	esac
+	case $1 in
+	*[!0123456789.]* | *..* | *.) return 1 ;;
+	esac
+	l_ifs=$IFS
+	IFS=.
+	# Split on the dots; the words are digits only.
+	# shellcheck disable=SC2086
+	set -- $1
+	IFS=$l_ifs
+	[ "$#" -eq 4 ]
+}
+
+# check_base_url: checks the base URL before any network access: https, or
+# plain http to a loopback address, or plain http anywhere with
+# --insecure-http. Sets base, base_dir (with --version) and proto (what curl
+# may use, for redirects too).
+check_base_url() {
+	base=${opt_base_url:-$default_base_url}
+	if [ -z "$base" ]; then
+		usage_error "no base URL is built in: pass --base-url URL or --offline DIR"
+	fi
+	case $base in
+	*[!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~:/@%+=,-\[\]]*)
+		usage_error "base URL $(printable "$base") holds characters a URL of a release does not need"
+		;;
+	esac
+	while :; do
+		case $base in
+		*/) base=${base%/} ;;
+		*) break ;;
+		esac
+	done
+	url_host "$base"
+	case $base in
+	https://?*)
+		proto='=https'
+		;;
+	http://?*)
+		if is_loopback "$u_host"; then
+			proto='=http,https'
+		elif [ "$opt_insecure_http" = yes ]; then
+			proto='=http,https'
+			warn "--insecure-http: fetching from $(printable "$base") over plain http; the signature check still protects the install"
+		else
+			die "refusing plain http to $(printable "$u_host"): use an https base URL (plain http is accepted only for loopback addresses, or with --insecure-http); nothing was fetched"
+		fi
+		;;
+	*)
+		usage_error "base URL $(printable "$base") is not an http(s) URL"
+		;;
+	esac
+	[ -n "$u_host" ] || usage_error "base URL $(printable "$base") has no host"
+	base_dir=$base
+	if [ -n "$opt_version" ]; then
+		base_dir=$base/$opt_version
+	fi
+}
+
+# choose_downloader: curl, else wget (GNU or BusyBox), for network mode.
+choose_downloader() {
+	wget_opts=
+	if have curl; then
+		downloader=curl
+	elif have wget; then
+		downloader=wget
+		if wget --version 2>/dev/null | grep -q 'GNU Wget'; then
+			# A stall limit, and two tries instead of twenty.
+			wget_opts='-T 30 --tries=2'
+		fi
+		# BusyBox wget gets no -T: BusyBox 1.35 (Debian 12) crashes with
+		# it. The overall time limit below still applies.
+	else
+		die "neither curl nor wget is installed: install one, or use --offline DIR"
+	fi
+	wget_timeout=no
+	if have timeout && timeout 5 true 2>/dev/null; then
+		wget_timeout=yes
+	fi
+}
+
+# fetch NAME OUT MAX: fetches the release file NAME into OUT, from the base
+# URL or the --offline directory, reading at most MAX+1 bytes, so that more
+# than MAX is noticed without storing endless data. Sets fetch_err and
+# returns 1 when the transfer fails; the caller checks the size.
+fetch() {
+	fetch_err=
+	if [ -n "$opt_offline" ]; then
+		f_src=$opt_offline/$1
+		printf '+ head -c %s %s > %s\n' "$(($3 + 1))" "$(quoted "$f_src")" "$(quoted "$2")"
+		if [ ! -f "$f_src" ]; then
+			fetch_err="$f_src does not exist"
+			return 1
+		fi
+		if ! head -c "$(($3 + 1))" "$f_src" >"$2"; then
+			fetch_err="could not read $f_src"
+			return 1
+		fi
+		return 0
+	fi
+	f_url=$base_dir/$1
+	f_limit=$(($3 + 1))
+	# Two minutes, plus a second for every 64 KiB: a floor of 64 KiB/s on a
+	# large file, besides the stall limits below.
+	f_time=$((120 + $3 / 65536))
+	rm -f "$tmp/fetch.rc" "$tmp/fetch.err"
+	if [ "$downloader" = curl ]; then
+		printf '+ %s | head -c %s > %s\n' "$(quoted curl -fsSL -g --proto "$proto" --proto-redir "$proto" --max-redirs 5 --connect-timeout 30 --speed-limit 1024 --speed-time 30 --max-time "$f_time" --max-filesize "$3" "$f_url")" "$f_limit" "$(quoted "$2")"
+		{
+			curl -fsSL -g --proto "$proto" --proto-redir "$proto" --max-redirs 5 --connect-timeout 30 \
+				--speed-limit 1024 --speed-time 30 --max-time "$f_time" --max-filesize "$3" \
+				"$f_url" </dev/null 2>"$tmp/fetch.err"
+			echo "$?" >"$tmp/fetch.rc"
+		} | head -c "$f_limit" >"$2"
+	else
+		f_pre=
+		[ "$wget_timeout" != yes ] || f_pre="timeout $f_time "
+		# wget_opts holds plain words.
+		# shellcheck disable=SC2086
+		printf '+ %s%s | head -c %s > %s\n' "$f_pre" "$(quoted wget -q $wget_opts -O - "$f_url")" "$f_limit" "$(quoted "$2")"
+		{
+			# shellcheck disable=SC2086
+			if [ "$wget_timeout" = yes ]; then
+				timeout "$f_time" wget -q $wget_opts -O - "$f_url" </dev/null 2>"$tmp/fetch.err"
+			else
+				wget -q $wget_opts -O - "$f_url" </dev/null 2>"$tmp/fetch.err"
+			fi
+			echo "$?" >"$tmp/fetch.rc"
+		} | head -c "$f_limit" >"$2"
+	fi
+	f_rc=$(cat "$tmp/fetch.rc" 2>/dev/null) || f_rc=1
+	if [ "$f_rc" != 0 ]; then
+		fetch_err="$downloader exited with status $f_rc"
+		if [ -s "$tmp/fetch.err" ]; then
+			fetch_err="$fetch_err: $(head -n 3 "$tmp/fetch.err" | tr '\n' ' ' | LC_ALL=C tr -c ' -~' '?')"
+		fi
+		fetch_err="$fetch_err ($(printable "$f_url"))"
+		return 1
+	fi
+	return 0
+}
+
+# fetch_small NAME MAX: fetches a manifest or signature file into $tmp/NAME;
+# dies when it cannot be had or is larger than MAX.
+fetch_small() {
+	if ! fetch "$1" "$tmp/$1" "$2"; then
+		# Bigger than MAX: head cut the transfer short.
+		if [ -f "$tmp/$1" ] && [ "$(file_size "$tmp/$1")" -gt "$2" ]; then
+			die "$1 is larger than $2 bytes: refusing it"
+		fi
+		die "could not fetch $1: $fetch_err"
+	fi
+	[ "$(file_size "$tmp/$1")" -le "$2" ] || die "$1 is larger than $2 bytes: refusing it"
+}
+
+# choose_verifier: picks how release.json's signature is checked, before
+# anything is fetched: openssl with the release key; else gpgv with the
+# OpenPGP key; else, on an apk host, apk-tools checking the package itself
+# with the apk key; else nothing, which is refused unless
+# --insecure-skip-verify. Sets verifier.
+choose_verifier() {
+	if have openssl; then
+		verifier=openssl
+	elif have gpgv; then
+		verifier=gpgv
+	elif [ "$detect_package_format" = apk ] && have apk; then
+		verifier=apk
+		warn "neither openssl nor gpgv is installed, so release.json's signature cannot be checked here."
+		warn "apk-tools will check the package's own signature against the apk key built into this installer ($apk_key_name.rsa.pub) before anything is installed;"
+		warn "the manifest's expiry and rollback checks rely on an unverified manifest. Install openssl for the full check."
+	elif [ "$opt_insecure_skip_verify" = yes ]; then
+		verifier=none
+		warn "**************************************************************************"
+		warn "--insecure-skip-verify: this host has no openssl, gpgv or apk to check a"
+		warn "signature with, so NOTHING about this release is authenticated: not the"
+		warn "manifest's signature, not its expiry, not the rollback protection. The"
+		warn "package is checked only against the UNSIGNED sha256 in the manifest, which"
+		warn "whoever serves the files can change. Install openssl or gpgv instead."
+		warn "**************************************************************************"
+	else
+		die "cannot verify the release: this host has neither openssl nor gpgv$([ "$detect_package_format" = apk ] && printf ' nor apk'). Install openssl (or gpgv) and run again. --insecure-skip-verify installs without any signature check and is not recommended; nothing was fetched"
+	fi
+}
+
+# verify_manifest: checks release.json's signature with the verifier
+# choose_verifier picked and the keys built into this installer. Sets
+# verified_by.
+verify_manifest() {
+	verified_by=$verifier
+	case $verifier in
+	openssl)
+		fetch_small release.json.sig "$sig_max"
+		printf '%s\n' "$release_pub" >"$tmp/release.pub" || die "could not write the release key"
+		b64_decode "$tmp/release.json.sig" "$tmp/release.json.sig.der" ||
+			die "release.json.sig is not base64: refusing the release"
+		if openssl dgst -sha256 -verify "$tmp/release.pub" -signature "$tmp/release.json.sig.der" \
+			"$tmp/release.json" >"$tmp/verify.out" 2>&1 </dev/null && grep -q 'Verified OK' "$tmp/verify.out"; then
+			say "release.json: signature verified with openssl and the release key built into this installer"
+			return 0
+		fi
+		die "release.json's signature does not verify with the release key built into this installer: the manifest was changed after signing or signed with another key; refusing it, nothing was installed"
+		;;
+	gpgv)
+		fetch_small release.json.asc "$sig_max"
+		printf '%s\n' "$pgp_pub_b64" >"$tmp/pgp.pub.b64" || die "could not write the OpenPGP key"
+		b64_decode "$tmp/pgp.pub.b64" "$tmp/pgp.pub.gpg" || die "cannot decode the built-in OpenPGP key (no base64 tool?)"
+		mkdir -m 700 "$tmp/gnupg" || die "could not create a GnuPG home"
+		if gpgv --homedir "$tmp/gnupg" --keyring "$tmp/pgp.pub.gpg" "$tmp/release.json.asc" "$tmp/release.json" \
+			>"$tmp/verify.out" 2>&1 </dev/null; then
+			say "release.json: OpenPGP signature verified with gpgv and the key built into this installer (no openssl here)"
+			return 0
+		fi
+		die "release.json's OpenPGP signature does not verify with the key built into this installer: the manifest was changed after signing or signed with another key; refusing it, nothing was installed"
+		;;
+	esac
+}
+
+# The manifest parser. release.json is written by Go's encoding/json with a
+# two-space indent, one field a line; this reads exactly that layout and
+# refuses any other, and every value is checked against a strict pattern.
+# It prints one fact a line ("name crashwatch", "artifact NAME FORMAT ARCH
+# OS VERSION SIZE SHA256", ...), or "error MESSAGE" and exits 1. The time
+# fields are RFC 3339; their Unix time is computed here, since date(1)
+# parses dates differently on every system.
+# shellcheck disable=SC2016 # an awk program
+manifest_awk='
+function fail(msg) { print "error " msg; failed = 1; exit 1 }
+function clean(s) { gsub(/[^ -~]/, "?", s); if (length(s) > 80) s = substr(s, 1, 80) "..."; return s }
+function jstr(v, what) {
+	if (v !~ /^"[^"\\]*"$/) fail(what " is not a plain string: " clean(v))
+	return substr(v, 2, length(v) - 2)
+}
+function digits(v, what) {
+	if (v !~ /^[0-9]+$/ || length(v) > 18) fail(what " is not a number: " clean(v))
+	return v
+}
+function epoch(s,    y, mo, d, h, mi, se, rest, off, yy, era, yoe, mp, doy, doe) {
+	if (s !~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]/) return -1
+	y = substr(s, 1, 4) + 0; mo = substr(s, 6, 2) + 0; d = substr(s, 9, 2) + 0
+	h = substr(s, 12, 2) + 0; mi = substr(s, 15, 2) + 0; se = substr(s, 18, 2) + 0
+	rest = substr(s, 20)
+	if (rest ~ /^\.[0-9]+/) sub(/^\.[0-9]+/, "", rest)
+	if (rest == "Z") off = 0
+	else if (rest ~ /^[+-][0-9][0-9]:[0-9][0-9]$/) {
+		off = (substr(rest, 2, 2) * 60 + substr(rest, 5, 2)) * 60
+		if (substr(rest, 1, 1) == "+") off = -off
+	} else return -1
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 || y < 1970) return -1
+	# Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant).
+	yy = y - (mo <= 2 ? 1 : 0)
+	era = int(yy / 400)
+	yoe = yy - era * 400
+	mp = (mo + 9) % 12
+	doy = int((153 * mp + 2) / 5) + d - 1
+	doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy
+	return (era * 146097 + doe - 719468) * 86400 + h * 3600 + mi * 60 + se + off
+}
+function field(line, indent,    k) {
+	if (!match(line, "^" indent "\"[a-z0-9_]+\": ")) fail("unexpected line " NR ": " clean(line))
+	k = substr(line, length(indent) + 2, RLENGTH - length(indent) - 4)
+	val = substr(line, RLENGTH + 1)
+	sub(/,$/, "", val)
+	return k
+}
+function emit(    k, n, i, need) {
+	split("name format arch os version size sha256", need, " ")
+	for (i = 1; i <= 7; i++) if (!(need[i] in af)) fail("an artifact has no " need[i])
+	n = af["name"]
+	if (n !~ /^[A-Za-z0-9][A-Za-z0-9._+~-]*$/ || n ~ /\.\./ || length(n) > 200)
+		fail("artifact name \"" clean(n) "\" is not a plain file name")
+	if (af["format"] !~ /^[a-z0-9_]+$/) fail("artifact " n ": bad format " clean(af["format"]))
+	# arch, os and version may be empty (the provenance has no arch); an
+	# empty one is printed as "-" so that the fields stay in place.
+	if (af["arch"] !~ /^[a-z0-9_]*$/) fail("artifact " n ": bad arch " clean(af["arch"]))
+	if (af["os"] !~ /^[a-z0-9_]*$/) fail("artifact " n ": bad os " clean(af["os"]))
+	if (af["version"] !~ /^([A-Za-z0-9][A-Za-z0-9._+~:-]*)?$/) fail("artifact " n ": bad version " clean(af["version"]))
+	if (af["sha256"] !~ /^[0-9a-f]+$/ || length(af["sha256"]) != 64) fail("artifact " n ": sha256 is not 64 hex digits")
+	for (i = 1; i <= 7; i++) if (af[need[i]] == "") af[need[i]] = "-"
+	print "artifact", n, af["format"], af["arch"], af["os"], af["version"], af["size"], af["sha256"]
+}
+BEGIN { state = "start" }
+{
+	line = $0
+	if (state == "start") {
+		if (line != "{") fail("does not start with {")
+		state = "top"
+		next
+	}
+	if (state == "end") {
+		if (line != "") fail("text after the closing }")
+		next
+	}
+	if (state == "top") {
+		if (line == "}") { state = "end"; next }
+		key = field(line, "  ")
+		if (seen[key]++) fail("field " key " appears twice")
+		if (key == "schema" || key == "release" || key == "source_date_epoch" || key == "release_version") {
+			v = digits(val, key)
+			print key, v
+		} else if (key == "name") {
+			v = jstr(val, key)
+			if (v !~ /^[a-z0-9][a-z0-9._+-]*$/) fail("bad name " clean(v))
+			print key, v
+		} else if (key == "version") {
+			v = jstr(val, key)
+			if (v !~ /^[A-Za-z0-9][A-Za-z0-9._+~-]*$/) fail("bad version " clean(v))
+			print key, v
+		} else if (key == "signed_at" || key == "expires") {
+			v = jstr(val, key)
+			e = epoch(v)
+			if (e < 0) fail(key " is not an RFC 3339 UTC time: " clean(v))
+			print key, v
+			printf "%s_epoch %.0f\n", key, e
+		} else if (key == "inits") {
+			if (val == "[") state = "inits"
+			else if (val != "[]" && val != "null") fail("bad inits")
+		} else if (key == "artifacts") {
+			if (val == "[") state = "arts"
+			else if (val != "[]" && val != "null") fail("bad artifacts")
+		} else if (key == "keys") {
+			if (val == "{") state = "keys"
+			else if (val != "null") fail("bad keys")
+		} else fail("unknown field " clean(key))
+		next
+	}
+	if (state == "inits") {
+		if (line ~ /^  \],?$/) { state = "top"; next }
+		if (line !~ /^    "[a-z0-9]+",?$/) fail("bad init entry: " clean(line))
+		next
+	}
+	if (state == "keys") {
+		if (line ~ /^  },?$/) { state = "top"; next }
+		key = field(line, "    ")
+		jstr(val, "key " key)
+		next
+	}
+	if (state == "arts") {
+		if (line ~ /^  \],?$/) { state = "top"; next }
+		if (line != "    {") fail("bad artifact list at line " NR ": " clean(line))
+		state = "art"
+		split("", af)
+		next
+	}
+	if (state == "art") {
+		if (line ~ /^    },?$/) { emit(); state = "arts"; next }
+		key = field(line, "      ")
+		if (key in af) fail("artifact field " key " appears twice")
+		if (key == "size") af[key] = digits(val, "size")
+		else if (key == "name" || key == "format" || key == "arch" || key == "os" || key == "version" || key == "sha256") af[key] = jstr(val, "artifact " key)
+		else fail("unknown artifact field " clean(key))
+		next
+	}
+}
+END {
+	if (failed) exit 1
+	if (state != "end") { print "error the manifest ends early"; exit 1 }
+}
+'
+
+# parse_manifest: reads the verified release.json into m_* and
+# $tmp/artifacts (one "NAME FORMAT ARCH OS VERSION SIZE SHA256" a line).
+parse_manifest() {
+	if ! LC_ALL=C awk "$manifest_awk" "$tmp/release.json" >"$tmp/manifest.facts" 2>"$tmp/manifest.err"; then
+		p_msg=$(sed -n 's/^error //p' "$tmp/manifest.facts" | head -n 1)
+		[ -n "$p_msg" ] || p_msg=$(head -n 1 "$tmp/manifest.err")
+		die "release.json is not a valid release manifest: $(printable "$p_msg"); refusing it"
+	fi
+	m_schema=''
+	m_name=''
+	m_version=''
+	m_release=''
+	m_release_version=''
+	m_expires=''
+	m_expires_epoch=''
+	: >"$tmp/artifacts"
+	while read -r p_kind p_1 p_2 p_3 p_4 p_5 p_6 p_7; do
+		case $p_kind in
+		schema) m_schema=$p_1 ;;
+		name) m_name=$p_1 ;;
+		version) m_version=$p_1 ;;
+		release) m_release=$p_1 ;;
+		release_version) m_release_version=$p_1 ;;
+		expires) m_expires=$p_1 ;;
+		expires_epoch) m_expires_epoch=$p_1 ;;
+		artifact)
+			# The parser checked these; check the name once more, as it
+			# becomes a path.
+			is_file_name "$p_1" || die "release.json: artifact name $(printable "$p_1") is not a plain file name; refusing the release"
+			printf '%s %s %s %s %s %s %s\n' "$p_1" "$p_2" "$p_3" "$p_4" "$p_5" "$p_6" "$p_7" >>"$tmp/artifacts"
+			;;
+		esac
+	done <"$tmp/manifest.facts"
+}
+
+# check_manifest: the manifest is for this package, of a known schema,
+# signed, not expired, and the pinned version when --version was given.
+check_manifest() {
+	[ "$m_schema" = 1 ] || die "release.json has schema $(printable "$m_schema"); this installer reads schema 1"
+	[ "$m_name" = "$pkg_name" ] || die "release.json is for $(printable "$m_name"), not $pkg_name: refusing it"
+	is_word "$m_version" || die "release.json has no version"
+	is_digits "$m_release" || die "release.json has no release number"
+	if [ -z "$m_release_version" ] || [ -z "$m_expires_epoch" ]; then
+		if [ "$verified_by" = openssl ] || [ "$verified_by" = gpgv ]; then
+			die "release.json carries no release_version or expires: it is not a signed release manifest"
+		fi
+		warn "release.json carries no release_version or expiry: no rollback or freeze protection"
+	fi
+	if [ -n "$m_expires_epoch" ]; then
+		c_now=$(date -u +%s)
+		is_digits "$c_now" || die "cannot read the clock (date -u +%s)"
+		if [ "$c_now" -ge "$m_expires_epoch" ]; then
+			die "release.json expired at $m_expires: a mirror may be serving a frozen, outdated release; refusing it (the vendor renews it with omnipack resign)"
+		fi
+	fi
+	if [ -n "$opt_version" ] && [ "$m_version" != "$opt_version" ]; then
+		die "asked for version $opt_version, but release.json at $(printable "${opt_offline:-$base_dir}") is version $m_version"
+	fi
+	say "release: $pkg_name $m_version-$m_release, release_version ${m_release_version:-none}, expires ${m_expires:-never}"
+}
+
+# choose_artifact: picks the package for this host's package format and
+# architecture from the manifest; sets a_name a_format a_arch a_version
+# a_size a_sha256.
+choose_artifact() {
+	a_format=$detect_package_format
+	a_arch=$detect_arch
+	case $a_format in
+	none)
+		case " $detect_distro_id $detect_distro_like " in
+		*" nixos "*)
+			die "this is NixOS, whose system is built from its configuration: this installer does not change it. Install $pkg_name the Nix way, with a package or module built from the release tarball"
+			;;
+		esac
+		die "no supported package format for this host (distro $detect_distro_id)"
+		;;
+	esac
+	[ "$a_arch" != unknown ] || die "cannot tell this host's architecture (uname -m: $(uname -m 2>/dev/null | LC_ALL=C tr -c 'a-zA-Z0-9_\n' '?'))"
+	a_name=
+	while read -r c_n c_f c_a c_o c_v c_s c_h; do
+		if [ "$c_f" = "$a_format" ] && [ "$c_a" = "$a_arch" ] && [ "$c_o" = linux ]; then
+			a_name=$c_n a_version=$c_v a_size=$c_s a_sha256=$c_h
+			break
+		fi
+	done <"$tmp/artifacts"
+	if [ -z "$a_name" ]; then
+		c_have=$(awk '$2 ~ /^(deb|rpm|apk|archlinux|tarball)$/ { printf "%s%s/%s", sep, $2, $3; sep = ", " }' "$tmp/artifacts")
+		die "release $m_version has no $a_format package for $a_arch (it has: ${c_have:-none}); $pkg_name cannot be installed on this host"
+	fi
+	if ! is_file_name "$a_name" || ! is_digits "$a_size"; then
+		die "release.json: bad artifact entry $(printable "$a_name")"
+	fi
+	say "package: $a_name ($a_format $a_version for $a_arch, $a_size bytes)"
+}
+
+# read_record: reads the installer's record of the installed release into
+# rec_*; all empty when there is none.
+read_record() {
+	rec_file=$record_dir/$pkg_name.release
+	rec_release_version=''
+	rec_version=''
+	rec_release=''
+	rec_format=''
+	rec_artifact=''
+	[ -f "$rec_file" ] || return 0
+	while IFS='=' read -r r_k r_v; do
+		case $r_k in
+		release_version) is_digits "$r_v" && rec_release_version=$r_v ;;
+		version) is_word "$r_v" && rec_version=$r_v ;;
+		release) is_digits "$r_v" && rec_release=$r_v ;;
+		format) is_word "$r_v" && rec_format=$r_v ;;
+		artifact) is_file_name "$r_v" && rec_artifact=$r_v ;;
+		esac
+	done <"$rec_file"
+}
+
+# write_record: records the release just installed.
+write_record() {
+	if [ "$opt_dry_run" = yes ]; then
+		printf '  would write: %s\n' "$record_dir/$pkg_name.release"
+		return 0
+	fi
+	(umask 022 && mkdir -p "$record_dir") || die "could not create $record_dir"
+	if ! (umask 022 && printf 'release_version=%s\nversion=%s\nrelease=%s\nformat=%s\npackage_manager=%s\nartifact=%s\nsha256=%s\n' \
+		"${m_release_version:-0}" "$m_version" "$m_release" "$a_format" "$detect_package_manager" "$a_name" "$a_sha256" \
+		>"$record_dir/.$pkg_name.release.new") ||
+		! mv -f "$record_dir/.$pkg_name.release.new" "$record_dir/$pkg_name.release"; then
+		die "could not write $record_dir/$pkg_name.release"
+	fi
+}
+
+# pkg_state FORMAT: prints installed, config (a removed deb whose config is
+# kept) or absent, as FORMAT's package manager sees $pkg_name.
+pkg_state() {
+	case $1 in
+	deb)
+		# shellcheck disable=SC2016 # dpkg-query's own format syntax
+		s_status=$(dpkg-query -W -f='${Status}' "$pkg_name" 2>/dev/null) || s_status=
+		case $s_status in
+		*" installed") echo installed ;;
+		*" config-files") echo config ;;
+		*) echo absent ;;
+		esac
+		;;
+	rpm) if rpm -q "$pkg_name" >/dev/null 2>&1; then echo installed; else echo absent; fi ;;
+	apk) if apk info -e "$pkg_name" >/dev/null 2>&1; then echo installed; else echo absent; fi ;;
+	archlinux) if pacman -Q "$pkg_name" >/dev/null 2>&1; then echo installed; else echo absent; fi ;;
+	tarball) if [ -f "/usr/lib/$pkg_name/files" ]; then echo installed; else echo absent; fi ;;
+	*) echo absent ;;
+	esac
+}
+
+# plan: compares the manifest with the installed release and sets action to
+# install, upgrade, downgrade or same. A manifest older than the installed
+# one (lower release_version) is a rollback: refused without
+# --allow-downgrade.
+plan() {
+	read_record
+	inst_state=$(pkg_state "$a_format")
+	if [ -n "$rec_release_version" ] && [ -n "$m_release_version" ] &&
+		[ "$m_release_version" -lt "$rec_release_version" ]; then
+		if [ "$opt_allow_downgrade" != yes ]; then
+			die "release.json (release_version $m_release_version, version $m_version) is older than the installed release (release_version $rec_release_version, version $rec_version): refusing a rollback to an older signed manifest; pass --allow-downgrade to install it anyway"
+		fi
+		warn "--allow-downgrade: installing the older release $m_version over $rec_version"
+		action=downgrade
+		return 0
+	fi
+	if [ "$inst_state" = installed ] && [ "$rec_version" = "$m_version" ] && [ "$rec_release" = "$m_release" ] &&
+		[ "$rec_format" = "$a_format" ]; then
+		action=same
+	elif [ "$inst_state" = installed ]; then
+		action=upgrade
+	else
+		action=install
+	fi
+}
+
+# confirm QUESTION: asks on the terminal, if there is one and --yes was not
+# given; without a terminal there is nobody to ask and the answer is yes.
+confirm() {
+	if [ "$opt_yes" = yes ] || [ "$opt_dry_run" = yes ]; then
+		return 0
+	fi
+	if ! [ -t 1 ] || ! (exec </dev/tty) 2>/dev/null; then
+		return 0
+	fi
+	printf '%s: %s [y/N] ' "$pkg_name" "$1" >/dev/tty
+	c_answer=
+	read -r c_answer </dev/tty || c_answer=
+	case $c_answer in
+	y | Y | yes | YES | Yes) return 0 ;;
+	esac
+	die "not confirmed; nothing was changed"
+}
+
+# fetch_artifact: downloads the chosen package into the private temporary
+# directory, capped at its signed size, and checks size and sha256.
+fetch_artifact() {
+	mkdir "$tmp/pkg" || die "could not create $tmp/pkg"
+	a_file=$tmp/pkg/$a_name
+	if ! fetch "$a_name" "$a_file" "$a_size"; then
+		if [ "$downloader" = curl ] && [ "${f_rc:-}" = 63 ]; then
+			die "the server announced more than the signed size of $a_size bytes for $a_name: refusing it"
+		fi
+		if [ -f "$a_file" ] && [ "$(file_size "$a_file")" -gt "$a_size" ]; then
+			die "the server sent more than the signed size of $a_size bytes for $a_name: refusing it"
+		fi
+		die "could not download $a_name: $fetch_err"
+	fi
+	f_got=$(file_size "$a_file")
+	if [ "$f_got" -gt "$a_size" ]; then
+		die "the server sent more than the signed size of $a_size bytes for $a_name: refusing it"
+	fi
+	if [ "$f_got" -ne "$a_size" ]; then
+		die "$a_name is $f_got bytes, but the signed manifest says $a_size: refusing it"
+	fi
+	f_sum=$(sha256_of "$a_file") || die "could not compute the sha256 of $a_name"
+	if [ "$f_sum" != "$a_sha256" ]; then
+		die "$a_name does not match the signed manifest (sha256 $f_sum, signed $a_sha256): it was tampered with or swapped for another file; refusing it, nothing was installed"
+	fi
+	say "$a_name: size and sha256 match the signed manifest"
+}
+
+# prepare_artifact: the last checks before any change. The tarball is
+# unpacked into the temporary directory and its contents checked; an apk
+# whose manifest could not be verified is checked by apk-tools; the tools
+# the install needs must be there.
+prepare_artifact() {
+	case $a_format in
+	deb) have apt-get || have dpkg || die "neither apt-get nor dpkg is installed" ;;
+	rpm) have "$detect_package_manager" || have rpm || die "neither $detect_package_manager nor rpm is installed" ;;
+	apk) have apk || die "apk is not installed" ;;
+	archlinux) have pacman || die "pacman is not installed" ;;
+	tarball) tarball_prepare ;;
+	esac
+	if [ "$a_format" = apk ]; then
+		mkdir "$tmp/apkkeys" || die "could not create $tmp/apkkeys"
+		printf '%s\n' "$apk_pub" >"$tmp/apkkeys/$apk_key_name.rsa.pub" || die "could not write the apk key"
+		if [ "$verified_by" = apk ]; then
+			if apk verify --keys-dir "$tmp/apkkeys" "$a_file" >"$tmp/verify.out" 2>&1 </dev/null; then
+				say "$a_name: apk signature verified with the apk key built into this installer"
+			else
+				die "$a_name: apk signature does not verify with the apk key built into this installer: refusing it, nothing was installed"
+			fi
+		fi
+	fi
+}
+
+# tarball_prepare: unpacks the release tarball into $tmp/unpack and checks
+# that it holds only files and directories, that its file list names clean
+# absolute paths, and that list and contents agree.
+tarball_prepare() {
+	have tar || die "tar is not installed"
+	t_x=$tmp/unpack
+	mkdir "$t_x" || die "could not create $t_x"
+	(umask 022 && tar -xzf "$a_file" -C "$t_x" </dev/null) || die "could not unpack $a_name"
+	t_odd=$(find "$t_x" ! -type f ! -type d | head -n 1)
+	[ -z "$t_odd" ] || die "$a_name holds something other than files and directories: refusing it"
+	t_list=$t_x/usr/lib/$pkg_name/files
+	[ -f "$t_list" ] || die "$a_name has no file list (/usr/lib/$pkg_name/files): refusing it"
+	while IFS= read -r t_p; do
+		is_abs_path "$t_p" || die "$a_name lists an unsafe path: $(printable "$t_p")"
+		[ -f "$t_x$t_p" ] || die "$a_name lists $t_p but does not hold it"
+	done <"$t_list"
+	(cd "$t_x" && find . -type f) | sed 's/^\.//' | LC_ALL=C sort >"$tmp/tarball.held"
+	LC_ALL=C sort "$t_list" >"$tmp/tarball.listed"
+	cmp -s "$tmp/tarball.held" "$tmp/tarball.listed" ||
+		die "$a_name holds files its file list does not name: refusing it"
+}
+
+# install_artifact: installs the checked package from the local file.
+install_artifact() {
+	case $a_format in
+	deb)
+		if have apt-get; then
+			set -- env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o APT::Sandbox::User=root \
+				-o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef
+			[ "$action" != downgrade ] || set -- "$@" --allow-downgrades
+			set -- "$@" "$a_file"
+		else
+			set -- env DEBIAN_FRONTEND=noninteractive dpkg --force-confold --force-confdef -i "$a_file"
+		fi
+		;;
+	rpm)
+		if [ "$action" = downgrade ]; then
+			set -- rpm -U --oldpackage "$a_file"
+		else
+			case $detect_package_manager in
+			dnf | yum | tdnf) set -- "$detect_package_manager" install -y "$a_file" ;;
+			# The package is authenticated by the signed manifest;
+			# zypper would also want the vendor key in rpm's keyring.
+			zypper) set -- zypper --non-interactive --no-gpg-checks install "$a_file" ;;
+			*) set -- rpm -U "$a_file" ;;
+			esac
+		fi
+		;;
+	apk)
+		install_apk_key
+		set -- apk add "$a_file"
+		;;
+	archlinux)
+		# pacman checks a detached .sig only when one lies beside the
+		# file; the package is authenticated by the signed manifest.
+		set -- pacman -U --noconfirm "$a_file"
+		;;
+	tarball)
+		tarball_install
+		return 0
+		;;
+	*) die "cannot install the format $a_format" ;;
+	esac
+	run "$@" || die "installing $a_name failed (see the output above)"
+	if [ "$opt_dry_run" != yes ] && [ "$(pkg_state "$a_format")" != installed ]; then
+		die "$a_name was not installed (see the output above)"
+	fi
+}
+
+# install_apk_key: puts the built-in apk key into /etc/apk/keys, where
+# apk add looks for it.
+install_apk_key() {
+	i_dst=/etc/apk/keys/$apk_key_name.rsa.pub
+	if [ -f "$i_dst" ] && cmp -s "$i_dst" "$tmp/apkkeys/$apk_key_name.rsa.pub"; then
+		return 0
+	fi
+	if [ "$opt_dry_run" = yes ]; then
+		printf '  would write: %s (the apk key built into this installer)\n' "$i_dst"
+		return 0
+	fi
+	(umask 022 && mkdir -p /etc/apk/keys && cp "$tmp/apkkeys/$apk_key_name.rsa.pub" "$i_dst") ||
+		die "could not install the apk key as $i_dst"
+	say "installed the apk key $i_dst"
+}
+
+# tarball_install: runs the tarball's preinstall, copies its files into
+# place (a config file that exists is kept, the new default written beside
+# it as FILE.new), deletes what an older version installed and this one
+# does not, and runs postinstall, which sets up and starts the service.
+tarball_install() {
+	t_x=$tmp/unpack
+	t_scripts=/usr/lib/$pkg_name/scripts
+	t_list=/usr/lib/$pkg_name/files
+	t_count=$(wc -l <"$t_x$t_list" | tr -d ' ')
+	if [ "$opt_dry_run" = yes ]; then
+		[ ! -f "$t_x$t_scripts/preinstall" ] || run sh "$t_x$t_scripts/preinstall"
+		printf '  would copy: %s files into / (as listed in %s; existing config files under /etc/%s are kept, new defaults written as FILE.new)\n' "$t_count" "$t_list" "$pkg_name"
+		[ ! -f "$t_x$t_scripts/postinstall" ] || run sh "$t_scripts/postinstall"
+		return 0
+	fi
+	: >"$tmp/tarball.old"
+	[ ! -f "$t_list" ] || cp "$t_list" "$tmp/tarball.old" || die "could not read $t_list"
+	if [ -f "$t_x$t_scripts/preinstall" ]; then
+		run sh "$t_x$t_scripts/preinstall" || die "the tarball's preinstall script failed"
+	fi
+	printf '+ copy %s files into /\n' "$t_count"
+	while IFS= read -r t_p; do
+		case $t_p in
+		"/etc/$pkg_name/"*)
+			if [ -e "$t_p" ]; then
+				if ! cmp -s "$t_x$t_p" "$t_p"; then
+					(umask 022 && cp -p "$t_x$t_p" "$t_p.new") || die "could not write $t_p.new"
+					say "kept $t_p; the new default is $t_p.new"
+				fi
+				continue
+			fi
+			;;
+		esac
+		(umask 022 && mkdir -p "${t_p%/*}") || die "could not create ${t_p%/*}"
+		if ! cp -p "$t_x$t_p" "$t_p.omnipack-new" || ! mv -f "$t_p.omnipack-new" "$t_p"; then
+			die "could not install $t_p"
+		fi
+	done <"$t_x$t_list"
+	while IFS= read -r t_p; do
+		is_abs_path "$t_p" || continue
+		case $t_p in
+		"/etc/$pkg_name/"*) continue ;;
+		esac
+		grep -qxF -e "$t_p" "$t_x$t_list" || rm -f "$t_p"
+	done <"$tmp/tarball.old"
+	if [ -f "$t_scripts/postinstall" ]; then
+		run sh "$t_scripts/postinstall" || die "the tarball's postinstall script failed"
+	fi
+}
+
+# The config editor. For each key in keys, whose value is in the file
+# dir/KEY, it replaces the first top-level `KEY = ...` line, else the first
+# commented `# KEY = ...` line, else adds `KEY = "VALUE"` before the first
+# table (or at the end). Values become TOML basic strings. The values are
+# read from files, never from the command line, so they appear in no
+# process's arguments. The file is read twice: the first pass finds lines.
+# shellcheck disable=SC2016 # an awk program
+toml_awk='
+function quote(s,    out, i, c) {
+	out = "\""
+	for (i = 1; i <= length(s); i++) {
+		c = substr(s, i, 1)
+		if (c == "\\") out = out "\\\\"
+		else if (c == "\"") out = out "\\\""
+		else if (c == "\n") out = out "\\n"
+		else if (c == "\t") out = out "\\t"
+		else if (c == "\r") out = out "\\r"
+		else if (c in ctl) out = out sprintf("\\u%04x", ctl[c])
+		else out = out c
+	}
+	return out "\""
+}
+function readval(f,    line, s, n) {
+	s = ""; n = 0
+	while ((getline line < f) > 0) { s = (n++ ? s "\n" : "") line }
+	close(f)
+	return s
+}
+BEGIN {
+	for (i = 1; i < 32; i++) ctl[sprintf("%c", i)] = i
+	ctl[sprintf("%c", 127)] = 127
+	nk = split(keys, k, " ")
+	for (i = 1; i <= nk; i++) q[k[i]] = quote(readval(dir "/" k[i]))
+	table = 0
+}
+FNR == NR {
+	if (!table && $0 ~ /^[ \t]*\[/) table = FNR
+	if (!table) {
+		for (i = 1; i <= nk; i++) {
+			if (!(k[i] in active) && $0 ~ ("^[ \t]*" k[i] "[ \t]*=")) active[k[i]] = FNR
+			else if (!(k[i] in commented) && $0 ~ ("^[ \t]*#[ \t]*" k[i] "[ \t]*=")) commented[k[i]] = FNR
+		}
+	}
+	next
+}
+FNR == 1 {
+	for (i = 1; i <= nk; i++) {
+		if (k[i] in active) at[active[k[i]]] = k[i]
+		else if (k[i] in commented) at[commented[k[i]]] = k[i]
+		else add = add k[i] " = " q[k[i]] "\n"
+	}
+}
+{
+	if (FNR == table && add != "") { printf "%s\n", add; add = "" }
+	if (FNR in at) print at[FNR] " = " q[at[FNR]]
+	else print
+}
+END { if (add != "") printf "%s", add }
+'
+
+# apply_settings: writes the collected config values into the config file
+# (mode 0640, root:GROUP) when they change it; sets config_changed.
+apply_settings() {
+	config_changed=no
+	[ -n "$set_keys" ] || return 0
+	if [ ! -f "$config_path" ] || [ ! -r "$config_path" ]; then
+		if [ "$opt_dry_run" = yes ]; then
+			printf '  would set: %s in %s (mode 0640, root:%s)\n' "$set_summary" "$config_path" "$config_group"
+			config_changed=yes
+			return 0
+		fi
+		die "$config_path is missing after the install: cannot set $set_keys"
+	fi
+	LC_ALL=C awk -v keys="$set_keys" -v dir="$tmp/set" "$toml_awk" "$config_path" "$config_path" >"$tmp/config.new" ||
+		die "could not edit $config_path"
+	if cmp -s "$tmp/config.new" "$config_path"; then
+		say "$config_path already has $set_summary"
+		return 0
+	fi
+	config_changed=yes
+	if [ "$opt_dry_run" = yes ]; then
+		printf '  would set: %s in %s (mode 0640, root:%s)\n' "$set_summary" "$config_path" "$config_group"
+		return 0
+	fi
+	s_dir=${config_path%/*}
+	s_tmp=$(mktemp "$s_dir/.${config_path##*/}.XXXXXX") || die "could not create a file in $s_dir"
+	if ! cat "$tmp/config.new" >"$s_tmp"; then
+		rm -f "$s_tmp"
+		die "could not write $s_tmp"
+	fi
+	if group_exists "$config_group"; then
+		chown "root:$config_group" "$s_tmp" && chmod 0640 "$s_tmp"
+	else
+		chown root:root "$s_tmp" && chmod 0600 "$s_tmp"
+	fi || {
+		rm -f "$s_tmp"
+		die "could not set the owner and mode of $config_path"
+	}
+	mv -f "$s_tmp" "$config_path" || {
+		rm -f "$s_tmp"
+		die "could not replace $config_path"
+	}
+	say "set $set_summary in $config_path"
+}
+
+# service_init: sets svc_init to the init system the package set the service
+# up with and that runs now, or to nothing.
+service_init() {
+	svc_init=
+	if [ "$detect_init" = none ] || [ "$detect_init" = unknown ]; then
+		return 0
+	fi
+	if [ "$opt_dry_run" = yes ]; then
+		s_i=$detect_init
+	else
+		s_i=
+		if [ -f "$record_dir/$pkg_name.init" ]; then
+			IFS= read -r s_i <"$record_dir/$pkg_name.init" || :
+		fi
+	fi
+	if init_text "$s_i" status && [ "$s_i" = "$detect_init" ]; then
+		svc_init=$s_i
+	fi
+}
+
+# service_phase: after the install and the config: stops the service for
+# --no-start, restarts it when the config changed, and waits until healthy.
+service_phase() {
+	service_init
+	if [ -z "$svc_init" ]; then
+		if [ "$detect_init" = none ] || [ "$detect_init" = unknown ]; then
+			if [ "$opt_dry_run" = yes ]; then
+				say "no init system is running here (container: $detect_container): nothing would be started"
+			else
+				say "no init system is running here (container: $detect_container): $pkg_name is installed and set up for the init this system boots, if any; nothing was started"
+			fi
+		else
+			warn "the package did not set $pkg_name up with $detect_init, the running init; nothing was started"
+		fi
+		return 0
+	fi
+	if [ "$opt_no_start" = yes ]; then
+		init_text "$svc_init" stop
+		s_stop=$init_cmd
+		init_text "$svc_init" start
+		if [ "$opt_dry_run" = yes ]; then
+			printf '  would run: %s (--no-start: the package starts the service when it is installed)\n' "$s_stop"
+			return 0
+		fi
+		printf '+ %s\n' "$s_stop"
+		init_do "$svc_init" stop || warn "could not stop the service: $(head -n 3 "$tmp/init.out")"
+		say "left the service stopped (--no-start); start it with: $init_cmd"
+		return 0
+	fi
+	if [ "$opt_dry_run" = yes ] && [ "$action" != same ]; then
+		init_text "$svc_init" start
+		printf '  (the package'"'"'s own scripts enable the service and start it: %s)\n' "$init_cmd"
+	fi
+	if [ "$config_changed" = yes ]; then
+		init_text "$svc_init" restart
+		if [ "$opt_dry_run" = yes ]; then
+			printf '  would run: %s\n' "$init_cmd"
+		else
+			printf '+ %s\n' "$init_cmd"
+			init_do "$svc_init" restart || {
+				cat "$tmp/init.out"
+				warn "restarting the service through $svc_init failed"
+			}
+		fi
+	fi
+	wait_healthy
+}
+
+# wait_healthy: waits up to 30 s until the init reports the service running,
+# then requires it to stay running, and the same process, for
+# health_seconds. Unhealthy: prints the last log lines and exits 1.
+wait_healthy() {
+	init_text "$svc_init" status
+	if [ "$opt_dry_run" = yes ]; then
+		printf '  would wait until healthy: %s succeeds and the service stays up for %s s\n' "$init_cmd" "$health_seconds"
+		return 0
+	fi
+	say "waiting until the service is healthy ($init_cmd, then $health_seconds s up)"
+	w_i=0
+	until init_run "$svc_init" status >/dev/null 2>&1 </dev/null; do
+		w_i=$((w_i + 1))
+		if [ "$w_i" -ge 30 ]; then
+			unhealthy "the service did not start within 30 s"
+		fi
+		sleep 1
+	done
+	w_pids=$(service_pids)
+	w_i=0
+	while [ "$w_i" -lt "$health_seconds" ]; do
+		sleep 1
+		w_i=$((w_i + 1))
+		init_run "$svc_init" status >/dev/null 2>&1 </dev/null || unhealthy "the service stopped $w_i s after it started"
+	done
+	if [ -n "$w_pids" ] && [ "$(service_pids)" != "$w_pids" ]; then
+		unhealthy "the service restarted during the health check (pid $w_pids, now $(service_pids))"
+	fi
+	say "healthy: $pkg_name runs under $svc_init${w_pids:+ (pid $w_pids)} and stayed up for $health_seconds s"
+}
+
+# service_pids: the PIDs of processes named exec_name (comm is at most 15
+# characters), or nothing where pgrep is missing.
+service_pids() {
+	if [ "${#exec_name}" -le 15 ] && have pgrep; then
+		pgrep -x "$exec_name" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'
+	fi
+}
+
+# unhealthy MSG: prints the service's last log lines and exits 1.
+unhealthy() {
+	printf '%s: error: %s\n' "$pkg_name" "$1" >&2
+	show_logs >&2
+	printf '%s: check it with: %s\n' "$pkg_name" "$(status_hint)" >&2
+	exit 1
+}
+
+# status_hint: the command an admin runs to see the service's state.
+status_hint() {
+	case $svc_init in
+	systemd) printf 'systemctl status %s.service\n' "$pkg_name" ;;
+	openrc) printf 'rc-service %s status\n' "$pkg_name" ;;
+	sysvinit) printf '/etc/init.d/%s status\n' "$pkg_name" ;;
+	runit) printf 'sv status /etc/sv/%s\n' "$pkg_name" ;;
+	upstart) printf 'initctl status %s\n' "$pkg_name" ;;
+	*)
+		init_text "$svc_init" status
+		printf '%s\n' "$init_cmd"
+		;;
+	esac
+}
+
+# show_logs: the service's last 20 log lines, where the init keeps them.
+show_logs() {
+	printf '%s: last log lines:\n' "$pkg_name"
+	case $svc_init in
+	systemd)
+		journalctl -u "$pkg_name.service" -n 20 --no-pager 2>&1 </dev/null && return 0
+		;;
+	runit)
+		if [ -f "/var/log/$pkg_name/current" ]; then
+			tail -n 20 "/var/log/$pkg_name/current"
+			return 0
+		fi
+		;;
+	upstart)
+		if [ -f "/var/log/upstart/$pkg_name.log" ]; then
+			tail -n 20 "/var/log/upstart/$pkg_name.log"
+			return 0
+		fi
+		;;
+	esac
+	for l_f in "/var/log/$pkg_name.log" /var/log/syslog /var/log/messages /var/log/daemon.log; do
+		if [ -f "$l_f" ]; then
+			printf '(from %s)\n' "$l_f"
+			grep -F "$pkg_name" "$l_f" | tail -n 20
+			return 0
+		fi
+	done
+	if have logread; then
+		logread 2>/dev/null | grep -F "$pkg_name" | tail -n 20
+		return 0
+	fi
+	printf '%s keeps no log of its own for %s here: see the system log (syslog), or run %s in the foreground\n' \
+		"$svc_init" "$pkg_name" "/usr/bin/$exec_name"
+}
+
+# describe_host: one line of what was detected.
+describe_host() {
+	say "host: $detect_distro_id${detect_distro_version:+ $detect_distro_version}${detect_distro_like:+ (like $detect_distro_like)}, $detect_arch/$detect_libc, package manager $detect_package_manager ($detect_package_format), init $detect_init, container $detect_container, privilege $detect_privilege"
+}
+
+# install_main: the install and upgrade flow.
+install_main() {
+	detect_all / || die "could not detect this host"
+	describe_host
+	collect_settings
+	if [ -z "$opt_offline" ]; then
+		choose_downloader
+	else
+		[ -f "$opt_offline/release.json" ] || die "$(printable "$opt_offline") holds no release.json: --offline needs a copy of the release directory"
+	fi
+	choose_verifier
+	fetch_small release.json "$manifest_max"
+	verify_manifest
+	parse_manifest
+	check_manifest
+	choose_artifact
+	plan
+	if [ "$action" = same ]; then
+		say "$pkg_name $m_version-$m_release is already installed ($rec_artifact, release_version ${rec_release_version:-unknown})"
+		apply_settings
+		if [ "$config_changed" = yes ]; then
+			service_phase
+			return 0
+		fi
+		service_init
+		if [ -n "$svc_init" ] && [ "$opt_no_start" != yes ] && ! init_run "$svc_init" status >/dev/null 2>&1 </dev/null; then
+			init_text "$svc_init" start
+			if [ "$opt_dry_run" = yes ]; then
+				say "the service is not running"
+				printf '  would run: %s\n' "$init_cmd"
+				wait_healthy
+				return 0
+			fi
+			say "the service is not running; starting it"
+			printf '+ %s\n' "$init_cmd"
+			init_do "$svc_init" start || {
+				cat "$tmp/init.out"
+				warn "starting the service through $svc_init failed"
+			}
+			wait_healthy
+			return 0
+		fi
+		say "nothing to do"
+		return 0
+	fi
+	fetch_artifact
+	prepare_artifact
+	s_from=
+	[ -z "$rec_version" ] || s_from=" (installed: $rec_version-$rec_release)"
+	case $action in
+	install) s_what="install $pkg_name $m_version-$m_release" s_doing="installing $pkg_name $m_version-$m_release" ;;
+	upgrade) s_what="upgrade $pkg_name to $m_version-$m_release$s_from" s_doing="upgrading $pkg_name to $m_version-$m_release$s_from" ;;
+	downgrade) s_what="downgrade $pkg_name to $m_version-$m_release$s_from" s_doing="downgrading $pkg_name to $m_version-$m_release$s_from" ;;
+	esac
+	s_with="with $detect_package_manager"
+	[ "$a_format" != tarball ] || s_with="from the release tarball"
+	if [ "$opt_dry_run" = yes ]; then
+		say "dry run: would $s_what $s_with; nothing is changed:"
+	else
+		confirm "$s_what?"
+		say "$s_doing $s_with"
+	fi
+	install_artifact
+	write_record
+	apply_settings
+	service_phase
+	if [ "$opt_dry_run" = yes ]; then
+		say "dry run done: every check passed; nothing was changed"
+	else
+		say "done: $pkg_name $m_version-$m_release is installed"
+	fi
+}
+
+# uninstall_main: --uninstall [--purge].
+uninstall_main() {
+	detect_all / || die "could not detect this host"
+	describe_host
+	read_record
+	u_format=$rec_format
+	if [ -z "$u_format" ] || [ "$(pkg_state "$u_format")" = absent ]; then
+		u_format=
+		for u_f in "$detect_package_format" tarball; do
+			case $u_f in
+			deb) have dpkg-query || continue ;;
+			rpm) have rpm || continue ;;
+			apk) have apk || continue ;;
+			archlinux) have pacman || continue ;;
+			tarball) ;;
+			*) continue ;;
+			esac
+			if [ "$(pkg_state "$u_f")" != absent ]; then
+				u_format=$u_f
+				break
+			fi
+		done
+	fi
+	u_state=absent
+	[ -z "$u_format" ] || u_state=$(pkg_state "$u_format")
+	if [ "$u_state" = absent ] && [ "$opt_purge" != yes ]; then
+		say "$pkg_name is not installed; nothing to remove"
+		return 0
+	fi
+	if [ "$opt_purge" = yes ]; then
+		confirm "remove $pkg_name and delete its config, state and accounts?"
+	else
+		confirm "remove $pkg_name (its config is kept)?"
+	fi
+	[ "$opt_dry_run" != yes ] || say "dry run: nothing is changed:"
+	if [ "$u_state" != absent ]; then
+		case $u_format in
+		deb)
+			if have apt-get; then
+				if [ "$opt_purge" = yes ]; then u_verb=purge; else u_verb=remove; fi
+				run env DEBIAN_FRONTEND=noninteractive apt-get "$u_verb" -y -q "$pkg_name"
+			else
+				if [ "$opt_purge" = yes ]; then u_verb=-P; else u_verb=-r; fi
+				run env DEBIAN_FRONTEND=noninteractive dpkg "$u_verb" "$pkg_name"
+			fi || die "removing $pkg_name failed (see the output above)"
+			;;
+		rpm)
+			if [ "$u_state" = installed ]; then
+				case $detect_package_manager in
+				dnf | yum | tdnf) run "$detect_package_manager" remove -y "$pkg_name" ;;
+				zypper) run zypper --non-interactive remove "$pkg_name" ;;
+				*) run rpm -e "$pkg_name" ;;
+				esac || die "removing $pkg_name failed (see the output above)"
+			fi
+			;;
+		apk) run apk del "$pkg_name" || die "removing $pkg_name failed (see the output above)" ;;
+		archlinux) run pacman -R --noconfirm "$pkg_name" || die "removing $pkg_name failed (see the output above)" ;;
+		tarball) tarball_uninstall ;;
+		esac
+	fi
+	if [ "$opt_purge" = yes ]; then
+		purge_leftovers
+		if [ "$opt_dry_run" = yes ]; then
+			say "dry run done: nothing was changed"
+		else
+			say "removed $pkg_name and deleted its config, state, accounts and records"
+		fi
+	elif [ "$opt_dry_run" = yes ]; then
+		say "dry run done: nothing was changed"
+	else
+		say "removed $pkg_name; its config in /etc/$pkg_name and the record $record_dir/$pkg_name.release are kept (--purge deletes them)"
+	fi
+}
+
+# tarball_uninstall: runs the installed tarball's preremove (stop, disable,
+# delete the service files), deletes the files its list names (config
+# files only with --purge) and its now empty directories under
+# /usr/lib/NAME, then postremove.
+tarball_uninstall() {
+	t_list=/usr/lib/$pkg_name/files
+	t_scripts=/usr/lib/$pkg_name/scripts
+	cp "$t_list" "$tmp/tarball.files" || die "could not read $t_list"
+	if [ -f "$t_scripts/postremove" ]; then
+		cp "$t_scripts/postremove" "$tmp/postremove" || die "could not read $t_scripts/postremove"
+	fi
+	if [ -f "$t_scripts/preremove" ]; then
+		run sh "$t_scripts/preremove" || die "the tarball's preremove script failed"
+	fi
+	[ "$opt_dry_run" = yes ] || printf '+ delete the files listed in %s\n' "$t_list"
+	while IFS= read -r t_p; do
+		is_abs_path "$t_p" || continue
+		case $t_p in
+		"/etc/$pkg_name/"*) [ "$opt_purge" = yes ] || continue ;;
+		esac
+		if [ "$opt_dry_run" = yes ]; then
+			printf '  would delete: %s\n' "$t_p"
+		else
+			rm -f "$t_p" || warn "could not delete $t_p"
+		fi
+	done <"$tmp/tarball.files"
+	[ "$opt_dry_run" != yes ] || return 0
+	sed -n "s|^\\(/usr/lib/$pkg_name/.*\\)/[^/]*\$|\\1|p" "$tmp/tarball.files" | LC_ALL=C sort -ru >"$tmp/tarball.dirs"
+	while IFS= read -r t_d; do
+		while [ "$t_d" != "/usr/lib/$pkg_name" ] && [ "${t_d#/usr/lib/"$pkg_name"/}" != "$t_d" ]; do
+			rmdir "$t_d" 2>/dev/null || break
+			t_d=${t_d%/*}
+		done
+	done <"$tmp/tarball.dirs"
+	rmdir "/usr/lib/$pkg_name" 2>/dev/null || :
+	if [ -f "$tmp/postremove" ]; then
+		run sh "$tmp/postremove" || warn "the tarball's postremove script failed"
+	fi
+}
+
+# purge_leftovers: what --purge deletes beyond the package: the config and
+# state directories, the accounts the package noted creating in
+# NAME.accounts, and the records. A deb purge has done most of it already.
+purge_leftovers() {
+	for p_d in "/etc/$pkg_name" "/var/lib/$pkg_name"; do
+		if [ -e "$p_d" ]; then
+			run rm -rf "$p_d" || warn "could not delete $p_d"
+		fi
+	done
+	p_acc=$record_dir/$pkg_name.accounts
+	if [ -f "$p_acc" ]; then
+		for p_kind in user group; do
+			while read -r p_k p_n; do
+				[ "$p_k" = "$p_kind" ] || continue
+				case $p_n in
+				'' | *[!abcdefghijklmnopqrstuvwxyz0123456789_-]*) continue ;;
+				esac
+				if [ "$p_kind" = user ]; then
+					user_exists "$p_n" || continue
+					if have userdel; then run userdel "$p_n"; else run deluser "$p_n"; fi || warn "could not delete the user $p_n"
+				else
+					group_exists "$p_n" || continue
+					if have groupdel; then run groupdel "$p_n"; else run delgroup "$p_n"; fi || warn "could not delete the group $p_n"
+				fi
+			done <"$p_acc"
+		done
+	fi
+	for p_f in "$p_acc" "$record_dir/$pkg_name.init" "$record_dir/$pkg_name.release"; do
+		if [ -e "$p_f" ]; then
+			run rm -f "$p_f" || warn "could not delete $p_f"
+		fi
+	done
+	[ "$opt_dry_run" = yes ] || rmdir "$record_dir" 2>/dev/null || :
+}
+
+# cleanup: the exit trap: removes the temporary directory.
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+	if [ -n "${tmp:-}" ] && [ -d "$tmp" ]; then
+		rm -rf "$tmp"
+	fi
+}
+
+# check_options: options that do not go together, root, and the base URL,
+# all before any network access.
+check_options() {
+	if [ "$opt_purge" = yes ] && [ "$opt_uninstall" != yes ]; then
+		usage_error "--purge goes with --uninstall"
+	fi
+	if [ "$opt_uninstall" = yes ]; then
+		if [ -n "$arg_keys$pos_keys" ] || [ -n "$opt_offline$opt_version" ] || [ "$opt_base_url_given" = yes ]; then
+			usage_error "--uninstall takes no config values, --offline, --version or --base-url"
+		fi
+	fi
+	if [ "$opt_dry_run" != yes ] && [ "$(id -u 2>/dev/null)" != 0 ]; then
+		die "installing needs root: run it as root, e.g. curl -fsSL ${default_base_url:-BASE_URL}/install.sh | sudo sh -s -- ... (--dry-run works without)"
+	fi
+	if [ "$opt_uninstall" = yes ]; then
+		return 0
+	fi
+	if [ -n "$opt_offline" ]; then
+		[ "$opt_base_url_given" != yes ] || usage_error "--offline and --base-url do not go together"
+		[ -d "$opt_offline" ] || usage_error "--offline: $(printable "$opt_offline") is not a directory"
+		opt_offline=$(CDPATH='' cd -- "$opt_offline" && pwd -P) || usage_error "--offline: cannot enter the directory"
+		if [ -n "$opt_version" ]; then
+			say "--offline: using the release in $opt_offline, which must be version $opt_version"
+		fi
+		return 0
+	fi
+	check_base_url
+}
+
+# main ARG...: the installer. --detect-only runs detect.sh's own main.
+main() {
+	for m_a in "$@"; do
+		case $m_a in
+		--detect-only)
+			detect_only_main "$@"
+			exit
+			;;
+		esac
+	done
+	umask 077
+	init_options
+	tmp=
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+	tmp=$(mktemp -d 2>/dev/null) || tmp=
+	if [ -z "$tmp" ] || [ ! -d "$tmp" ]; then
+		die "could not create a private temporary directory"
+	fi
+	mkdir "$tmp/arg" "$tmp/pos" "$tmp/set" || die "could not create directories in $tmp"
+	parse_args "$@"
+	[ "$opt_dry_run" != yes ] || say "dry run: nothing on this host is changed"
+	check_options
+	if [ "$opt_uninstall" = yes ]; then
+		uninstall_main
+	else
+		install_main
+	fi
+	exit 0
+}

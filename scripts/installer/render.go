@@ -1,0 +1,318 @@
+package installer
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/x509"
+	_ "embed"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+	"text/template"
+
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+)
+
+// FileName is the installer's name inside dist/.
+const FileName = "install.sh"
+
+// headTmpl holds install.sh's header: usage, the release's constants and
+// the per-init service commands. mainSh holds every other function.
+//
+//go:embed install-head.sh.tmpl
+var headTmpl string
+
+// MainSh is install-main.sh: the installer's functions and main.
+//
+//go:embed install-main.sh
+var MainSh string
+
+// LastLine is the installer's last line. Every prefix of it is an
+// incomplete compound command, so a download cut anywhere, even inside this
+// line, is a syntax error or a file that only defines functions: nothing
+// runs until the whole script has arrived.
+const LastLine = `{ main "$@"; }`
+
+// Params is everything install.sh embeds about one release.
+type Params struct {
+	// Name is the package name.
+	Name string
+	// Version is the version the installer was built with; informational
+	// (the installer installs what the signed manifest lists).
+	Version string
+	// BaseURL is where dist/ is published ([installer] base_url). Empty
+	// means the user must pass --base-url or --offline.
+	BaseURL string
+	// ConfigPath is the absolute config file --set writes; empty when the
+	// package has no config file.
+	ConfigPath string
+	// ConfigGroup owns the config file (root:GROUP, 0640).
+	ConfigGroup string
+	// Positional names the keys bare arguments set, in order.
+	Positional []string
+	// Secrets are keys whose values are never printed.
+	Secrets []string
+	// HealthSeconds is how long the service must stay up after start.
+	HealthSeconds int
+	// ExecName is the daemon's process name (base name of its binary), for
+	// noticing a restart during the health check.
+	ExecName string
+	// ReleasePub is the release public key, PEM "PUBLIC KEY" (ECDSA P-256).
+	ReleasePub []byte
+	// PGPPub is the OpenPGP public key, armored or binary.
+	PGPPub []byte
+	// APKKeyName is the apk key's name (/etc/apk/keys/APKKeyName.rsa.pub);
+	// APKPub is that key, PEM "PUBLIC KEY" (RSA).
+	APKKeyName string
+	APKPub     []byte
+	// Inits are the init systems the packages support and the commands
+	// that drive the service under each (initsys.Shell).
+	Inits []Init
+	// Generator names the program that wrote the installer.
+	Generator string
+}
+
+// Init is one init system's service commands, as shell fragments.
+type Init struct {
+	Name                         string
+	Start, Stop, Restart, Status string
+}
+
+var (
+	nameRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9._+-]*$`)
+	keyRe     = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	groupRe   = regexp.MustCompile(`^[a-z_][a-z0-9_-]*\$?$`)
+	initRe    = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
+	apkNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]*$`)
+	wordRe    = regexp.MustCompile(`^[A-Za-z0-9._+~-]*$`)
+	// urlCharsRe is what a base URL may hold, the set install.sh accepts for
+	// --base-url: no blanks, quotes, backslashes, shell or curl glob
+	// characters.
+	urlCharsRe = regexp.MustCompile(`^[A-Za-z0-9._~:/@%+=,\[\]-]+$`)
+	// configPathRe is a config file under /etc of plain characters.
+	configPathRe = regexp.MustCompile(`^/etc/[A-Za-z0-9._+@/-]+$`)
+)
+
+// Render returns install.sh for p: the header with p's constants, detect.sh,
+// install-main.sh, and LastLine. It checks p first, so a config mistake
+// cannot produce an installer that embeds something unusable.
+func Render(p Params) ([]byte, error) {
+	if err := p.check(); err != nil {
+		return nil, fmt.Errorf("install.sh: %w", err)
+	}
+	pgp, err := pgpBinary(p.PGPPub)
+	if err != nil {
+		return nil, fmt.Errorf("install.sh: OpenPGP public key: %w", err)
+	}
+	t, err := template.New("head").Funcs(template.FuncMap{"q": ShellQuote, "words": words}).Parse(headTmpl)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	data := struct {
+		Params
+		Base64PGP string
+		EnvPrefix string
+	}{p, wrap(base64.StdEncoding.EncodeToString(pgp), 64), EnvPrefix(p.Name)}
+	if err := t.Execute(&b, data); err != nil {
+		return nil, err
+	}
+	b.WriteString("\n")
+	b.WriteString(DetectSh)
+	b.WriteString("\n")
+	b.WriteString(MainSh)
+	b.WriteString("\n")
+	b.WriteString(LastLine + "\n")
+	return b.Bytes(), nil
+}
+
+func (p *Params) check() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if !nameRe.MatchString(p.Name) {
+		bad("package name %q: use lower-case letters, digits and . _ + -", p.Name)
+	}
+	if !wordRe.MatchString(p.Version) {
+		bad("version %q: use letters, digits and . _ + ~ -", p.Version)
+	}
+	if p.BaseURL != "" {
+		if err := CheckBaseURL(p.BaseURL); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if p.ConfigPath != "" {
+		if path.Clean(p.ConfigPath) != p.ConfigPath || !configPathRe.MatchString(p.ConfigPath) {
+			bad("config path %q: want a clean absolute path under /etc", p.ConfigPath)
+		}
+		if !groupRe.MatchString(p.ConfigGroup) {
+			bad("config group %q is not a group name", p.ConfigGroup)
+		}
+	}
+	for _, k := range append(append([]string(nil), p.Positional...), p.Secrets...) {
+		if !keyRe.MatchString(k) {
+			bad("config key %q: use letters, digits, _ and -", k)
+		}
+	}
+	if (len(p.Positional) > 0 || len(p.Secrets) > 0) && p.ConfigPath == "" {
+		bad("positional or secret keys are set, but there is no config file to write them to")
+	}
+	if p.HealthSeconds < 1 || p.HealthSeconds > 600 {
+		bad("health seconds %d: use 1 to 600", p.HealthSeconds)
+	}
+	if !wordRe.MatchString(p.ExecName) || p.ExecName == "" {
+		bad("exec name %q: want the daemon's base name", p.ExecName)
+	}
+	if err := checkECDSAPub(p.ReleasePub); err != nil {
+		bad("release public key: %v", err)
+	}
+	if !apkNameRe.MatchString(p.APKKeyName) {
+		bad("apk key name %q is not a file name", p.APKKeyName)
+	}
+	if err := checkRSAPub(p.APKPub); err != nil {
+		bad("apk public key: %v", err)
+	}
+	if len(p.Inits) == 0 {
+		bad("no init systems")
+	}
+	for _, in := range p.Inits {
+		if !initRe.MatchString(in.Name) {
+			bad("init name %q", in.Name)
+		}
+		for _, f := range []string{in.Start, in.Stop, in.Restart, in.Status} {
+			if strings.TrimSpace(f) == "" || strings.Contains(f, "\n") {
+				bad("init %s: every command must be one non-empty line", in.Name)
+				break
+			}
+		}
+	}
+	if strings.ContainsAny(p.Generator, "\n\r") {
+		bad("generator %q has a line break", p.Generator)
+	}
+	return errors.Join(errs...)
+}
+
+// CheckBaseURL accepts an https URL, or http to a loopback address (tests),
+// as the installer's default base URL.
+func CheckBaseURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || !urlCharsRe.MatchString(s) {
+		return fmt.Errorf("base URL %q: want https://HOST/PATH with no query, user or blanks", s)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !IsLoopback(u.Hostname()) {
+			return fmt.Errorf("base URL %q: plain http is only for loopback addresses; serve releases over https", s)
+		}
+	default:
+		return fmt.Errorf("base URL %q: want https", s)
+	}
+	return nil
+}
+
+var ipv4LoopbackRe = regexp.MustCompile(`^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$`)
+
+// IsLoopback tells the loopback host names install.sh accepts plain http
+// for: localhost, 127.x.y.z and ::1.
+func IsLoopback(host string) bool {
+	return host == "localhost" || host == "::1" || ipv4LoopbackRe.MatchString(host)
+}
+
+func checkECDSAPub(data []byte) error {
+	pub, err := parsePub(data)
+	if err != nil {
+		return err
+	}
+	k, ok := pub.(*ecdsa.PublicKey)
+	if !ok || k.Curve != elliptic.P256() {
+		return errors.New("not an ECDSA P-256 key (openssl dgst must verify it)")
+	}
+	return nil
+}
+
+func checkRSAPub(data []byte) error {
+	pub, err := parsePub(data)
+	if err != nil {
+		return err
+	}
+	if _, ok := pub.(*rsa.PublicKey); !ok {
+		return errors.New("not an RSA key")
+	}
+	return nil
+}
+
+func parsePub(data []byte) (any, error) {
+	b, rest := pem.Decode(data)
+	if b == nil || b.Type != "PUBLIC KEY" || strings.TrimSpace(string(rest)) != "" {
+		return nil, errors.New(`want one PEM "PUBLIC KEY" block`)
+	}
+	return x509.ParsePKIXPublicKey(b.Bytes)
+}
+
+// pgpBinary returns the OpenPGP key as binary packets (what gpgv reads as a
+// keyring), checking that it holds a public key.
+func pgpBinary(data []byte) ([]byte, error) {
+	bin := data
+	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("-----BEGIN PGP")) {
+		blk, err := armor.Decode(bytes.NewReader(data))
+		if err != nil {
+			return nil, err
+		}
+		if blk.Type != "PGP PUBLIC KEY BLOCK" {
+			return nil, fmt.Errorf("armor type %q, want PGP PUBLIC KEY BLOCK", blk.Type)
+		}
+		if bin, err = io.ReadAll(blk.Body); err != nil {
+			return nil, err
+		}
+	}
+	pk, err := packet.Read(bytes.NewReader(bin))
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := pk.(*packet.PublicKey); !ok {
+		return nil, fmt.Errorf("first packet is %T, want a public key", pk)
+	}
+	return bin, nil
+}
+
+// EnvPrefix is the prefix of the environment variables install.sh reads
+// config values from: the package name in upper case with every other
+// character as _, and a trailing _ (crashwatch: CRASHWATCH_AUTH_KEY).
+func EnvPrefix(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(name) {
+		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String() + "_"
+}
+
+// ShellQuote quotes s as one sh word.
+func ShellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func words(ws []string) string { return strings.Join(ws, " ") }
+
+func wrap(s string, n int) string {
+	var b strings.Builder
+	for len(s) > n {
+		b.WriteString(s[:n])
+		b.WriteByte('\n')
+		s = s[n:]
+	}
+	b.WriteString(s)
+	return b.String()
+}
