@@ -28,7 +28,8 @@ demo: prereqs omnipack
 		echo "make demo: generating throw-away demo keys in $(DEMO_KEYS)/"; \
 		OMNIPACK_KEY_PASSWORD=$(DEMO_PASSWORD) $(BIN) keygen --dir $(DEMO_KEYS); fi
 	OMNIPACK_KEY_PASSWORD=$(DEMO_PASSWORD) $(BIN) --config $(EXAMPLE)/omnipack.toml build --keys $(DEMO_KEYS) --dist $(DIST)
-	@echo "signed demo release in $(DIST)/, public keys in $(DIST)/keys/"
+	$(BIN) verify --key $(DEMO_KEYS)/release.pub $(DIST)
+	@echo "signed, verified demo release in $(DIST)/; public keys in $(DIST)/keys/, installer $(DIST)/install.sh"
 
 test: prereqs test-unit test-example test-e2e
 
