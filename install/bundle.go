@@ -281,30 +281,56 @@ func fetchOptional(ctx context.Context, src Source, rel string, limit int64) ([]
 }
 
 // copyChecked copies one artifact, capped at its signed size, and checks
-// size and sha256.
+// it against the manifest.
 func copyChecked(ctx context.Context, src Source, a manifest.Artifact, dest string) error {
-	f, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	_, err := fetchChecked(ctx, src, a, dest, 0o644, true)
+	var m *mismatch
+	switch {
+	case errors.As(err, &m) && m.sha256 == "":
+		return fmt.Errorf("%s is %d bytes, the manifest signed %d; refusing to bundle it", a.Name, m.size, a.Size)
+	case errors.As(err, &m):
+		return fmt.Errorf("%s has sha256 %s, the manifest signed %s: the dist was altered; refusing to bundle it", a.Name, m.sha256, a.SHA256)
+	case err != nil:
+		return fmt.Errorf("%s: %w", a.Name, err)
+	}
+	return nil
+}
+
+// mismatch is a fetched artifact that is not what the manifest signed:
+// sha256 is empty when already the size differs.
+type mismatch struct {
+	size   int64
+	sha256 string
+}
+
+func (m *mismatch) Error() string { return "not the file the manifest signed" }
+
+// fetchChecked fetches one artifact into a new file at dest, capped at its
+// signed size, and checks the size and sha256 the manifest signed; a
+// difference is a *mismatch. sync makes the file durable first.
+func fetchChecked(ctx context.Context, src Source, a manifest.Artifact, dest string, mode os.FileMode, sync bool) (int64, error) {
+	f, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	h := sha256.New()
 	n, err := src.Fetch(ctx, a.Name, a.Size, io.MultiWriter(f, h))
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", a.Name, err)
+		return n, err
 	}
 	if n != a.Size {
-		return fmt.Errorf("%s is %d bytes, the manifest signed %d; refusing to bundle it", a.Name, n, a.Size)
+		return n, &mismatch{size: n}
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != a.SHA256 {
-		return fmt.Errorf("%s has sha256 %s, the manifest signed %s: the dist was altered; refusing to bundle it", a.Name, got, a.SHA256)
+		return n, &mismatch{size: n, sha256: got}
 	}
-	return nil
+	return n, nil
 }
 
 func writeSynced(path string, data []byte, mode os.FileMode) error {

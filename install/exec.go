@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -265,24 +263,15 @@ func (e *Executor) download(ctx context.Context, a manifest.Artifact) error {
 	if e.Source == nil {
 		return errors.New("no source to download from")
 	}
-	dest := filepath.Join(e.tmpHost, a.Name)
-	f, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	h := sha256.New()
-	n, err := e.Source.Fetch(ctx, a.Name, a.Size, io.MultiWriter(f, h))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	n, err := fetchChecked(ctx, e.Source, a, filepath.Join(e.tmpHost, a.Name), 0o600, false)
+	var m *mismatch
+	switch {
+	case errors.As(err, &m) && m.sha256 == "":
+		return fmt.Errorf("%s is %d bytes, the manifest signed %d: truncated or replaced; nothing was installed", a.Name, m.size, a.Size)
+	case errors.As(err, &m):
+		return fmt.Errorf("%s has sha256 %s, the manifest signed %s: the file was tampered with or comes from another release; nothing was installed", a.Name, m.sha256, a.SHA256)
+	case err != nil:
 		return fmt.Errorf("download %s: %w; nothing was installed", a.Name, err)
-	}
-	if n != a.Size {
-		return fmt.Errorf("%s is %d bytes, the manifest signed %d: truncated or replaced; nothing was installed", a.Name, n, a.Size)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != a.SHA256 {
-		return fmt.Errorf("%s has sha256 %s, the manifest signed %s: the file was tampered with or comes from another release; nothing was installed", a.Name, got, a.SHA256)
 	}
 	e.say("downloaded %s (%d bytes, sha256 matches the signed manifest)", a.Name, n)
 	return nil
