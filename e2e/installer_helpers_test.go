@@ -6,7 +6,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -20,7 +19,6 @@ import (
 	"time"
 
 	"github.com/omnipack/omnipack/build"
-	"github.com/omnipack/omnipack/config"
 	"github.com/omnipack/omnipack/e2e/host"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/signing"
@@ -90,40 +88,9 @@ func makeKeys(dir string) (*build.Keys, error) {
 // buildSignedRelease builds the example like buildRelease, signed with keys
 // at now, with [installer] base_url set and a short health check.
 func buildSignedRelease(work, version, configSuffix, baseURL string, keys *build.Keys, now time.Time) (*release, error) {
-	src := filepath.Join(work, "src-"+version)
-	if err := copyTree("../examples/crashwatch", src); err != nil {
-		return nil, err
-	}
-	cfgPath := filepath.Join(src, config.DefaultFile)
-	data, err := os.ReadFile(cfgPath)
-	if err != nil {
-		return nil, err
-	}
-	text := strings.Replace(string(data), `version = "1.0.0"`, fmt.Sprintf("version = %q", version), 1)
-	text = strings.Replace(text, `archs = ["amd64", "arm64"]`, `archs = ["amd64"]`, 1)
-	text = replaceLine(text, "base_url = ", fmt.Sprintf("base_url = %q\nhealth_seconds = 3", baseURL))
-	if err := os.WriteFile(cfgPath, []byte(text), 0o644); err != nil {
-		return nil, err
-	}
-	if configSuffix != "" {
-		f, err := os.OpenFile(filepath.Join(src, "crashwatch.toml"), os.O_APPEND|os.O_WRONLY, 0)
-		if err != nil {
-			return nil, err
-		}
-		f.WriteString(configSuffix)
-		f.Close()
-	}
-	cfg, err := config.Load(cfgPath)
-	if err != nil {
-		return nil, err
-	}
-	dist := filepath.Join(work, "dist-"+version)
-	m, err := build.Run(context.Background(), build.Options{Config: cfg, DistDir: dist, Keys: keys,
-		Now: func() time.Time { return now }})
-	if err != nil {
-		return nil, err
-	}
-	return &release{dir: dist, m: m}, nil
+	return buildExampleRelease(work, version, configSuffix, func(text string) string {
+		return replaceLine(text, "base_url = ", fmt.Sprintf("base_url = %q\nhealth_seconds = 3", baseURL))
+	}, build.Options{Keys: keys, Now: func() time.Time { return now }})
 }
 
 // replaceLine replaces the line starting with prefix.

@@ -70,21 +70,25 @@ func buildReleases(m *testing.M) (int, error) {
 	return m.Run(), nil
 }
 
-// buildRelease copies the example, sets its version and appends to its
-// default config, and builds it (amd64 only: the tests run on amd64).
+// buildRelease builds the example unsigned, as buildExampleRelease does.
 func buildRelease(work, version, configSuffix string) (*release, error) {
+	return buildExampleRelease(work, version, configSuffix, nil, build.Options{})
+}
+
+// buildExampleRelease copies the example (amd64 only: the tests run on
+// amd64), sets its version, applies edit to its omnipack.toml, appends
+// configSuffix to its default config, and builds it with opts, whose Config
+// and DistDir it fills in.
+func buildExampleRelease(work, version, configSuffix string, edit func(string) string, opts build.Options) (*release, error) {
 	src := filepath.Join(work, "src-"+version)
-	if err := copyTree("../examples/crashwatch", src); err != nil {
-		return nil, err
-	}
-	cfgPath := filepath.Join(src, config.DefaultFile)
-	data, err := os.ReadFile(cfgPath)
+	cfgPath, err := prepareExample(src, func(text string) string {
+		text = strings.Replace(text, `version = "1.0.0"`, fmt.Sprintf("version = %q", version), 1)
+		if edit != nil {
+			text = edit(text)
+		}
+		return text
+	})
 	if err != nil {
-		return nil, err
-	}
-	text := strings.Replace(string(data), `version = "1.0.0"`, fmt.Sprintf("version = %q", version), 1)
-	text = strings.Replace(text, `archs = ["amd64", "arm64"]`, `archs = ["amd64"]`, 1)
-	if err := os.WriteFile(cfgPath, []byte(text), 0o644); err != nil {
 		return nil, err
 	}
 	if configSuffix != "" {
@@ -95,16 +99,37 @@ func buildRelease(work, version, configSuffix string) (*release, error) {
 		f.WriteString(configSuffix)
 		f.Close()
 	}
-	cfg, err := config.Load(cfgPath)
+	if opts.Config, err = config.Load(cfgPath); err != nil {
+		return nil, err
+	}
+	opts.DistDir = filepath.Join(work, "dist-"+version)
+	m, err := build.Run(context.Background(), opts)
 	if err != nil {
 		return nil, err
 	}
-	dist := filepath.Join(work, "dist-"+version)
-	m, err := build.Run(context.Background(), build.Options{Config: cfg, DistDir: dist})
-	if err != nil {
-		return nil, err
+	return &release{dir: opts.DistDir, m: m}, nil
+}
+
+// prepareExample copies the example agent to dst with archs = ["amd64"],
+// applies edits to its omnipack.toml, and returns the config's path.
+func prepareExample(dst string, edits ...func(string) string) (string, error) {
+	if err := copyTree("../examples/crashwatch", dst); err != nil {
+		return "", err
 	}
-	return &release{dir: dist, m: m}, nil
+	cfgPath := filepath.Join(dst, config.DefaultFile)
+	data, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return "", err
+	}
+	const all, amd64 = `archs = ["amd64", "arm64"]`, `archs = ["amd64"]`
+	if !strings.Contains(string(data), all) {
+		return "", fmt.Errorf("%s no longer says %s", cfgPath, all)
+	}
+	text := strings.Replace(string(data), all, amd64, 1)
+	for _, edit := range edits {
+		text = edit(text)
+	}
+	return cfgPath, os.WriteFile(cfgPath, []byte(text), 0o644)
 }
 
 func copyTree(src, dst string) error {

@@ -111,24 +111,6 @@ func signedReleases(t *testing.T) (main, other *signedRelease) {
 	return signedMain, signedOther
 }
 
-// prepareExample copies the example agent to dst with archs = ["amd64"],
-// as TestMain does for the unsigned releases, and returns its config path.
-func prepareExample(dst string) (string, error) {
-	if err := copyTree("../examples/crashwatch", dst); err != nil {
-		return "", err
-	}
-	cfgPath := filepath.Join(dst, config.DefaultFile)
-	data, err := os.ReadFile(cfgPath)
-	if err != nil {
-		return "", err
-	}
-	const all, amd64 = `archs = ["amd64", "arm64"]`, `archs = ["amd64"]`
-	if !strings.Contains(string(data), all) {
-		return "", fmt.Errorf("%s no longer says %s", cfgPath, all)
-	}
-	return cfgPath, os.WriteFile(cfgPath, []byte(strings.Replace(string(data), all, amd64, 1)), 0o644)
-}
-
 func buildSigned(work, name string) (*signedRelease, error) {
 	keyDir := filepath.Join(work, name+"-keys")
 	if _, err := signing.Generate(keyDir, []byte(signPassword), false); err != nil {
