@@ -101,6 +101,12 @@ func SignRelease(dir string, rel *manifest.Release, k *Keys, previous int64, now
 	if err != nil {
 		return err
 	}
+	return WriteSignedManifest(dir, data, rel.SHA256SUMS(), k)
+}
+
+// WriteSignedManifest writes data as release.json exactly as given, with
+// sums as SHA256SUMS, its three signatures and the public keys.
+func WriteSignedManifest(dir string, data, sums []byte, k *Keys) error {
 	sigDER, err := signing.SignBlob(k.Release, bytes.NewReader(data))
 	if err != nil {
 		return fmt.Errorf("sign %s: %w", manifest.FileName, err)
@@ -119,7 +125,7 @@ func SignRelease(dir string, rel *manifest.Release, k *Keys, previous int64, now
 	}
 	files := map[string][]byte{
 		manifest.FileName:     data,
-		manifest.SumsFileName: rel.SHA256SUMS(),
+		manifest.SumsFileName: sums,
 		SigFile:               signing.EncodeCosignSig(sigDER),
 		BundleFile:            bundle,
 		PGPSigFile:            asc,

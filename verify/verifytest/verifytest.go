@@ -6,7 +6,6 @@
 package verifytest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"fmt"
@@ -163,50 +162,7 @@ func Sign(dir string, rel *manifest.Release, k *KeySet, now time.Time, expires t
 // signManifestBytes writes data as release.json exactly as given, with
 // its signatures, the given SHA256SUMS and k's public keys.
 func signManifestBytes(dir string, data, sums []byte, k *KeySet) error {
-	sigDER, err := signing.SignBlob(k.Release, bytes.NewReader(data))
-	if err != nil {
-		return err
-	}
-	pub, err := k.Release.PublicKey()
-	if err != nil {
-		return err
-	}
-	bundle, err := signing.Bundle(pub, bytes.NewReader(data), sigDER)
-	if err != nil {
-		return err
-	}
-	asc, err := signing.DetachSign(k.PGP, bytes.NewReader(data), true)
-	if err != nil {
-		return err
-	}
-	out := map[string][]byte{
-		manifest.FileName:                    data,
-		manifest.SumsFileName:                sums,
-		manifest.FileName + ".sig":           signing.EncodeCosignSig(sigDER),
-		manifest.FileName + ".sigstore.json": bundle,
-		manifest.FileName + ".asc":           asc,
-	}
-	keys := filepath.Join(dir, "keys")
-	if err := os.MkdirAll(keys, 0o755); err != nil {
-		return err
-	}
-	for src, dst := range map[string]string{
-		signing.ReleasePubFile: signing.ReleasePubFile,
-		signing.PGPPubFile:     signing.PGPPubFile,
-		signing.APKPubFile:     k.APKKeyName + ".rsa.pub",
-	} {
-		b, err := os.ReadFile(filepath.Join(k.Dir, src))
-		if err != nil {
-			return err
-		}
-		out[filepath.Join("keys", dst)] = b
-	}
-	for name, b := range out {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	return build.WriteSignedManifest(dir, data, sums, (*build.Keys)(k))
 }
 
 // Resign reads the release in dir, lets edit change the manifest, and
