@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/omnipack/omnipack/build"
+	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/e2e/host"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/signing"
@@ -43,7 +43,7 @@ func signedCopies(t *testing.T) (d1, d2, pub string) {
 	if _, err := signing.Generate(keyDir, pw, false); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := build.LoadKeys(keyDir, "omnipack", pw)
+	keys, err := pipeline.LoadKeys(keyDir, "omnipack", pw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func signedCopies(t *testing.T) (d1, d2, pub string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := build.SignRelease(dir, rel, keys, previous, time.Now(), 24*time.Hour); err != nil {
+		if err := pipeline.SignRelease(dir, rel, keys, previous, time.Now(), 24*time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		previous = rel.ReleaseVersion

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/omnipack/omnipack/build"
+	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/e2e/host"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/signing"
@@ -31,8 +31,8 @@ const keyPassword = "e2e-installer-only"
 // keys, another key set, and the server that publishes them.
 type installFixture struct {
 	work       string
-	keys       *build.Keys
-	otherKeys  *build.Keys
+	keys       *pipeline.Keys
+	otherKeys  *pipeline.Keys
 	srv        *releaseServer
 	v1, v2     *release
 	installSh  []byte // dist/install.sh as built, for channel 0
@@ -78,19 +78,19 @@ func newInstallFixture(t *testing.T) *installFixture {
 	return fx
 }
 
-func makeKeys(dir string) (*build.Keys, error) {
+func makeKeys(dir string) (*pipeline.Keys, error) {
 	if _, err := signing.Generate(dir, []byte(keyPassword), false); err != nil {
 		return nil, err
 	}
-	return build.LoadKeys(dir, "omnipack", []byte(keyPassword))
+	return pipeline.LoadKeys(dir, "omnipack", []byte(keyPassword))
 }
 
 // buildSignedRelease builds the example like buildRelease, signed with keys
 // at now, with [installer] base_url set and a short health check.
-func buildSignedRelease(work, version, configSuffix, baseURL string, keys *build.Keys, now time.Time) (*release, error) {
+func buildSignedRelease(work, version, configSuffix, baseURL string, keys *pipeline.Keys, now time.Time) (*release, error) {
 	return buildExampleRelease(work, version, configSuffix, func(text string) string {
 		return replaceLine(text, "base_url = ", fmt.Sprintf("base_url = %q\nhealth_seconds = 3", baseURL))
-	}, build.Options{Keys: keys, Now: func() time.Time { return now }})
+	}, pipeline.Options{Keys: keys, Now: func() time.Time { return now }})
 }
 
 // replaceLine replaces the line starting with prefix.

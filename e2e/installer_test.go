@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/omnipack/omnipack/build"
+	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/e2e/host"
 )
 
@@ -429,14 +429,14 @@ func installerAttacks(t *testing.T, fx *installFixture, h *host.Host, ch *channe
 
 	// A manifest signed by another key.
 	dir, m := fx.craft(t, fx.v1, "other-key")
-	if err := build.SignRelease(dir, m, fx.otherKeys, 0, time.Now(), time.Hour); err != nil {
+	if err := pipeline.SignRelease(dir, m, fx.otherKeys, 0, time.Now(), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	attack("another key", dir, "signature does not verify")
 
 	// An expired manifest, validly signed two days ago for one hour.
 	dir, m = fx.craft(t, fx.v1, "expired")
-	if err := build.SignRelease(dir, m, fx.keys, 0, time.Now().Add(-48*time.Hour), time.Hour); err != nil {
+	if err := pipeline.SignRelease(dir, m, fx.keys, 0, time.Now().Add(-48*time.Hour), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	attack("expired manifest", dir, "release.json expired at")
@@ -448,7 +448,7 @@ func installerAttacks(t *testing.T, fx *installFixture, h *host.Host, ch *channe
 			m.Artifacts[i].Name = "../" + deb1
 		}
 	}
-	if err := build.SignRelease(dir, m, fx.keys, 0, time.Now(), time.Hour); err != nil {
+	if err := pipeline.SignRelease(dir, m, fx.keys, 0, time.Now(), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	attack("../ in a file name", dir, "is not a plain file name")

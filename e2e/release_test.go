@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/omnipack/omnipack/build"
+	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/config"
 	"github.com/omnipack/omnipack/manifest"
 )
@@ -72,14 +72,14 @@ func buildReleases(m *testing.M) (int, error) {
 
 // buildRelease builds the example unsigned, as buildExampleRelease does.
 func buildRelease(work, version, configSuffix string) (*release, error) {
-	return buildExampleRelease(work, version, configSuffix, nil, build.Options{})
+	return buildExampleRelease(work, version, configSuffix, nil, pipeline.Options{})
 }
 
 // buildExampleRelease copies the example (amd64 only: the tests run on
 // amd64), sets its version, applies edit to its omnipack.toml, appends
 // configSuffix to its default config, and builds it with opts, whose Config
 // and DistDir it fills in.
-func buildExampleRelease(work, version, configSuffix string, edit func(string) string, opts build.Options) (*release, error) {
+func buildExampleRelease(work, version, configSuffix string, edit func(string) string, opts pipeline.Options) (*release, error) {
 	src := filepath.Join(work, "src-"+version)
 	cfgPath, err := prepareExample(src, func(text string) string {
 		text = strings.Replace(text, `version = "1.0.0"`, fmt.Sprintf("version = %q", version), 1)
@@ -103,7 +103,7 @@ func buildExampleRelease(work, version, configSuffix string, edit func(string) s
 		return nil, err
 	}
 	opts.DistDir = filepath.Join(work, "dist-"+version)
-	m, err := build.Run(context.Background(), opts)
+	m, err := pipeline.Run(context.Background(), opts)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/omnipack/omnipack/build"
+	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/config"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/signing"
@@ -35,7 +35,7 @@ const signPassword = "e2e-signing-fixture-pw"
 // signedRelease is a release built with keys.
 type signedRelease struct {
 	dir  string // dist
-	keys *build.Keys
+	keys *pipeline.Keys
 	m    *manifest.Release
 }
 
@@ -54,7 +54,7 @@ func (r *signedRelease) file(t *testing.T, format string) string {
 
 // pub returns the path of a public key the release published in dist/keys.
 func (r *signedRelease) pub(name string) string {
-	return filepath.Join(r.dir, build.KeysDir, name)
+	return filepath.Join(r.dir, pipeline.KeysDir, name)
 }
 
 func (r *signedRelease) apkPub() string { return r.pub(r.keys.APKKeyName + ".rsa.pub") }
@@ -128,12 +128,12 @@ func buildSigned(work, name string) (*signedRelease, error) {
 	if owner == "" {
 		owner = cfg.Project.Name
 	}
-	keys, err := build.LoadKeys(keyDir, owner, []byte(signPassword))
+	keys, err := pipeline.LoadKeys(keyDir, owner, []byte(signPassword))
 	if err != nil {
 		return nil, err
 	}
 	dist := filepath.Join(work, name+"-dist")
-	m, err := build.Run(context.Background(), build.Options{Config: cfg, DistDir: dist, Keys: keys, OmnipackVersion: "test"})
+	m, err := pipeline.Run(context.Background(), pipeline.Options{Config: cfg, DistDir: dist, Keys: keys, OmnipackVersion: "test"})
 	if err != nil {
 		return nil, err
 	}

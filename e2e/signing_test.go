@@ -31,7 +31,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
-	"github.com/omnipack/omnipack/build"
+	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/signing"
 )
@@ -44,7 +44,7 @@ func TestSignManifestOpenSSL(t *testing.T) {
 	x := newTools(t, "openssl")
 	pub := rel.pub(signing.ReleasePubFile)
 	doc := filepath.Join(rel.dir, manifest.FileName)
-	der := cosignSigDER(t, filepath.Join(rel.dir, build.SigFile))
+	der := cosignSigDER(t, filepath.Join(rel.dir, pipeline.SigFile))
 	verify := func(sigDER []byte, file, key string) (string, error) {
 		return x.run("openssl", "dgst", "-sha256", "-verify", key, "-signature", writeTemp(t, "sig.der", sigDER), file)
 	}
@@ -73,7 +73,7 @@ func TestSignManifestOpenSSL(t *testing.T) {
 			"-signature", writeTemp(t, "sig.der", otherDER), doc)
 		// and the other release's own signature, against this key
 		x.fails("Verification failure", "openssl", "dgst", "-sha256", "-verify", pub,
-			"-signature", writeTemp(t, "sig.der", cosignSigDER(t, filepath.Join(other.dir, build.SigFile))),
+			"-signature", writeTemp(t, "sig.der", cosignSigDER(t, filepath.Join(other.dir, pipeline.SigFile))),
 			filepath.Join(other.dir, manifest.FileName))
 	})
 	t.Run("expired manifest", func(t *testing.T) {
@@ -87,13 +87,13 @@ func TestSignManifestOpenSSL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := build.SignRelease(dir, m, rel.keys, m.ReleaseVersion, time.Now().AddDate(-1, 0, 0), 24*time.Hour); err != nil {
+		if err := pipeline.SignRelease(dir, m, rel.keys, m.ReleaseVersion, time.Now().AddDate(-1, 0, 0), 24*time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		if !m.Expires.Before(time.Now()) {
 			t.Fatalf("re-signed manifest expires %v, want the past", m.Expires)
 		}
-		out, err := verify(cosignSigDER(t, filepath.Join(dir, build.SigFile)), filepath.Join(dir, manifest.FileName), pub)
+		out, err := verify(cosignSigDER(t, filepath.Join(dir, pipeline.SigFile)), filepath.Join(dir, manifest.FileName), pub)
 		if err != nil || !strings.Contains(out, "Verified OK") {
 			t.Errorf("openssl does not verify the expired manifest's signature (%v):\n%s", err, out)
 		}
@@ -370,8 +370,8 @@ func TestCosignCompat(t *testing.T) {
 	x := newTools(t)
 	pub := rel.pub(signing.ReleasePubFile)
 	doc := filepath.Join(rel.dir, manifest.FileName)
-	sig := filepath.Join(rel.dir, build.SigFile)
-	bundle := filepath.Join(rel.dir, build.BundleFile)
+	sig := filepath.Join(rel.dir, pipeline.SigFile)
+	bundle := filepath.Join(rel.dir, pipeline.BundleFile)
 	prov := filepath.Join(rel.dir, "provenance.intoto.jsonl")
 	blob := func(key, flag, sigOrBundle, file string) []string {
 		return []string{"verify-blob", "--key", key, flag, sigOrBundle, "--insecure-ignore-tlog=true", file}
@@ -573,7 +573,7 @@ func TestKeysHygiene(t *testing.T) {
 			t.Fatalf("walked only %d files in %s", n, dist)
 		}
 		// The published OpenPGP key is public only.
-		f, err := os.Open(filepath.Join(dist, build.KeysDir, signing.PGPPubFile))
+		f, err := os.Open(filepath.Join(dist, pipeline.KeysDir, signing.PGPPubFile))
 		if err != nil {
 			t.Fatal(err)
 		}

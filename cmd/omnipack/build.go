@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/omnipack/omnipack/build"
+	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/config"
 	"github.com/omnipack/omnipack/signing"
 )
@@ -29,7 +29,7 @@ func newBuildCmd(g *globals) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			opts := build.Options{Config: cfg, DistDir: dist, Jobs: jobs, OmnipackVersion: version}
+			opts := pipeline.Options{Config: cfg, DistDir: dist, Jobs: jobs, OmnipackVersion: version}
 			if keyDir == "" && cfg.Signing.KeyDir != "" {
 				keyDir = cfg.Resolve(cfg.Signing.KeyDir)
 			}
@@ -42,7 +42,7 @@ func newBuildCmd(g *globals) *cobra.Command {
 				opts.Progress = func(step string) { fmt.Fprintf(g.stderr, "\r\033[K… %s", step) }
 				defer fmt.Fprint(g.stderr, "\r\033[K")
 			}
-			rel, err := build.Run(ctx, opts)
+			rel, err := pipeline.Run(ctx, opts)
 			if err != nil {
 				return err
 			}
@@ -66,7 +66,7 @@ func newBuildCmd(g *globals) *cobra.Command {
 // loadKeys reads the key password (environment or terminal, never a flag)
 // and loads the release's keys. A wrong password or an unsafe key file is
 // bad input.
-func loadKeys(dir string, cfg *config.Config) (*build.Keys, error) {
+func loadKeys(dir string, cfg *config.Config) (*pipeline.Keys, error) {
 	password, err := signing.Password(cfg.Signing.PasswordEnv, false)
 	if err != nil {
 		return nil, usageError{err}
@@ -75,7 +75,7 @@ func loadKeys(dir string, cfg *config.Config) (*build.Keys, error) {
 	if owner == "" {
 		owner = cfg.Project.Name
 	}
-	keys, err := build.LoadKeys(dir, owner, password)
+	keys, err := pipeline.LoadKeys(dir, owner, password)
 	if err != nil {
 		if errors.Is(err, signing.ErrWrongPassword) || errors.Is(err, signing.ErrInsecureMode) || errors.Is(err, os.ErrNotExist) {
 			return nil, usageError{err}
@@ -110,7 +110,7 @@ func newResignCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			rel, err := build.Resign(dist, keys, time.Now(), validity)
+			rel, err := pipeline.Resign(dist, keys, time.Now(), validity)
 			if err != nil {
 				return err
 			}

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
-	"github.com/omnipack/omnipack/build"
+	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/config"
 )
 
@@ -71,7 +71,7 @@ type usageError struct{ error }
 
 func exitCode(err error) int {
 	var ps config.Problems
-	var ie build.InputError
+	var ie pipeline.InputError
 	var ue usageError
 	switch {
 	case errors.As(err, &ps), errors.As(err, &ie), errors.As(err, &ue):

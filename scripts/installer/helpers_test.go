@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/omnipack/omnipack/build"
+	"github.com/omnipack/omnipack/pipeline"
 	initsys "github.com/omnipack/omnipack/init"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/scripts/installer"
@@ -35,8 +35,8 @@ const (
 // fixture is built once for the package's tests.
 type fixture struct {
 	dir       string // holds keys, releases, scripts
-	keys      *build.Keys
-	otherKeys *build.Keys
+	keys      *pipeline.Keys
+	otherKeys *pipeline.Keys
 	srv       *server
 	release   string // a signed release directory
 	script    string // install.sh for srv's base URL
@@ -118,16 +118,16 @@ func newFixture() (*fixture, error) {
 	return f, nil
 }
 
-func genKeys(dir string) (*build.Keys, error) {
+func genKeys(dir string) (*pipeline.Keys, error) {
 	if _, err := signing.Generate(dir, []byte(password), false); err != nil {
 		return nil, err
 	}
-	return build.LoadKeys(dir, "omnipack", []byte(password))
+	return pipeline.LoadKeys(dir, "omnipack", []byte(password))
 }
 
 // params are the crashwatch example's installer parameters with keys and
 // base URL.
-func params(k *build.Keys, baseURL string) (installer.Params, error) {
+func params(k *pipeline.Keys, baseURL string) (installer.Params, error) {
 	read := func(n string) []byte {
 		b, _ := os.ReadFile(filepath.Join(k.Dir, n))
 		return b
@@ -173,7 +173,7 @@ func packages(version string) []manifest.Artifact {
 }
 
 // makeRelease writes random package files and a manifest signed at now.
-func makeRelease(dir string, k *build.Keys, version string, now time.Time) error {
+func makeRelease(dir string, k *pipeline.Keys, version string, now time.Time) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func makeRelease(dir string, k *build.Keys, version string, now time.Time) error
 		a.Size, a.SHA256, _ = manifest.Digest(p)
 		rel.Artifacts = append(rel.Artifacts, a)
 	}
-	return build.SignRelease(dir, rel, k, 0, now, 24*time.Hour)
+	return pipeline.SignRelease(dir, rel, k, 0, now, 24*time.Hour)
 }
 
 // copyRelease copies a release directory (files only) for crafting.

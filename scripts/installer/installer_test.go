@@ -14,7 +14,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/omnipack/omnipack/build"
+	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/scripts/installer"
 )
@@ -400,9 +400,9 @@ func TestSecretsFromEnvironmentAndArguments(t *testing.T) {
 // resign signs an edited manifest again.
 type resign struct{ *manifest.Release }
 
-func (r resign) sign(t *testing.T, dir string, k *build.Keys, now time.Time, validity time.Duration) {
+func (r resign) sign(t *testing.T, dir string, k *pipeline.Keys, now time.Time, validity time.Duration) {
 	t.Helper()
-	if err := build.SignRelease(dir, r.Release, k, 0, now, validity); err != nil {
+	if err := pipeline.SignRelease(dir, r.Release, k, 0, now, validity); err != nil {
 		t.Fatal(err)
 	}
 }

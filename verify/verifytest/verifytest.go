@@ -17,7 +17,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/sigstore/sigstore/pkg/signature"
 
-	"github.com/omnipack/omnipack/build"
+	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/config"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/provenance"
@@ -76,13 +76,13 @@ func BuildExample(ctx context.Context, exampleDir, dist string, k *KeySet, now t
 	if err != nil {
 		return nil, err
 	}
-	return build.Run(ctx, build.Options{Config: cfg, DistDir: dist, Keys: k.BuildKeys(),
+	return pipeline.Run(ctx, pipeline.Options{Config: cfg, DistDir: dist, Keys: k.BuildKeys(),
 		Now: func() time.Time { return now }, OmnipackVersion: "verifytest"})
 }
 
 // BuildKeys is k as build takes it.
-func (k *KeySet) BuildKeys() *build.Keys {
-	return &build.Keys{Dir: k.Dir, Release: k.Release, PGP: k.PGP, APK: k.APK, APKKeyName: k.APKKeyName}
+func (k *KeySet) BuildKeys() *pipeline.Keys {
+	return &pipeline.Keys{Dir: k.Dir, Release: k.Release, PGP: k.PGP, APK: k.APK, APKKeyName: k.APKKeyName}
 }
 
 // Provenance writes a new provenance.intoto.jsonl for the artifacts of
@@ -162,7 +162,7 @@ func Sign(dir string, rel *manifest.Release, k *KeySet, now time.Time, expires t
 // signManifestBytes writes data as release.json exactly as given, with
 // its signatures, the given SHA256SUMS and k's public keys.
 func signManifestBytes(dir string, data, sums []byte, k *KeySet) error {
-	return build.WriteSignedManifest(dir, data, sums, (*build.Keys)(k))
+	return pipeline.WriteSignedManifest(dir, data, sums, (*pipeline.Keys)(k))
 }
 
 // Resign reads the release in dir, lets edit change the manifest, and

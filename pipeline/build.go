@@ -1,6 +1,6 @@
-// Package build runs the pipeline from a loaded config to a finished dist/
+// Package pipeline runs the build from a loaded config to a finished dist/
 // directory: binaries, rendered service files, packages and release.json.
-package build
+package pipeline
 
 import (
 	"bytes"
