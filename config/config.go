@@ -13,6 +13,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inits"
 	"github.com/omnipack/omnipack/layout"
 )
 
@@ -293,7 +294,7 @@ func (c *Config) applyDefaults() {
 		t.Archs = []string{"amd64", "arm64"}
 	}
 	if len(t.Inits) == 0 {
-		t.Inits = initsys.Names()
+		t.Inits = inits.Names()
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inits"
 	"github.com/omnipack/omnipack/layout"
 )
 
@@ -159,7 +160,7 @@ func (c *Config) validateTargets(add addFunc) {
 	t := c.Targets
 	checkList(add, "targets.formats", t.Formats, FormatNames())
 	checkList(add, "targets.archs", t.Archs, archNames())
-	checkList(add, "targets.inits", t.Inits, initsys.Names())
+	checkList(add, "targets.inits", t.Inits, inits.Names())
 }
 
 // checkList reports unknown and duplicate entries of a list of names.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inits"
 	"github.com/omnipack/omnipack/scripts/installer"
 )
 
@@ -553,7 +554,7 @@ func TestShellcheck(t *testing.T) {
 // Shell.Running condition from package initsys, verbatim and in
 // initsys.All order, and Go has a check for each.
 func TestInitConditionsMatchInitsys(t *testing.T) {
-	all := initsys.All()
+	all := inits.All()
 	if len(all) == 0 {
 		t.Fatal("no init systems registered")
 	}
@@ -576,7 +577,7 @@ func TestInitConditionsMatchInitsys(t *testing.T) {
 			t.Errorf("no Go check for init %s", r.Name())
 		}
 	}
-	names := initsys.Names()
+	names := inits.Names()
 	for name := range running {
 		if !slices.Contains(names, name) {
 			t.Errorf("Go check for %s, which initsys does not register", name)

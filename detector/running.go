@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inits"
 )
 
 // running holds, for each init system, the Go form of its Shell.Running
@@ -40,7 +40,7 @@ func (t tree) init() string {
 	if inChroot() {
 		return None
 	}
-	for _, r := range initsys.All() {
+	for _, r := range inits.All() {
 		if check, ok := running[r.Name()]; ok && check() {
 			return r.Name()
 		}

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/e2e/host"
 	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/signing"
 )
 

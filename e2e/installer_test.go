@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/e2e/host"
+	"github.com/omnipack/omnipack/pipeline"
 )
 
 const confPath = "/etc/" + agent + "/" + agent + ".toml"

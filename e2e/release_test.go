@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/config"
 	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/pipeline"
 )
 
 // The two releases every test installs: v2 changes the version and the

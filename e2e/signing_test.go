@@ -31,8 +31,8 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
-	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/signing"
 )
 

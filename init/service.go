@@ -1,12 +1,10 @@
-// Package initsys holds one service model and renders it for each init
-// system. Each init system lives in its own file and registers itself, so
-// adding an init system means adding one file.
+// Package initsys holds the init-independent service model, the Renderer
+// interface every init system implements, and the helpers the renderers
+// share. Each init system is a package of its own below init/ (systemd,
+// openrc, upstart, runit, sysvinit); package inits is their one registry.
 package initsys
 
-import (
-	"fmt"
-	"sort"
-)
+import "sort"
 
 // Profile names follow systemd's portable-service security profiles.
 const (
@@ -105,42 +103,4 @@ type Renderer interface {
 	// Precedence orders detection: lower is tested first. An init that
 	// runs on top of another (OpenRC on sysvinit) must come before it.
 	Precedence() int
-}
-
-var registry []Renderer
-
-// Register adds a renderer. Renderers register from their own file's init
-// function, so adding an init system touches no other file.
-func Register(r Renderer) {
-	for _, have := range registry {
-		if have.Name() == r.Name() {
-			panic(fmt.Sprintf("initsys: renderer %q registered twice", r.Name()))
-		}
-	}
-	registry = append(registry, r)
-	sort.SliceStable(registry, func(i, j int) bool {
-		return registry[i].Precedence() < registry[j].Precedence()
-	})
-}
-
-// All returns every registered renderer in detection order (by Precedence).
-func All() []Renderer { return append([]Renderer(nil), registry...) }
-
-// Names returns the names of every registered init system.
-func Names() []string {
-	names := make([]string, len(registry))
-	for i, r := range registry {
-		names[i] = r.Name()
-	}
-	return names
-}
-
-// Lookup returns the renderer with the given name.
-func Lookup(name string) (Renderer, bool) {
-	for _, r := range registry {
-		if r.Name() == name {
-			return r, true
-		}
-	}
-	return nil, false
 }

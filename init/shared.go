@@ -13,10 +13,10 @@ import (
 	"strings"
 )
 
-// defaultStopTimeout is used when the service leaves StopTimeout at 0. The
+// DefaultStopTimeout is used when the service leaves StopTimeout at 0. The
 // sysvinit script runs its own stop loop and needs a number; the other inits
 // get the same value so they all behave alike.
-const defaultStopTimeout = 30
+const DefaultStopTimeout = 30
 
 var (
 	nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._+-]*$`)
@@ -28,10 +28,10 @@ var (
 // command for each of them and nothing else.
 var reloadSignals = []string{"ALRM", "HUP", "INT", "QUIT", "USR1", "USR2"}
 
-// prepare fills in defaults and rejects what the renderers cannot express
+// Prepare fills in defaults and rejects what the renderers cannot express
 // safely. Names are validated elsewhere too, but the renderers embed them
 // unquoted, so they check again rather than trust the caller.
-func prepare(s Service) (Service, error) {
+func Prepare(s Service) (Service, error) {
 	if !nameRE.MatchString(s.Name) {
 		return s, fmt.Errorf("initsys: invalid service name %q", s.Name)
 	}
@@ -94,7 +94,7 @@ func prepare(s Service) (Service, error) {
 		return s, fmt.Errorf("initsys: %s: negative restart or stop timeout", s.Name)
 	}
 	if s.StopTimeout == 0 {
-		s.StopTimeout = defaultStopTimeout
+		s.StopTimeout = DefaultStopTimeout
 	}
 	caps := make([]string, 0, len(s.Capabilities))
 	for _, c := range s.Capabilities {
@@ -125,79 +125,82 @@ func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
 
-// isRoot reports whether the daemon keeps running as root.
-func isRoot(s Service) bool { return s.User == "root" }
+// IsRoot reports whether the daemon keeps running as root.
+func IsRoot(s Service) bool { return s.User == "root" }
 
 // shSafe matches words that need no quoting in POSIX sh.
 var shSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
 
-// shQuote quotes s as one POSIX sh word. Words with $ or ` are
+// ShellSafe reports whether w needs no quoting as a POSIX sh word.
+func ShellSafe(w string) bool { return shSafe.MatchString(w) }
+
+// ShQuote quotes s as one POSIX sh word. Words with $ or ` are
 // double-quoted so that shellcheck does not mistake them for expansions that
 // were meant to happen (SC2016).
-func shQuote(s string) string {
+func ShQuote(s string) string {
 	switch {
 	case shSafe.MatchString(s):
 		return s
 	case strings.ContainsAny(s, "$`"):
-		return shValue(s)
+		return ShValue(s)
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// shJoin quotes each word and joins them with spaces.
-func shJoin(words []string) string {
+// ShJoin quotes each word and joins them with spaces.
+func ShJoin(words []string) string {
 	q := make([]string, len(words))
 	for i, w := range words {
-		q[i] = shQuote(w)
+		q[i] = ShQuote(w)
 	}
 	return strings.Join(q, " ")
 }
 
-// shValue double-quotes s for the right-hand side of an assignment. OpenRC's
+// ShValue double-quotes s for the right-hand side of an assignment. OpenRC's
 // command_args holds sh words itself, and nesting them in double quotes
 // reads better than nesting single quotes.
-func shValue(s string) string {
+func ShValue(s string) string {
 	return `"` + shDoubleEscape.Replace(s) + `"`
 }
 
 var shDoubleEscape = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`")
 
-// capShort turns CAP_SYS_TIME into sys_time, the spelling setpriv and
+// CapShort turns CAP_SYS_TIME into sys_time, the spelling setpriv and
 // libcap use.
-func capShort(c string) string { return strings.ToLower(strings.TrimPrefix(c, "CAP_")) }
+func CapShort(c string) string { return strings.ToLower(strings.TrimPrefix(c, "CAP_")) }
 
-// privileges holds what a profile asks of inits that have no sandbox: they
+// Privileges holds what a profile asks of inits that have no sandbox: they
 // can set the user, the capability sets, no_new_privs and the umask, and
 // can put the daemon in an empty network namespace.
-type privileges struct {
-	confine   bool   // bounding set = the declared capabilities, no_new_privs
-	umask     string // empty leaves the init's umask
-	noNetwork bool   // unshare --net
+type Privileges struct {
+	Confine   bool   // bounding set = the declared capabilities, no_new_privs
+	Umask     string // empty leaves the init's umask
+	NoNetwork bool   // unshare --net
 }
 
-// profilePrivileges maps a profile onto what setpriv and unshare can apply.
+// ProfilePrivileges maps a profile onto what setpriv and unshare can apply.
 // The filesystem, device, syscall and address-family restrictions of the
 // systemd units have no equivalent there.
-func profilePrivileges(profile string) privileges {
+func ProfilePrivileges(profile string) Privileges {
 	switch profile {
 	case ProfileTrusted:
-		return privileges{}
+		return Privileges{}
 	case ProfileNoNetwork:
-		return privileges{confine: true, umask: "0077", noNetwork: true}
+		return Privileges{Confine: true, Umask: "0077", NoNetwork: true}
 	}
-	return privileges{confine: true, umask: "0077"}
+	return Privileges{Confine: true, Umask: "0077"}
 }
 
-// setprivArgs returns the setpriv(1) options that switch to the service user
+// SetprivArgs returns the setpriv(1) options that switch to the service user
 // and leave it exactly the declared capabilities, ending in "--". It returns
 // nil when setpriv has nothing to do (root, trusted profile).
-func setprivArgs(s Service) []string {
+func SetprivArgs(s Service) []string {
 	caps := "-all"
 	for _, c := range s.Capabilities {
-		caps += ",+" + capShort(c)
+		caps += ",+" + CapShort(c)
 	}
 	var args []string
-	if !isRoot(s) {
+	if !IsRoot(s) {
 		args = append(args, "--reuid="+s.User, "--regid="+s.Group, "--init-groups")
 		if len(s.Capabilities) > 0 {
 			// Ambient capabilities survive both the switch away from root
@@ -206,7 +209,7 @@ func setprivArgs(s Service) []string {
 			args = append(args, "--inh-caps="+caps, "--ambient-caps="+caps)
 		}
 	}
-	if profilePrivileges(s.Profile).confine {
+	if ProfilePrivileges(s.Profile).Confine {
 		args = append(args, "--bounding-set="+caps, "--no-new-privs")
 	}
 	if len(args) == 0 {
@@ -215,35 +218,35 @@ func setprivArgs(s Service) []string {
 	return append(args, "--")
 }
 
-// setprivLoss names what a daemon goes without when setpriv is missing and
+// SetprivLoss names what a daemon goes without when setpriv is missing and
 // the init falls back to its own user switch; empty when nothing is lost.
 // withCaps says whether the fallback keeps the capabilities (OpenRC's
 // capabilities= may).
-func setprivLoss(s Service, withCaps bool) string {
+func SetprivLoss(s Service, withCaps bool) string {
 	var lost []string
-	if !isRoot(s) && len(s.Capabilities) > 0 && !withCaps {
+	if !IsRoot(s) && len(s.Capabilities) > 0 && !withCaps {
 		lost = append(lost, strings.Join(s.Capabilities, " "))
 	}
-	p := profilePrivileges(s.Profile)
-	if p.confine {
+	p := ProfilePrivileges(s.Profile)
+	if p.Confine {
 		lost = append(lost, "the bounding set", "no_new_privs")
 	}
-	if p.noNetwork {
+	if p.NoNetwork {
 		lost = append(lost, "network isolation")
 	}
 	return strings.Join(lost, ", ")
 }
 
-// haveSetpriv is a sh condition true when setpriv is util-linux's: BusyBox
+// HaveSetpriv is a sh condition true when setpriv is util-linux's: BusyBox
 // also ships a setpriv, but one that cannot switch users or set the
 // bounding set.
-const haveSetpriv = `setpriv --help 2>/dev/null | grep -q -- --reuid`
+const HaveSetpriv = `setpriv --help 2>/dev/null | grep -q -- --reuid`
 
-// commName is what the kernel reports as the daemon's comm (the first 15
+// CommName is what the kernel reports as the daemon's comm (the first 15
 // bytes of the binary's name); the sysvinit script matches on it because,
 // unlike the binary's path, it survives the package upgrade that replaced
 // the binary.
-func commName(exec string) string {
+func CommName(exec string) string {
 	n := path.Base(exec)
 	if len(n) > 15 {
 		n = n[:15]
@@ -251,7 +254,7 @@ func commName(exec string) string {
 	return n
 }
 
-// header is the first comment of every generated file.
-func header(s Service) string {
+// Header is the first comment of every generated file.
+func Header(s Service) string {
 	return "# Generated by omnipack for " + s.Name + "; edits are lost on upgrade.\n"
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/omnipack/omnipack/detector"
 	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inits"
 	"github.com/omnipack/omnipack/layout"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/packaging"
@@ -351,7 +352,7 @@ func QueryCommand(format, name string) Command {
 // InitCommand is the init fragment for what (restart, stop, status) of the
 // service, run with sh -c; ok is false for an init omnipack cannot drive.
 func InitCommand(initName, name, what string) (Command, bool) {
-	r, ok := initsys.Lookup(initName)
+	r, ok := inits.Lookup(initName)
 	if !ok {
 		return Command{}, false
 	}
@@ -367,11 +368,11 @@ func InitCommand(initName, name, what string) (Command, bool) {
 // one the maintainer scripts recorded, else the running one; "" when none
 // runs.
 func drivableInit(f detector.Facts, st State) string {
-	if _, ok := initsys.Lookup(f.Init); !ok {
+	if _, ok := inits.Lookup(f.Init); !ok {
 		// None or unknown (a tree): nothing can be started here.
 		return ""
 	}
-	if _, ok := initsys.Lookup(st.Init); ok {
+	if _, ok := inits.Lookup(st.Init); ok {
 		return st.Init
 	}
 	return f.Init

@@ -19,6 +19,7 @@ import (
 
 	"github.com/omnipack/omnipack/config"
 	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inits"
 )
 
 // testSpec returns a small package spec with a binary, a config file and an
@@ -48,7 +49,7 @@ func testSpec(t *testing.T) *Spec {
 		StageDir:   t.TempDir(),
 	}
 	var err error
-	spec.Inits, spec.InitFiles, err = StageInits(spec.Service, initsys.Names(), spec.StageDir)
+	spec.Inits, spec.InitFiles, err = StageInits(spec.Service, inits.Names(), spec.StageDir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inits"
 	"github.com/omnipack/omnipack/layout"
 )
 
@@ -14,9 +15,9 @@ import (
 // detection order, and writes each file at its staged path under stageDir,
 // ready to become a Spec's Inits, InitFiles and StageDir.
 func StageInits(svc initsys.Service, enabled []string, stageDir string) ([]initsys.Renderer, map[string][]initsys.File, error) {
-	var inits []initsys.Renderer
+	var enabledInits []initsys.Renderer
 	files := map[string][]initsys.File{}
-	for _, r := range initsys.All() {
+	for _, r := range inits.All() {
 		if !slices.Contains(enabled, r.Name()) {
 			continue
 		}
@@ -33,8 +34,8 @@ func StageInits(svc initsys.Service, enabled []string, stageDir string) ([]inits
 				return nil, nil, err
 			}
 		}
-		inits = append(inits, r)
+		enabledInits = append(enabledInits, r)
 		files[r.Name()] = rendered
 	}
-	return inits, files, nil
+	return enabledInits, files, nil
 }

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/omnipack/omnipack/config"
-	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inits"
 	"github.com/omnipack/omnipack/scripts/installer"
 	"github.com/omnipack/omnipack/signing"
 )
@@ -74,7 +74,7 @@ func installerParams(cfg *config.Config, k *Keys, version string) (installer.Par
 	}
 	svc := cfg.ServiceModel()
 	for _, name := range cfg.Targets.Inits {
-		r, ok := initsys.Lookup(name)
+		r, ok := inits.Lookup(name)
 		if !ok {
 			return p, fmt.Errorf("install.sh: unknown init %q", name)
 		}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/omnipack/omnipack/config"
 	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inits"
 	"github.com/omnipack/omnipack/layout"
 	"github.com/omnipack/omnipack/packaging"
 )
@@ -70,7 +71,7 @@ func buildAll(t *testing.T) (map[string]string, map[string]want) {
 		StageDir:   t.TempDir(),
 	}
 	var err error
-	spec.Inits, spec.InitFiles, err = packaging.StageInits(spec.Service, initsys.Names(), spec.StageDir)
+	spec.Inits, spec.InitFiles, err = packaging.StageInits(spec.Service, inits.Names(), spec.StageDir)
 	if err != nil {
 		t.Fatal(err)
 	}

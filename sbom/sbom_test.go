@@ -21,6 +21,7 @@ import (
 
 	"github.com/omnipack/omnipack/config"
 	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inits"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/packaging"
 	"github.com/omnipack/omnipack/pkgfile"
@@ -97,7 +98,7 @@ func buildPackages(t *testing.T, binary string) map[string]built {
 		StageDir:   mkdir(t),
 	}
 	var err error
-	spec.Inits, spec.InitFiles, err = packaging.StageInits(spec.Service, initsys.Names(), spec.StageDir)
+	spec.Inits, spec.InitFiles, err = packaging.StageInits(spec.Service, inits.Names(), spec.StageDir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,7 @@ import (
 	"testing"
 
 	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inits"
 	"github.com/omnipack/omnipack/layout"
 )
 
@@ -839,7 +840,7 @@ func TestArchLifecycle(t *testing.T) {
 // conditions must evaluate cleanly under dash and busybox ash, and the
 // scripts must fall back to leaving the files staged.
 func TestRegisteredRenderersInChroot(t *testing.T) {
-	all := initsys.All()
+	all := inits.All()
 	if len(all) == 0 {
 		t.Skip("no init renderers registered in package initsys yet")
 	}

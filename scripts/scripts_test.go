@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inits"
 )
 
 // wantFields is which Set fields each format fills.
@@ -31,7 +32,7 @@ func inputs(t *testing.T) map[string]Input {
 	shared.Service.Group = "adm"
 	shared.ConfigFiles = nil
 	m["shared group, no config files"] = shared
-	if all := initsys.All(); len(all) > 0 {
+	if all := inits.All(); len(all) > 0 {
 		in := Input{Service: testService(), Inits: all}
 		m["registered renderers"] = in
 	} else {

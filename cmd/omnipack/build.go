@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/config"
+	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/signing"
 )
 

@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
-	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/config"
+	"github.com/omnipack/omnipack/pipeline"
 )
 
 // Exit codes.

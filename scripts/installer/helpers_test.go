@@ -20,9 +20,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/omnipack/omnipack/pipeline"
 	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inits"
 	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/scripts/installer"
 	"github.com/omnipack/omnipack/signing"
 )
@@ -144,7 +145,7 @@ func params(k *pipeline.Keys, baseURL string) (installer.Params, error) {
 	svc := initsys.Service{Name: pkgName, Exec: "/usr/bin/crashwatch", User: pkgName, Group: pkgName,
 		StateDir: "/var/lib/crashwatch", ConfigDir: "/etc/crashwatch", WorkingDir: "/var/lib/crashwatch",
 		Restart: "always", RestartSec: 2, Profile: "default", StopTimeout: 10}
-	for _, r := range initsys.All() {
+	for _, r := range inits.All() {
 		sh := r.Shell(svc)
 		p.Inits = append(p.Inits, installer.Init{Name: r.Name(), Start: sh.Start, Stop: sh.Stop, Restart: sh.Restart, Status: sh.Status})
 	}
@@ -178,7 +179,7 @@ func makeRelease(dir string, k *pipeline.Keys, version string, now time.Time) er
 		return err
 	}
 	rel := &manifest.Release{Schema: manifest.SchemaVersion, Name: pkgName, Version: version, Release: 1,
-		SourceDateEpoch: 1700000000, Inits: initsys.Names()}
+		SourceDateEpoch: 1700000000, Inits: inits.Names()}
 	for _, a := range packages(version) {
 		data := make([]byte, 2000+len(a.Name)*37)
 		rand.Read(data)

@@ -14,8 +14,8 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/scripts/installer"
 )
 

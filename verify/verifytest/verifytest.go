@@ -17,9 +17,9 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/sigstore/sigstore/pkg/signature"
 
-	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/config"
 	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/provenance"
 	"github.com/omnipack/omnipack/signing"
 )

@@ -1,13 +1,13 @@
-package initsys
+package upstart
 
 import (
 	"fmt"
 	"strings"
+
+	initsys "github.com/omnipack/omnipack/init"
 )
 
-func init() { Register(upstart{}) }
-
-// upstart renders a job for Upstart 1.10 or later (Ubuntu 14.04), the first
+// Init renders a job for Upstart 1.10 or later (Ubuntu 14.04), the first
 // with the "reload signal" stanza.
 //
 // Limitations: the setuid stanza applies to every process of the job,
@@ -17,21 +17,21 @@ func init() { Register(upstart{}) }
 // declared capabilities are lost for non-root users; there is no restart
 // delay, so RestartSec becomes a post-stop sleep, which also delays a
 // deliberate stop.
-type upstart struct{}
+type Init struct{}
 
-func (upstart) Name() string    { return "upstart" }
-func (upstart) Precedence() int { return 30 }
+func (Init) Name() string    { return "upstart" }
+func (Init) Precedence() int { return 30 }
 
-func (upstart) Render(s Service) ([]File, error) {
-	s, err := prepare(s)
+func (Init) Render(s initsys.Service) ([]initsys.File, error) {
+	s, err := initsys.Prepare(s)
 	if err != nil {
 		return nil, err
 	}
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 
-	b.WriteString(header(s))
-	if len(s.Capabilities) > 0 && !isRoot(s) {
+	b.WriteString(initsys.Header(s))
+	if len(s.Capabilities) > 0 && !initsys.IsRoot(s) {
 		line("# Upstart cannot keep %s for user %s; the daemon runs without.", strings.Join(s.Capabilities, " "), s.User)
 	}
 	line("description %s", upstartQuote(s.Description))
@@ -44,11 +44,11 @@ func (upstart) Render(s Service) ([]File, error) {
 	}
 	line("stop on runlevel [!2345]")
 	line("")
-	if s.Restart != RestartNever {
+	if s.Restart != initsys.RestartNever {
 		line("respawn")
 		// systemd's default start rate limit: 5 starts in 10 seconds.
 		line("respawn limit 5 10")
-		if s.Restart == RestartOnFailure {
+		if s.Restart == initsys.RestartOnFailure {
 			// The exits systemd counts as clean for Restart=on-failure.
 			line("normal exit 0 TERM INT HUP PIPE")
 		}
@@ -57,11 +57,11 @@ func (upstart) Render(s Service) ([]File, error) {
 	if s.ReloadSignal != "" {
 		line("reload signal SIG%s", s.ReloadSignal)
 	}
-	if !isRoot(s) {
+	if !initsys.IsRoot(s) {
 		line("setuid %s", s.User)
 		line("setgid %s", s.Group)
 	}
-	if u := profilePrivileges(s.Profile).umask; u != "" {
+	if u := initsys.ProfilePrivileges(s.Profile).Umask; u != "" {
 		line("umask %s", u)
 	}
 	line("chdir %s", upstartQuote(s.WorkingDir))
@@ -69,11 +69,11 @@ func (upstart) Render(s Service) ([]File, error) {
 		line("env %s", upstartQuote(k+"="+s.Environment[k]))
 	}
 	line("console log")
-	if s.StateDir != "" && isRoot(s) {
+	if s.StateDir != "" && initsys.IsRoot(s) {
 		line("")
 		line("pre-start exec install -d -m 0750 %s", upstartQuote(s.StateDir))
 	}
-	if s.Restart != RestartNever && s.RestartSec > 0 {
+	if s.Restart != initsys.RestartNever && s.RestartSec > 0 {
 		line("")
 		line("# Upstart has no restart delay; sleeping after each stop stands in.")
 		line("post-stop exec sleep %d", s.RestartSec)
@@ -84,7 +84,7 @@ func (upstart) Render(s Service) ([]File, error) {
 		words = append(words, upstartQuote(a))
 	}
 	line("exec %s", strings.Join(words, " "))
-	return []File{{Target: "/etc/init/" + s.Name + ".conf", Mode: 0o644, Body: []byte(b.String())}}, nil
+	return []initsys.File{{Target: "/etc/init/" + s.Name + ".conf", Mode: 0o644, Body: []byte(b.String())}}, nil
 }
 
 // upstartQuote quotes w so that both Upstart's tokenizer (description, env,
@@ -93,7 +93,7 @@ func (upstart) Render(s Service) ([]File, error) {
 // it does not know, so the only escape used is \\ outside quotes, which
 // both read as one backslash; a single quote is written as "'".
 func upstartQuote(w string) string {
-	if shSafe.MatchString(w) {
+	if initsys.ShellSafe(w) {
 		return w
 	}
 	var b strings.Builder
@@ -128,10 +128,10 @@ func upstartQuote(w string) string {
 
 // Shell drives initctl. Upstart starts every job whose "start on" matches,
 // so disabling means an override file that says "manual".
-func (upstart) Shell(s Service) Shell {
-	n := shQuote(s.Name)
+func (Init) Shell(s initsys.Service) initsys.Shell {
+	n := initsys.ShQuote(s.Name)
 	override := "/etc/init/" + s.Name + ".override"
-	return Shell{
+	return initsys.Shell{
 		Running:   `initctl version 2>/dev/null | grep -q upstart`,
 		Installed: `{ [ -x /sbin/initctl ] && /sbin/initctl --version 2>/dev/null | grep -q upstart; }`,
 		Enable:    "rm -f " + override,

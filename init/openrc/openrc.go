@@ -1,14 +1,16 @@
-package initsys
+package openrc
 
 import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/omnipack/omnipack/init/systemd"
+
+	initsys "github.com/omnipack/omnipack/init"
 )
 
-func init() { Register(openrc{}) }
-
-// openrc renders an openrc-run script. OpenRC usually runs on top of
+// Init renders an openrc-run script. OpenRC usually runs on top of
 // sysvinit's PID 1 (Debian) or BusyBox init (Alpine), so it is detected
 // before sysvinit.
 //
@@ -28,26 +30,26 @@ func init() { Register(openrc{}) }
 // capabilities= (which needs a libcap-enabled OpenRC), and warns.
 // The filesystem, device and syscall restrictions of the systemd profiles
 // have no OpenRC equivalent.
-type openrc struct{}
+type Init struct{}
 
-func (openrc) Name() string    { return "openrc" }
-func (openrc) Precedence() int { return 20 }
+func (Init) Name() string    { return "openrc" }
+func (Init) Precedence() int { return 20 }
 
 // openrcSafeExec matches the Exec paths OpenRC can carry: supervise-daemon.sh
 // and start-stop-daemon.sh expand $command unquoted.
 var openrcSafeExec = regexp.MustCompile(`^/[A-Za-z0-9_@%+=:,./-]+$`)
 
-func (openrc) Render(s Service) ([]File, error) {
-	s, err := prepare(s)
+func (Init) Render(s initsys.Service) ([]initsys.File, error) {
+	s, err := initsys.Prepare(s)
 	if err != nil {
 		return nil, err
 	}
 	if !openrcSafeExec.MatchString(s.Exec) {
 		return nil, fmt.Errorf("initsys: %s: OpenRC cannot run %q: its scripts split the command path on spaces", s.Name, s.Exec)
 	}
-	supervised := s.Restart != RestartNever
-	priv := profilePrivileges(s.Profile)
-	setpriv := setprivArgs(s)
+	supervised := s.Restart != initsys.RestartNever
+	priv := initsys.ProfilePrivileges(s.Profile)
+	setpriv := initsys.SetprivArgs(s)
 
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
@@ -55,32 +57,32 @@ func (openrc) Render(s Service) ([]File, error) {
 	line("#!/sbin/openrc-run")
 	// openrc-run reads the variables below; shellcheck cannot know that.
 	line("# shellcheck shell=sh disable=SC2034")
-	b.WriteString(header(s))
+	b.WriteString(initsys.Header(s))
 	line("")
-	line("description=%s", shValue(s.Description))
+	line("description=%s", initsys.ShValue(s.Description))
 	line("command=%s", s.Exec)
 	if len(s.Args) > 0 {
 		// openrc-run evals command_args, so it holds sh words.
-		line("command_args=%s", shValue(shJoin(s.Args)))
+		line("command_args=%s", initsys.ShValue(initsys.ShJoin(s.Args)))
 	}
-	if !isRoot(s) {
-		line("command_user=%s", shValue(s.User+":"+s.Group))
+	if !initsys.IsRoot(s) {
+		line("command_user=%s", initsys.ShValue(s.User+":"+s.Group))
 		if len(s.Capabilities) > 0 {
 			// Only used without setpriv; see start_pre.
 			caps := make([]string, len(s.Capabilities))
 			for i, c := range s.Capabilities {
-				caps[i] = "^cap_" + capShort(c)
+				caps[i] = "^cap_" + initsys.CapShort(c)
 			}
-			line("capabilities=%s", shValue(strings.Join(caps, ",")))
+			line("capabilities=%s", initsys.ShValue(strings.Join(caps, ",")))
 		}
 	}
 	if s.WorkingDir != "/" {
-		line("directory=%s", shValue(s.WorkingDir))
+		line("directory=%s", initsys.ShValue(s.WorkingDir))
 	}
-	if priv.umask != "" {
-		line("umask=%s", priv.umask)
+	if priv.Umask != "" {
+		line("umask=%s", priv.Umask)
 	}
-	line("retry=%s", shValue(fmt.Sprintf("TERM/%d/KILL/5", s.StopTimeout)))
+	line("retry=%s", initsys.ShValue(fmt.Sprintf("TERM/%d/KILL/5", s.StopTimeout)))
 	if supervised {
 		line("supervisor=supervise-daemon")
 		// supervise-daemon counts whole seconds; 0 would respawn a
@@ -91,7 +93,7 @@ func (openrc) Render(s Service) ([]File, error) {
 		line("respawn_max=0")
 	} else {
 		line("command_background=yes")
-		line("pidfile=%s", shValue("/run/"+s.Name+".pid"))
+		line("pidfile=%s", initsys.ShValue("/run/"+s.Name+".pid"))
 	}
 	if s.ReloadSignal != "" {
 		line(`extra_started_commands="reload"`)
@@ -99,7 +101,7 @@ func (openrc) Render(s Service) ([]File, error) {
 	if len(s.Environment) > 0 {
 		line("")
 		for _, k := range s.EnvKeys() {
-			line("export %s=%s", k, shQuote(s.Environment[k]))
+			line("export %s=%s", k, initsys.ShQuote(s.Environment[k]))
 		}
 	}
 
@@ -119,23 +121,23 @@ func (openrc) Render(s Service) ([]File, error) {
 	line("")
 	line("start_pre() {")
 	if s.StateDir != "" {
-		line("\tcheckpath -d -m 0750 -o %s %s || return 1", shQuote(s.User+":"+s.Group), shQuote(s.StateDir))
+		line("\tcheckpath -d -m 0750 -o %s %s || return 1", initsys.ShQuote(s.User+":"+s.Group), initsys.ShQuote(s.StateDir))
 	}
 	if setpriv != nil {
 		line("\t# OpenRC's capabilities= and no_new_privs= do not work on every")
 		line("\t# build (not on Debian's); util-linux setpriv applies them everywhere.")
-		line("\tif %s; then", haveSetpriv)
+		line("\tif %s; then", initsys.HaveSetpriv)
 		line("\t\tcommand_args=\"%s $command $command_args\"", strings.Join(setpriv, " "))
 		line("\t\tcommand=$(command -v setpriv)")
 		line("\t\tunset command_user capabilities")
-		if priv.noNetwork {
+		if priv.NoNetwork {
 			line("\t\t# An empty network namespace, like systemd's PrivateNetwork=.")
 			line("\t\tif command -v unshare >/dev/null 2>&1; then")
 			line("\t\t\tcommand_args=\"--net -- $command $command_args\"")
 			line("\t\t\tcommand=$(command -v unshare)")
 			line("\t\tfi")
 		}
-		if loss := setprivLoss(s, true); loss != "" {
+		if loss := initsys.SetprivLoss(s, true); loss != "" {
 			line("\telse")
 			line("\t\tewarn \"setpriv (util-linux) not found, starting without %s\"", loss)
 		}
@@ -165,16 +167,16 @@ func (openrc) Render(s Service) ([]File, error) {
 		line("\teend $?")
 		line("}")
 	}
-	return []File{{Target: "/etc/init.d/" + s.Name, Mode: 0o755, Body: []byte(b.String())}}, nil
+	return []initsys.File{{Target: "/etc/init.d/" + s.Name, Mode: 0o755, Body: []byte(b.String())}}, nil
 }
 
 // Shell drives rc-update and rc-service; rc-update only edits symlinks under
 // /etc/runlevels, so enabling works offline.
-func (openrc) Shell(s Service) Shell {
-	n := shQuote(s.Name)
-	return Shell{
+func (Init) Shell(s initsys.Service) initsys.Shell {
+	n := initsys.ShQuote(s.Name)
+	return initsys.Shell{
 		Running:   `[ -e /run/openrc/softlevel ]`,
-		Installed: `{ [ -x /sbin/openrc-run ] || [ -x /usr/sbin/openrc-run ]; } && ! ` + systemd{}.Shell(s).Installed,
+		Installed: `{ [ -x /sbin/openrc-run ] || [ -x /usr/sbin/openrc-run ]; } && ! ` + systemd.Init{}.Shell(s).Installed,
 		Enable:    "rc-update add " + n + " default",
 		Disable:   "rc-update del " + n + " default",
 		Start:     "rc-service " + n + " start",

@@ -1,4 +1,4 @@
-package initsys
+package openrc
 
 import (
 	"os"
@@ -7,20 +7,23 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inittest"
 )
 
 func TestOpenRCScripts(t *testing.T) {
-	for _, v := range variants() {
-		t.Run(v.name, func(t *testing.T) {
-			f := render(t, "openrc", v.svc)[0]
-			if f.Target != "/etc/init.d/"+v.svc.Name || f.Mode != 0o755 {
+	for _, v := range inittest.Variants() {
+		t.Run(v.Name, func(t *testing.T) {
+			f := inittest.Render(t, Init{}, v.Svc)[0]
+			if f.Target != "/etc/init.d/"+v.Svc.Name || f.Mode != 0o755 {
 				t.Errorf("target %s mode %o", f.Target, f.Mode)
 			}
 			if !strings.HasPrefix(string(f.Body), "#!/sbin/openrc-run\n") {
 				t.Errorf("wrong shebang")
 			}
-			shellcheck(t, v.name, f.Body)
-			parseSh(t, v.name, f.Body)
+			inittest.Shellcheck(t, v.Name, f.Body)
+			inittest.ParseSh(t, v.Name, f.Body)
 		})
 	}
 }
@@ -30,7 +33,7 @@ func TestOpenRCScripts(t *testing.T) {
 // (it evals "$command -- $command_args"), then the user switch it would use.
 func openrcEval(t *testing.T, body []byte, path string, startPre bool) (argv []string, user string) {
 	t.Helper()
-	script := writeTemp(t, "openrc", body, 0o644)
+	script := inittest.WriteTemp(t, "openrc", body, 0o644)
 	prog := `checkpath() { :; }; ewarn() { :; }
 . "$1"
 ` + map[bool]string{true: "start_pre\n"}[startPre] + `
@@ -48,10 +51,10 @@ printf '%s' "${command_user-unset}"`
 }
 
 func TestOpenRCCommand(t *testing.T) {
-	need(t, "setpriv", "apt-get install util-linux")
+	inittest.Need(t, "setpriv", "apt-get install util-linux")
 	setpriv, _ := exec.LookPath("setpriv")
-	s := crashwatch()
-	body := render(t, "openrc", s)[0].Body
+	s := inittest.Crashwatch()
+	body := inittest.Render(t, Init{}, s)[0].Body
 	want := append([]string{s.Exec}, s.Args...)
 
 	// Without setpriv (PATH has grep only) OpenRC switches users itself.
@@ -67,33 +70,33 @@ func TestOpenRCCommand(t *testing.T) {
 
 	// With setpriv, setpriv switches and execs the daemon.
 	argv, user = openrcEval(t, body, os.Getenv("PATH"), true)
-	wantWrapped := append(append([]string{setpriv}, setprivArgs(mustPrepare(t, s))...), want...)
+	wantWrapped := append(append([]string{setpriv}, initsys.SetprivArgs(mustPrepare(t, s))...), want...)
 	if !slices.Equal(argv, wantWrapped) || user != "unset" {
 		t.Errorf("with setpriv: argv %q user %q, want %q unset", argv, user, wantWrapped)
 	}
 
 	// Profile nonetwork puts setpriv in an empty network namespace.
-	need(t, "unshare", "apt-get install util-linux")
+	inittest.Need(t, "unshare", "apt-get install util-linux")
 	unshare, _ := exec.LookPath("unshare")
 	nonet := s
-	nonet.Profile = ProfileNoNetwork
-	argv, _ = openrcEval(t, render(t, "openrc", nonet)[0].Body, os.Getenv("PATH"), true)
-	wantWrapped = append(append([]string{unshare, "--net", "--", setpriv}, setprivArgs(mustPrepare(t, nonet))...), want...)
+	nonet.Profile = initsys.ProfileNoNetwork
+	argv, _ = openrcEval(t, inittest.Render(t, Init{}, nonet)[0].Body, os.Getenv("PATH"), true)
+	wantWrapped = append(append([]string{unshare, "--net", "--", setpriv}, initsys.SetprivArgs(mustPrepare(t, nonet))...), want...)
 	if !slices.Equal(argv, wantWrapped) {
 		t.Errorf("nonetwork: argv %q, want %q", argv, wantWrapped)
 	}
 
 	// The exported environment reaches the daemon unchanged.
-	script := writeTemp(t, "openrc", body, 0o644)
-	out, err := run("sh", "-c", `. "$1"; printf '%s\0' "$GREETING" "$LOG_LEVEL" "$EMPTY"`, "sh", script)
+	script := inittest.WriteTemp(t, "openrc", body, 0o644)
+	out, err := inittest.Run("sh", "-c", `. "$1"; printf '%s\0' "$GREETING" "$LOG_LEVEL" "$EMPTY"`, "sh", script)
 	if got := strings.Split(out, "\x00"); err != nil || got[0] != s.Environment["GREETING"] || got[1] != "info" || got[2] != "" {
 		t.Errorf("environment: %v %q", err, out)
 	}
 }
 
-func mustPrepare(t *testing.T, s Service) Service {
+func mustPrepare(t *testing.T, s initsys.Service) initsys.Service {
 	t.Helper()
-	s, err := prepare(s)
+	s, err := initsys.Prepare(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +104,7 @@ func mustPrepare(t *testing.T, s Service) Service {
 }
 
 func TestOpenRCScript(t *testing.T) {
-	body := render(t, "openrc", crashwatch())[0].Body
+	body := inittest.Render(t, Init{}, inittest.Crashwatch())[0].Body
 	for _, want := range []string{
 		`command=/usr/bin/crashwatch`,
 		`command_user="crashwatch:crashwatch"`,
@@ -117,31 +120,31 @@ func TestOpenRCScript(t *testing.T) {
 		"\tcheckpath -d -m 0750 -o crashwatch:crashwatch /var/lib/crashwatch || return 1",
 		"\tsupervise-daemon \"${RC_SVCNAME}\" --signal HUP",
 	} {
-		if !hasLine(body, want) {
-			t.Errorf("script lacks %q\n%s", want, numbered(body))
+		if !inittest.HasLine(body, want) {
+			t.Errorf("script lacks %q\n%s", want, inittest.Numbered(body))
 		}
 	}
 
-	never := crashwatch()
-	never.Restart = RestartNever
-	body = render(t, "openrc", never)[0].Body
+	never := inittest.Crashwatch()
+	never.Restart = initsys.RestartNever
+	body = inittest.Render(t, Init{}, never)[0].Body
 	for _, want := range []string{
 		"command_background=yes",
 		`pidfile="/run/crashwatch.pid"`,
 		"\tservice_set_value command /usr/bin/crashwatch",
 		"\tkill -s HUP \"$(cat \"$pidfile\")\"",
 	} {
-		if !hasLine(body, want) {
-			t.Errorf("never script lacks %q\n%s", want, numbered(body))
+		if !inittest.HasLine(body, want) {
+			t.Errorf("never script lacks %q\n%s", want, inittest.Numbered(body))
 		}
 	}
 	if strings.Contains(string(body), "supervisor=") {
 		t.Errorf("Restart=never still supervised\n%s", body)
 	}
 
-	spaced := crashwatch()
+	spaced := inittest.Crashwatch()
 	spaced.Exec = "/opt/crash watch/bin/crashwatch"
-	if _, err := (openrc{}).Render(spaced); err == nil {
+	if _, err := (Init{}).Render(spaced); err == nil {
 		t.Errorf("OpenRC accepted an exec path with a space")
 	}
 }

@@ -1,13 +1,13 @@
-package initsys
+package runit
 
 import (
 	"fmt"
 	"strings"
+
+	initsys "github.com/omnipack/omnipack/init"
 )
 
-func init() { Register(runit{}) }
-
-// runit renders a service directory /etc/sv/NAME with a run script and a
+// Init renders a service directory /etc/sv/NAME with a run script and a
 // log service that keeps stdout and stderr in /var/log/NAME via svlogd.
 //
 // Restart policies: runsv restarts the run script whenever it exits, so
@@ -20,15 +20,15 @@ func init() { Register(runit{}) }
 // Privileges are applied as in the sysvinit script: util-linux setpriv (and
 // unshare --net for profile nonetwork) if present, else chpst -u, which
 // cannot keep capabilities.
-type runit struct{}
+type Init struct{}
 
-func (runit) Name() string    { return "runit" }
-func (runit) Precedence() int { return 40 }
+func (Init) Name() string    { return "runit" }
+func (Init) Precedence() int { return 40 }
 
 func runitDir(name string) string { return "/etc/sv/" + name }
 
-func (runit) Render(s Service) ([]File, error) {
-	s, err := prepare(s)
+func (Init) Render(s initsys.Service) ([]initsys.File, error) {
+	s, err := initsys.Prepare(s)
 	if err != nil {
 		return nil, err
 	}
@@ -36,30 +36,30 @@ func (runit) Render(s Service) ([]File, error) {
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 
 	line("#!/bin/sh")
-	b.WriteString(header(s))
+	b.WriteString(initsys.Header(s))
 	line("exec 2>&1")
-	if s.Restart == RestartNever {
+	if s.Restart == initsys.RestartNever {
 		line("# Restart=never: ask runsv not to restart the daemon when it exits.")
 		line("sv once . >/dev/null 2>&1")
 	}
 	if s.StateDir != "" {
-		line("install -d -m 0750 -o %s -g %s %s || exit 1", s.User, s.Group, shQuote(s.StateDir))
+		line("install -d -m 0750 -o %s -g %s %s || exit 1", s.User, s.Group, initsys.ShQuote(s.StateDir))
 	}
-	line("cd %s || exit 1", shQuote(s.WorkingDir))
-	if u := profilePrivileges(s.Profile).umask; u != "" {
+	line("cd %s || exit 1", initsys.ShQuote(s.WorkingDir))
+	if u := initsys.ProfilePrivileges(s.Profile).Umask; u != "" {
 		line("umask %s", u)
 	}
 	for _, k := range s.EnvKeys() {
-		line("export %s=%s", k, shQuote(s.Environment[k]))
+		line("export %s=%s", k, initsys.ShQuote(s.Environment[k]))
 	}
 	if len(s.Args) > 0 {
-		line("set -- %s %s", shQuote(s.Exec), shJoin(s.Args))
+		line("set -- %s %s", initsys.ShQuote(s.Exec), initsys.ShJoin(s.Args))
 	} else {
-		line("set -- %s", shQuote(s.Exec))
+		line("set -- %s", initsys.ShQuote(s.Exec))
 	}
-	if setpriv := setprivArgs(s); setpriv != nil {
-		line("if %s; then", haveSetpriv)
-		if profilePrivileges(s.Profile).noNetwork {
+	if setpriv := initsys.SetprivArgs(s); setpriv != nil {
+		line("if %s; then", initsys.HaveSetpriv)
+		if initsys.ProfilePrivileges(s.Profile).NoNetwork {
 			line("\t# An empty network namespace, like systemd's PrivateNetwork=.")
 			line("\tif command -v unshare >/dev/null 2>&1; then")
 			line("\t\texec unshare --net -- setpriv %s \"$@\"", strings.Join(setpriv, " "))
@@ -67,11 +67,11 @@ func (runit) Render(s Service) ([]File, error) {
 		}
 		line("\texec setpriv %s \"$@\"", strings.Join(setpriv, " "))
 		line("fi")
-		if loss := setprivLoss(s, false); loss != "" {
+		if loss := initsys.SetprivLoss(s, false); loss != "" {
 			line("echo \"%s: setpriv (util-linux) not found, starting without %s\"", s.Name, loss)
 		}
 	}
-	if isRoot(s) {
+	if initsys.IsRoot(s) {
 		line("exec \"$@\"")
 	} else {
 		line("exec chpst -u %s \"$@\"", s.User+":"+s.Group)
@@ -81,9 +81,9 @@ func (runit) Render(s Service) ([]File, error) {
 	logDir := "/var/log/" + s.Name
 	b.Reset()
 	line("#!/bin/sh")
-	b.WriteString(header(s))
+	b.WriteString(initsys.Header(s))
 	line("install -d -m 0750 -o %s -g %s %s || exit 1", s.User, s.Group, logDir)
-	if isRoot(s) {
+	if initsys.IsRoot(s) {
 		line("exec svlogd -tt %s", logDir)
 	} else {
 		line("exec chpst -u %s svlogd -tt %s", s.User+":"+s.Group, logDir)
@@ -91,7 +91,7 @@ func (runit) Render(s Service) ([]File, error) {
 	logRun := b.String()
 
 	dir := runitDir(s.Name)
-	return []File{
+	return []initsys.File{
 		{Target: dir + "/run", Mode: 0o755, Body: []byte(run)},
 		{Target: dir + "/log/run", Mode: 0o755, Body: []byte(logRun)},
 	}, nil
@@ -105,17 +105,17 @@ var runitServiceDirs = []string{"/etc/service", "/var/service", "/etc/runit/runs
 // Shell links the service directory into the first directory runsvdir
 // watches and talks to runsv through sv with the absolute service path, so
 // it does not depend on sv's compiled-in default directory.
-func (runit) Shell(s Service) Shell {
+func (Init) Shell(s initsys.Service) initsys.Shell {
 	dir := runitDir(s.Name)
 	dirs := strings.Join(runitServiceDirs, " ")
 	// "up" would undo the "once" the run script of a Restart=never service
 	// sends when runsv starts it.
 	start := "up"
-	if s.Restart == RestartNever {
+	if s.Restart == initsys.RestartNever {
 		start = "once"
 	}
 	sv := func(cmd string) string { return "sv " + cmd + " " + dir }
-	return Shell{
+	return initsys.Shell{
 		Running:   `{ [ "$(cat /proc/1/comm 2>/dev/null)" = runit ] || grep -qsx runsvdir /proc/[0-9]*/comm; }`,
 		Installed: `case "$(readlink -f /sbin/init 2>/dev/null)" in */runit-init | */runit) true ;; *) false ;; esac`,
 		Enable: fmt.Sprintf(`for omnipack_sv in %s; do if [ -d "$omnipack_sv" ]; then `+

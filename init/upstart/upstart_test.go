@@ -1,9 +1,12 @@
-package initsys
+package upstart
 
 import (
 	"slices"
 	"strings"
 	"testing"
+
+	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inittest"
 )
 
 // There is no Upstart to load the job with, so these tests parse the job
@@ -92,10 +95,10 @@ func parseUpstart(t *testing.T, body []byte) upstartJob {
 }
 
 func TestUpstartStructure(t *testing.T) {
-	for _, v := range variants() {
-		t.Run(v.name, func(t *testing.T) {
-			s := v.svc
-			f := render(t, "upstart", s)[0]
+	for _, v := range inittest.Variants() {
+		t.Run(v.Name, func(t *testing.T) {
+			s := v.Svc
+			f := inittest.Render(t, Init{}, s)[0]
 			if f.Target != "/etc/init/"+s.Name+".conf" || f.Mode != 0o644 {
 				t.Errorf("target %s mode %o", f.Target, f.Mode)
 			}
@@ -110,7 +113,7 @@ func TestUpstartStructure(t *testing.T) {
 					t.Errorf("stanza %s given %d times", name, len(args))
 				}
 			}
-			if got := len(job["respawn"]) > 0; got != (s.Restart != RestartNever) {
+			if got := len(job["respawn"]) > 0; got != (s.Restart != initsys.RestartNever) {
 				t.Errorf("respawn = %v for restart %s", got, s.Restart)
 			}
 			if got := len(job["setuid"]) > 0; got != (s.User != "root") {
@@ -121,7 +124,7 @@ func TestUpstartStructure(t *testing.T) {
 			}
 
 			desc, _ := nihToken(t, job["description"][0], " \t#", true)
-			if want, _ := prepare(s); desc != want.Description {
+			if want, _ := initsys.Prepare(s); desc != want.Description {
 				t.Errorf("description reads back as %q", desc)
 			}
 			var env []string
@@ -146,8 +149,8 @@ func TestUpstartStructure(t *testing.T) {
 			if rest != "" {
 				t.Errorf("exec line cut at %q", rest)
 			}
-			need(t, "sh", "a POSIX sh")
-			out, err := run("sh", "-c", "set -- "+cmd+"\nfor a; do printf '%s\\0' \"$a\"; done")
+			inittest.Need(t, "sh", "a POSIX sh")
+			out, err := inittest.Run("sh", "-c", "set -- "+cmd+"\nfor a; do printf '%s\\0' \"$a\"; done")
 			if err != nil {
 				t.Fatalf("sh: %v\n%s", err, out)
 			}
@@ -160,7 +163,7 @@ func TestUpstartStructure(t *testing.T) {
 }
 
 func TestUpstartJob(t *testing.T) {
-	body := render(t, "upstart", crashwatch())[0].Body
+	body := inittest.Render(t, Init{}, inittest.Crashwatch())[0].Body
 	for _, want := range []string{
 		"start on (runlevel [2345] and static-network-up)",
 		"stop on runlevel [!2345]",
@@ -175,8 +178,8 @@ func TestUpstartJob(t *testing.T) {
 		"console log",
 		"post-stop exec sleep 5",
 	} {
-		if !hasLine(body, want) {
-			t.Errorf("job lacks %q\n%s", want, numbered(body))
+		if !inittest.HasLine(body, want) {
+			t.Errorf("job lacks %q\n%s", want, inittest.Numbered(body))
 		}
 	}
 }

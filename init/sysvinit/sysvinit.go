@@ -1,14 +1,14 @@
-package initsys
+package sysvinit
 
 import (
 	"fmt"
 	"strings"
 	"text/template"
+
+	initsys "github.com/omnipack/omnipack/init"
 )
 
-func init() { Register(sysvinit{}) }
-
-// sysvinit renders an LSB init script in POSIX sh. It uses dpkg's
+// Init renders an LSB init script in POSIX sh. It uses dpkg's
 // start-stop-daemon where there is one and daemonizes by itself elsewhere,
 // and sources /lib/lsb/init-functions only for nicer messages.
 //
@@ -23,10 +23,10 @@ func init() { Register(sysvinit{}) }
 // start-stop-daemon --chuid or chroot --userspec, and the rest is lost (a
 // warning says so). The filesystem, device and syscall restrictions of the
 // systemd profiles have no equivalent.
-type sysvinit struct{}
+type Init struct{}
 
-func (sysvinit) Name() string    { return "sysvinit" }
-func (sysvinit) Precedence() int { return 50 }
+func (Init) Name() string    { return "sysvinit" }
+func (Init) Precedence() int { return 50 }
 
 var sysvTemplate = template.Must(template.New("sysv").Parse(`#!/bin/sh
 ### BEGIN INIT INFO
@@ -245,8 +245,8 @@ status)
 esac
 `))
 
-func (sysvinit) Render(s Service) ([]File, error) {
-	s, err := prepare(s)
+func (Init) Render(s initsys.Service) ([]initsys.File, error) {
+	s, err := initsys.Prepare(s)
 	if err != nil {
 		return nil, err
 	}
@@ -262,49 +262,49 @@ func (sysvinit) Render(s Service) ([]File, error) {
 	}{
 		Name:         s.Name,
 		Description:  s.Description,
-		Header:       header(s),
+		Header:       initsys.Header(s),
 		Deps:         "$remote_fs $syslog",
-		Daemon:       shQuote(s.Exec),
-		Comm:         shQuote(commName(s.Exec)),
-		WorkDir:      shQuote(s.WorkingDir),
+		Daemon:       initsys.ShQuote(s.Exec),
+		Comm:         initsys.ShQuote(initsys.CommName(s.Exec)),
+		WorkDir:      initsys.ShQuote(s.WorkingDir),
 		User:         s.User,
 		Group:        s.Group,
-		HaveSetpriv:  haveSetpriv,
-		Setpriv:      strings.Join(setprivArgs(s), " "),
-		Umask:        profilePrivileges(s.Profile).umask,
-		NoNetwork:    profilePrivileges(s.Profile).noNetwork,
-		Loss:         setprivLoss(s, false),
+		HaveSetpriv:  initsys.HaveSetpriv,
+		Setpriv:      strings.Join(initsys.SetprivArgs(s), " "),
+		Umask:        initsys.ProfilePrivileges(s.Profile).Umask,
+		NoNetwork:    initsys.ProfilePrivileges(s.Profile).NoNetwork,
+		Loss:         initsys.SetprivLoss(s, false),
 		ReloadSignal: s.ReloadSignal,
 		StopTimeout:  s.StopTimeout,
 	}
 	if s.AfterNetwork {
 		data.Deps += " $network"
 	}
-	if !isRoot(s) {
+	if !initsys.IsRoot(s) {
 		data.RunAs = s.User + ":" + s.Group
 	}
 	if len(s.Args) > 0 {
-		data.Args = " " + shJoin(s.Args)
+		data.Args = " " + initsys.ShJoin(s.Args)
 	}
 	if s.StateDir != "" {
-		data.StateDir = shQuote(s.StateDir)
+		data.StateDir = initsys.ShQuote(s.StateDir)
 	}
 	for _, k := range s.EnvKeys() {
-		data.Env = append(data.Env, k+"="+shQuote(s.Environment[k]))
+		data.Env = append(data.Env, k+"="+initsys.ShQuote(s.Environment[k]))
 	}
 	var b strings.Builder
 	if err := sysvTemplate.Execute(&b, data); err != nil {
 		return nil, err
 	}
-	return []File{{Target: "/etc/init.d/" + s.Name, Mode: 0o755, Body: []byte(b.String())}}, nil
+	return []initsys.File{{Target: "/etc/init.d/" + s.Name, Mode: 0o755, Body: []byte(b.String())}}, nil
 }
 
 // Shell uses update-rc.d (Debian) or chkconfig (Red Hat) to enable the
 // script and falls back to making the rc?.d links itself; both tools only
 // write links, so enabling works offline. Start and stop go through
 // invoke-rc.d where it exists, so that policy-rc.d can veto them in chroots.
-func (sysvinit) Shell(s Service) Shell {
-	n := shQuote(s.Name)
+func (Init) Shell(s initsys.Service) initsys.Shell {
+	n := initsys.ShQuote(s.Name)
 	script := "/etc/init.d/" + s.Name
 	invoke := func(action string) string {
 		return fmt.Sprintf("if command -v invoke-rc.d >/dev/null 2>&1; then invoke-rc.d %s %s; else %s %s; fi", n, action, script, action)
@@ -318,7 +318,7 @@ func (sysvinit) Shell(s Service) Shell {
 	disable := fmt.Sprintf(`if command -v update-rc.d >/dev/null 2>&1; then update-rc.d -f %[1]s remove; `+
 		`elif command -v chkconfig >/dev/null 2>&1; then chkconfig --del %[1]s; `+
 		`else rm -f /etc/rc[0-6].d/[SK][0-9][0-9]%[1]s /etc/rc.d/rc[0-6].d/[SK][0-9][0-9]%[1]s; fi`, n)
-	return Shell{
+	return initsys.Shell{
 		// sysvinit's PID 1 is called init and listens on /run/initctl.
 		// systemd may provide /run/initctl too, but its PID 1 is called
 		// systemd, and runit's is called runit.

@@ -1,21 +1,21 @@
-package initsys
+package systemd
 
 import (
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
+
+	initsys "github.com/omnipack/omnipack/init"
 )
 
-func init() { Register(systemd{}) }
-
-// systemd renders a unit with the sandbox of the service's profile. Every
+// Init renders a unit with the sandbox of the service's profile. Every
 // unit is meant to pass `systemd-analyze verify` and to score low in
 // `systemd-analyze security`; the tests hold it to that.
-type systemd struct{}
+type Init struct{}
 
-func (systemd) Name() string    { return "systemd" }
-func (systemd) Precedence() int { return 10 }
+func (Init) Name() string    { return "systemd" }
+func (Init) Precedence() int { return 10 }
 
 func systemdUnitPath(name string) string { return "/usr/lib/systemd/system/" + name + ".service" }
 
@@ -77,15 +77,15 @@ var capNeeds = map[string]capNeed{
 //
 // The declared capabilities form the bounding set (empty when none), and are
 // made ambient for a non-root user; see capNeeds for what each one re-opens.
-func (systemd) Render(s Service) ([]File, error) {
-	s, err := prepare(s)
+func (Init) Render(s initsys.Service) ([]initsys.File, error) {
+	s, err := initsys.Prepare(s)
 	if err != nil {
 		return nil, err
 	}
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 
-	b.WriteString(header(s))
+	b.WriteString(initsys.Header(s))
 	line("[Unit]")
 	line("Description=%s", systemdEscape(s.Description))
 	if s.AfterNetwork {
@@ -99,7 +99,7 @@ func (systemd) Render(s Service) ([]File, error) {
 	if s.ReloadSignal != "" {
 		line("ExecReload=/bin/kill -s %s $MAINPID", s.ReloadSignal)
 	}
-	if !isRoot(s) {
+	if !initsys.IsRoot(s) {
 		line("User=%s", s.User)
 		line("Group=%s", s.Group)
 	}
@@ -122,7 +122,7 @@ func (systemd) Render(s Service) ([]File, error) {
 		// exports $CONFIGURATION_DIRECTORY.
 		line("ConfigurationDirectory=%s", systemdQuote(rel, false))
 	}
-	line("Restart=%s", map[string]string{RestartAlways: "always", RestartOnFailure: "on-failure", RestartNever: "no"}[s.Restart])
+	line("Restart=%s", map[string]string{initsys.RestartAlways: "always", initsys.RestartOnFailure: "on-failure", initsys.RestartNever: "no"}[s.Restart])
 	if s.RestartSec > 0 {
 		line("RestartSec=%d", s.RestartSec)
 	}
@@ -131,18 +131,18 @@ func (systemd) Render(s Service) ([]File, error) {
 	line("")
 	line("[Install]")
 	line("WantedBy=multi-user.target")
-	return []File{{Target: systemdUnitPath(s.Name), Mode: 0o644, Body: []byte(b.String())}}, nil
+	return []initsys.File{{Target: systemdUnitPath(s.Name), Mode: 0o644, Body: []byte(b.String())}}, nil
 }
 
 // writeSandbox writes the capability and hardening settings of s.Profile.
-func writeSandbox(b *strings.Builder, s Service) {
+func writeSandbox(b *strings.Builder, s initsys.Service) {
 	line := func(format string, args ...any) { fmt.Fprintf(b, format+"\n", args...) }
 	caps := strings.Join(s.Capabilities, " ")
 
 	line("")
 	line("# Sandbox for profile %q.", s.Profile)
-	if s.Profile == ProfileTrusted {
-		if len(s.Capabilities) > 0 && !isRoot(s) {
+	if s.Profile == initsys.ProfileTrusted {
+		if len(s.Capabilities) > 0 && !initsys.IsRoot(s) {
 			line("AmbientCapabilities=%s", caps)
 		}
 		line("PrivateTmp=yes")
@@ -169,7 +169,7 @@ func writeSandbox(b *strings.Builder, s Service) {
 	}
 
 	line("CapabilityBoundingSet=%s", caps)
-	if len(s.Capabilities) > 0 && !isRoot(s) {
+	if len(s.Capabilities) > 0 && !initsys.IsRoot(s) {
 		line("AmbientCapabilities=%s", caps)
 	}
 	line("NoNewPrivileges=yes")
@@ -188,7 +188,7 @@ func writeSandbox(b *strings.Builder, s Service) {
 		line("BindReadOnlyPaths=-%s", dev)
 	}
 	line("PrivateMounts=yes")
-	if s.Profile == ProfileStrict && len(s.Capabilities) == 0 {
+	if s.Profile == initsys.ProfileStrict && len(s.Capabilities) == 0 {
 		line("PrivateUsers=yes")
 	}
 	line("ProtectKernelTunables=yes")
@@ -198,7 +198,7 @@ func writeSandbox(b *strings.Builder, s Service) {
 	yes("ProtectClock", need.clock)
 	line("ProtectHostname=yes")
 	line("ProtectProc=invisible")
-	if s.Profile == ProfileStrict {
+	if s.Profile == initsys.ProfileStrict {
 		line("ProcSubset=pid")
 	}
 	line("RestrictNamespaces=yes")
@@ -219,14 +219,14 @@ func writeSandbox(b *strings.Builder, s Service) {
 
 	var families []string
 	switch s.Profile {
-	case ProfileNoNetwork:
+	case initsys.ProfileNoNetwork:
 		families = []string{"AF_UNIX"}
-	case ProfileStrict:
+	case initsys.ProfileStrict:
 		families = []string{"AF_UNIX", "AF_INET", "AF_INET6"}
 	default:
 		families = []string{"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}
 	}
-	if s.Profile != ProfileNoNetwork {
+	if s.Profile != initsys.ProfileNoNetwork {
 		for _, f := range need.families {
 			if !slices.Contains(families, f) {
 				families = append(families, f)
@@ -235,10 +235,10 @@ func writeSandbox(b *strings.Builder, s Service) {
 	}
 	line("RestrictAddressFamilies=%s", strings.Join(families, " "))
 	switch s.Profile {
-	case ProfileNoNetwork:
+	case initsys.ProfileNoNetwork:
 		line("PrivateNetwork=yes")
 		line("IPAddressDeny=any")
-	case ProfileStrict:
+	case initsys.ProfileStrict:
 		line("IPAddressDeny=any")
 		line("IPAddressAllow=localhost")
 	}
@@ -281,9 +281,9 @@ func systemdCommand(exec string, args []string) string {
 
 // Shell drives systemctl. `systemctl enable` only creates symlinks, so it
 // works in a chroot without a running systemd.
-func (systemd) Shell(s Service) Shell {
-	unit := shQuote(s.Name + ".service")
-	return Shell{
+func (Init) Shell(s initsys.Service) initsys.Shell {
+	unit := initsys.ShQuote(s.Name + ".service")
+	return initsys.Shell{
 		Running:   `[ -d /run/systemd/system ]`,
 		Installed: `{ [ "$(readlink -f /sbin/init 2>/dev/null)" = /lib/systemd/systemd ] || [ "$(readlink -f /sbin/init 2>/dev/null)" = /usr/lib/systemd/systemd ]; }`,
 		Enable:    "systemctl enable " + unit,

@@ -1,15 +1,18 @@
-package initsys
+package inits
 
 import (
 	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
+
+	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inittest"
 )
 
 // shellScript embeds every fragment of every init the way maintainer
 // scripts do: conditions inside if and negated, commands on their own.
-func shellScript(s Service) []byte {
+func shellScript(s initsys.Service) []byte {
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\n")
 	for _, r := range All() {
@@ -28,13 +31,13 @@ func shellScript(s Service) []byte {
 }
 
 func TestShellFragments(t *testing.T) {
-	for _, v := range variants() {
-		body := shellScript(v.svc)
-		shellcheck(t, v.name, body)
-		parseSh(t, v.name, body)
+	for _, v := range inittest.Variants() {
+		body := shellScript(v.Svc)
+		inittest.Shellcheck(t, v.Name, body)
+		inittest.ParseSh(t, v.Name, body)
 	}
 	for _, r := range All() {
-		sh := r.Shell(crashwatch())
+		sh := r.Shell(inittest.Crashwatch())
 		for name, frag := range map[string]string{
 			"Running": sh.Running, "Installed": sh.Installed, "Enable": sh.Enable, "Disable": sh.Disable,
 			"Start": sh.Start, "Stop": sh.Stop, "Restart": sh.Restart, "Status": sh.Status, "Reload": sh.Reload,
@@ -50,9 +53,9 @@ func TestShellFragments(t *testing.T) {
 // on this machine with every shell: they must answer yes or no quietly.
 func TestShellDetection(t *testing.T) {
 	for _, shell := range [][]string{{"dash"}, {"busybox", "sh"}} {
-		need(t, shell[0], "apt-get install "+shell[0])
+		inittest.Need(t, shell[0], "apt-get install "+shell[0])
 		for _, r := range All() {
-			sh := r.Shell(crashwatch())
+			sh := r.Shell(inittest.Crashwatch())
 			for name, cond := range map[string]string{"Running": sh.Running, "Installed": sh.Installed, "Status": sh.Status} {
 				args := append(shell[1:], "-c", "if "+cond+"; then echo true; else echo false; fi")
 				cmd := exec.Command(shell[0], args...)

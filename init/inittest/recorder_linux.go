@@ -1,0 +1,169 @@
+package inittest
+
+import (
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	initsys "github.com/omnipack/omnipack/init"
+)
+
+// recorder is a daemon that writes down its arguments, environment,
+// credentials and capabilities, then (unless ONESHOT is set) waits for
+// signals, noting each SIGHUP.
+const recorder = `#!/bin/sh
+out=%s
+for a; do printf '%%s\n' "$a"; done >"$out/args"
+env >"$out/env"
+id -u >"$out/uid"
+grep -E '^(CapAmb|CapBnd|NoNewPrivs):' "/proc/$$/status" >"$out/status"
+pwd >"$out/pwd"
+umask >"$out/umask"
+readlink "/proc/$$/ns/net" >"$out/netns"
+[ -n "$ONESHOT" ] && exit 0
+trap 'echo hup >>"$out/hup"' HUP
+trap 'exit 0' TERM
+while :; do
+	sleep 1 &
+	wait $!
+done
+`
+
+// Sandbox is a world-readable temp dir holding the recorder and its output.
+type Sandbox struct {
+	Dir, Bin, Out string
+}
+
+func NewSandbox(t *testing.T) Sandbox {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to switch to the service user; run go test as root")
+	}
+	dir, err := os.MkdirTemp("", "omnipack-init-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sb := Sandbox{Dir: dir, Bin: filepath.Join(dir, "omnipack-rec"), Out: filepath.Join(dir, "out")}
+	for _, d := range []string{dir, sb.Out} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		// The daemon runs as nobody and must reach and write these.
+		os.Chmod(d, 0o777)
+	}
+	if err := os.WriteFile(sb.Bin, fmt.Appendf(nil, recorder, sb.Out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return sb
+}
+
+func (sb Sandbox) Read(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(sb.Out, name))
+	if err != nil {
+		t.Fatalf("daemon did not record %s: %v", name, err)
+	}
+	return string(b)
+}
+
+// Service is the representative service pointed at the recorder, running
+// as nobody so the test needs no user of its own.
+func (sb Sandbox) Service(t *testing.T, name string) initsys.Service {
+	t.Helper()
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Fatalf("no user nobody: %v", err)
+	}
+	g, err := user.LookupGroupId(u.Gid)
+	if err != nil {
+		t.Fatalf("no group %s: %v", u.Gid, err)
+	}
+	s := Crashwatch()
+	s.Name = name
+	s.Exec = sb.Bin
+	s.User, s.Group = u.Username, g.Name
+	s.StateDir = filepath.Join(sb.Dir, "state")
+	s.WorkingDir = s.StateDir
+	s.StopTimeout = 5
+	return s
+}
+
+// Check compares what the recorder saw with what s asked for.
+func (sb Sandbox) Check(t *testing.T, s initsys.Service, wantCaps bool) {
+	t.Helper()
+	args := strings.Split(strings.TrimSuffix(sb.Read(t, "args"), "\n"), "\n")
+	if !slices.Equal(args, s.Args) {
+		t.Errorf("daemon args %q, want %q", args, s.Args)
+	}
+	env := sb.Read(t, "env")
+	for _, k := range s.EnvKeys() {
+		if !strings.Contains(env, "\n"+k+"="+s.Environment[k]+"\n") && !strings.HasPrefix(env, k+"="+s.Environment[k]+"\n") {
+			t.Errorf("daemon environment lacks %s=%q", k, s.Environment[k])
+		}
+	}
+	u, _ := user.Lookup(s.User)
+	if uid := strings.TrimSpace(sb.Read(t, "uid")); uid != u.Uid {
+		t.Errorf("daemon uid %s, want %s", uid, u.Uid)
+	}
+	if pwd := strings.TrimSpace(sb.Read(t, "pwd")); pwd != s.WorkingDir {
+		t.Errorf("daemon cwd %s, want %s", pwd, s.WorkingDir)
+	}
+	if um := strings.TrimSpace(sb.Read(t, "umask")); um != "0077" {
+		t.Errorf("daemon umask %s, want 0077", um)
+	}
+	st := sb.Read(t, "status")
+	// CAP_SYSLOG is bit 34.
+	const syslogOnly = "0000000400000000"
+	if wantCaps {
+		for _, want := range []string{"CapAmb:\t" + syslogOnly, "CapBnd:\t" + syslogOnly, "NoNewPrivs:\t1"} {
+			if !strings.Contains(st, want) {
+				t.Errorf("daemon status lacks %q:\n%s", want, st)
+			}
+		}
+	} else if !strings.Contains(st, "CapAmb:\t0000000000000000") {
+		t.Errorf("daemon has ambient capabilities without setpriv:\n%s", st)
+	}
+	if fi, err := os.Stat(s.StateDir); err != nil || fi.Mode().Perm() != 0o750 {
+		t.Errorf("state dir: %v %v", fi, err)
+	}
+}
+
+// PathWithout returns a PATH of symlinks to every command on the current
+// PATH except the named ones, to run a script as if they were not installed.
+func PathWithout(t *testing.T, drop ...string) string {
+	t.Helper()
+	// Not t.TempDir: the daemon, running as nobody, searches it too.
+	dir, err := os.MkdirTemp("", "omnipack-path-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			if slices.Contains(drop, e.Name()) {
+				continue
+			}
+			os.Symlink(filepath.Join(d, e.Name()), filepath.Join(dir, e.Name())) // first one wins
+		}
+	}
+	return dir
+}
+
+// Subreaper makes this test process adopt the daemons the init script
+// orphans, so that they can be reaped when they exit; otherwise, under a
+// PID 1 that does not reap, a stopped daemon would linger as a zombie.
+func Subreaper(t *testing.T) {
+	t.Helper()
+	const prSetChildSubreaper = 36
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
+		t.Fatalf("prctl(PR_SET_CHILD_SUBREAPER): %v", errno)
+	}
+}
