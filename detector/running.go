@@ -3,31 +3,10 @@ package detector
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 
 	"github.com/omnipack/omnipack/init/inits"
 )
-
-// running holds, for each init system, the Go form of its Shell.Running
-// condition in package initsys; detect.sh uses those conditions verbatim.
-// The tests require an entry for every registered init.
-var running = map[string]func() bool{
-	"systemd": func() bool { return isDir("/run/systemd/system") },
-	"openrc":  func() bool { return exists("/run/openrc/softlevel") },
-	"upstart": func() bool {
-		if _, err := exec.LookPath("initctl"); err != nil {
-			return false
-		}
-		out, _ := exec.Command("initctl", "version").Output()
-		return strings.Contains(string(out), "upstart")
-	},
-	"runit": func() bool { return pid1Name() == "runit" || anyProcess("runsvdir") },
-	"sysvinit": func() bool {
-		fi, err := os.Stat("/run/initctl")
-		return pid1Name() == "init" && err == nil && fi.Mode()&os.ModeNamedPipe != 0
-	},
-}
 
 // init returns the init system running as PID 1, tested in initsys.All
 // order as the maintainer scripts do; None in a chroot or a container
@@ -41,7 +20,7 @@ func (t tree) init() string {
 		return None
 	}
 	for _, r := range inits.All() {
-		if check, ok := running[r.Name()]; ok && check() {
+		if r.Running() {
 			return r.Name()
 		}
 	}
@@ -61,39 +40,6 @@ func inChroot() bool {
 		return false
 	}
 	return !os.SameFile(root, pid1)
-}
-
-// pid1Name is PID 1's command name, as in /proc/1/comm.
-func pid1Name() string {
-	b, _ := os.ReadFile("/proc/1/comm")
-	return strings.TrimRight(string(b), "\n")
-}
-
-// anyProcess is true when a process has the command name.
-func anyProcess(name string) bool {
-	comms, _ := filepath.Glob("/proc/[0-9]*/comm")
-	for _, c := range comms {
-		b, err := os.ReadFile(c)
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(b), "\n") {
-			if line == name {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func isDir(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
-}
-
-func exists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // container returns None or the kind of container. The marker files count

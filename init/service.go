@@ -4,7 +4,10 @@
 // openrc, upstart, runit, sysvinit); package inits is their one registry.
 package initsys
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+)
 
 // Profile names follow systemd's portable-service security profiles.
 const (
@@ -88,8 +91,30 @@ type Shell struct {
 	Restart string
 	// Status exits 0 when the service runs, asked through the init itself.
 	Status string
+	// StatusHint is the command an admin runs to see the service's state,
+	// for messages: not run by omnipack.
+	StatusHint string
 	// Reload asks the init to re-read its service definitions, if needed.
 	Reload string
+	// Log prints the last LogLines lines of the service's output where
+	// this init keeps them (the journal, svlogd's current file). Empty
+	// when the init keeps no log of its own: then SyslogTail applies.
+	Log string
+}
+
+// LogLines is how many lines of the service's log an installer shows when
+// the service is not healthy.
+const LogLines = 30
+
+// SyslogTail is the fallback for Shell.Log: it prints the last LogLines
+// lines naming the service from the first system log file there is, or
+// from BusyBox's logread. It fails when there is no system log.
+func SyslogTail(name string) string {
+	n := ShQuote(name)
+	return fmt.Sprintf(`for omnipack_log in /var/log/%[1]s.log /var/log/syslog /var/log/messages /var/log/daemon.log; do `+
+		`if [ -f "$omnipack_log" ]; then echo "(from $omnipack_log)"; grep -F %[2]s "$omnipack_log" | tail -n %[3]d; exit 0; fi; done; `+
+		`if command -v logread >/dev/null 2>&1; then logread 2>/dev/null | grep -F %[2]s | tail -n %[3]d; exit 0; fi; exit 1`,
+		name, n, LogLines)
 }
 
 // Renderer renders the service model for one init system.
@@ -103,4 +128,8 @@ type Renderer interface {
 	// Precedence orders detection: lower is tested first. An init that
 	// runs on top of another (OpenRC on sysvinit) must come before it.
 	Precedence() int
+	// Running reports whether this init system is PID 1 on this host and
+	// running: the Go form of Shell.Running, which detect.sh and the
+	// maintainer scripts evaluate. The tests hold the two equal.
+	Running() bool
 }

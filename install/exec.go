@@ -1,7 +1,6 @@
 package install
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -19,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inits"
 	"github.com/omnipack/omnipack/layout"
 	"github.com/omnipack/omnipack/manifest"
 )
@@ -448,67 +449,30 @@ func (e *Executor) health(ctx context.Context, s Step) error {
 	return nil
 }
 
-// logLines is how many lines of the service's log an unhealthy run shows.
-const logLines = 30
-
+// printLogs shows the service's last log lines: from the log the init
+// keeps (initsys.Shell.Log), else from the system log. install.sh runs the
+// same fragments.
 func (e *Executor) printLogs(ctx context.Context, s Step) {
 	init := s.Init
 	if rec := readInitRecord(e.h, e.name); rec != "" {
 		init = rec
 	}
 	fmt.Fprintf(e.Out, "omnipack install: last log lines of %s (%s):\n", e.name, init)
-	switch init {
-	case "systemd":
-		c := Command{Argv: []string{"journalctl", "-u", e.name + ".service", "-n", fmt.Sprint(logLines), "--no-pager"}}
-		var b bytes.Buffer
-		_ = e.Runner.Run(ctx, c, &b, &b)
-		e.Out.Write(b.Bytes())
-		return
-	case "runit":
-		if e.tail("/var/log/"+e.name+"/current", nil) {
-			return
-		}
-	case "upstart":
-		if e.tail("/var/log/upstart/"+e.name+".log", nil) {
-			return
+	var frags []string
+	if r, ok := inits.Lookup(init); ok {
+		if l := r.Shell(initsys.Service{Name: e.name}).Log; l != "" {
+			frags = append(frags, l)
 		}
 	}
-	re := regexp.MustCompile(`\b` + regexp.QuoteMeta(e.name) + `\b`)
-	for _, f := range []string{"/var/log/messages", "/var/log/syslog", "/var/log/daemon.log"} {
-		if e.tail(f, re) {
+	frags = append(frags, initsys.SyslogTail(e.name))
+	for _, frag := range frags {
+		var b bytes.Buffer
+		if err := e.Runner.Run(ctx, Command{Argv: []string{"/bin/sh", "-c", frag}}, &b, &b); err == nil && b.Len() > 0 {
+			e.Out.Write(b.Bytes())
 			return
 		}
 	}
 	fmt.Fprintf(e.Out, "  (no log found: %s keeps no service log here; run /usr/bin/%s in the foreground to see why it stops)\n", init, e.name)
-}
-
-// tail prints the last logLines lines of the in-root file p that match
-// re (all when nil); false when there is nothing to show.
-func (e *Executor) tail(p string, re *regexp.Regexp) bool {
-	f, err := e.h.OpenFile(p, os.O_RDONLY, 0)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	var ring []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if re != nil && !re.MatchString(sc.Text()) {
-			continue
-		}
-		ring = append(ring, sc.Text())
-		if len(ring) > logLines {
-			ring = ring[1:]
-		}
-	}
-	if len(ring) == 0 {
-		return false
-	}
-	for _, l := range ring {
-		fmt.Fprintf(e.Out, "  %s\n", l)
-	}
-	return true
 }
 
 var accountRe = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)

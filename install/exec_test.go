@@ -465,7 +465,7 @@ func TestHealth(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			n := 0
 			r := &fakeRunner{result: func(cmd Command) (string, error) {
-				if cmd.Argv[0] == "journalctl" {
+				if strings.Contains(strings.Join(cmd.Argv, " "), "journalctl -u agent.service") {
 					return "agent[42]: fatal: auth_key is wrong\n", nil
 				}
 				n++

@@ -97,7 +97,7 @@ func dispatch(name string, inits []initInfo) map[string]string {
 	b.Reset()
 	b.WriteString("# init_status_hint INIT: prints the command that shows the service's status.\ninit_status_hint() {\n\tcase \"$1\" in\n")
 	for _, in := range inits {
-		hint := strings.Join(strings.Fields(in.sh.Status), " ")
+		hint := in.sh.StatusHint
 		if hint == "" {
 			hint = "(" + in.name + " has no status command)"
 		}

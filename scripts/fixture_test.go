@@ -19,8 +19,11 @@ type testInit struct {
 	files []initsys.File
 }
 
-func (t testInit) Name() string                                   { return t.name }
-func (t testInit) Precedence() int                                { return t.prec }
+func (t testInit) Name() string    { return t.name }
+func (t testInit) Precedence() int { return t.prec }
+
+// Running is never asked: the scripts evaluate Shell.Running in the chroot.
+func (t testInit) Running() bool                                  { return false }
 func (t testInit) Render(initsys.Service) ([]initsys.File, error) { return t.files, nil }
 
 func (t testInit) Shell(s initsys.Service) initsys.Shell {
@@ -36,10 +39,11 @@ func (t testInit) Shell(s initsys.Service) initsys.Shell {
 		Disable:   act("disable") + " && rm -f " + log + "/" + s.Name + ".enabled",
 		// A fragment that clobbers the script's variables: it runs in a
 		// subshell, so the script must not notice.
-		Start:   "init=clobbered online=clobbered\n" + failing + act("start"),
-		Stop:    act("stop"),
-		Restart: failing + act("restart"),
-		Status:  t.name + "ctl status " + s.Name,
+		Start:      "init=clobbered online=clobbered\n" + failing + act("start"),
+		Stop:       act("stop"),
+		Restart:    failing + act("restart"),
+		Status:     t.name + "ctl status " + s.Name,
+		StatusHint: t.name + "ctl status " + s.Name,
 		// A fragment of several lines with a here-document: embedded
 		// verbatim, not indented.
 		Reload: "mkdir -p " + log + "\ncat >>" + log + "/actions <<EOF\n" + t.name + " reload\nEOF",

@@ -2,6 +2,7 @@ package openrc
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 
@@ -34,6 +35,12 @@ type Init struct{}
 
 func (Init) Name() string    { return "openrc" }
 func (Init) Precedence() int { return 20 }
+
+// Running: openrc writes /run/openrc/softlevel when it has booted.
+func (Init) Running() bool {
+	_, err := os.Stat("/run/openrc/softlevel")
+	return err == nil
+}
 
 // openrcSafeExec matches the Exec paths OpenRC can carry: supervise-daemon.sh
 // and start-stop-daemon.sh expand $command unquoted.
@@ -175,14 +182,15 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 func (Init) Shell(s initsys.Service) initsys.Shell {
 	n := initsys.ShQuote(s.Name)
 	return initsys.Shell{
-		Running:   `[ -e /run/openrc/softlevel ]`,
-		Installed: `{ [ -x /sbin/openrc-run ] || [ -x /usr/sbin/openrc-run ]; } && ! ` + systemd.Init{}.Shell(s).Installed,
-		Enable:    "rc-update add " + n + " default",
-		Disable:   "rc-update del " + n + " default",
-		Start:     "rc-service " + n + " start",
-		Stop:      "rc-service " + n + " stop",
-		Restart:   "rc-service " + n + " restart",
-		Status:    "rc-service " + n + " status >/dev/null 2>&1",
+		Running:    `[ -e /run/openrc/softlevel ]`,
+		Installed:  `{ [ -x /sbin/openrc-run ] || [ -x /usr/sbin/openrc-run ]; } && ! ` + systemd.Init{}.Shell(s).Installed,
+		Enable:     "rc-update add " + n + " default",
+		Disable:    "rc-update del " + n + " default",
+		Start:      "rc-service " + n + " start",
+		Stop:       "rc-service " + n + " stop",
+		Restart:    "rc-service " + n + " restart",
+		Status:     "rc-service " + n + " status >/dev/null 2>&1",
+		StatusHint: "rc-service " + n + " status",
 		// OpenRC rebuilds its dependency cache when a script changes.
 		Reload: ":",
 	}

@@ -25,6 +25,10 @@ type Init struct{}
 func (Init) Name() string    { return "runit" }
 func (Init) Precedence() int { return 40 }
 
+// Running: runit is PID 1, or a runsvdir supervises services under
+// another PID 1 (a container).
+func (Init) Running() bool { return initsys.PID1Name() == "runit" || initsys.AnyProcess("runsvdir") }
+
 func runitDir(name string) string { return "/etc/sv/" + name }
 
 func (Init) Render(s initsys.Service) ([]initsys.File, error) {
@@ -134,9 +138,12 @@ func (Init) Shell(s initsys.Service) initsys.Shell {
 		// until runsv runs, sv cannot reach the service.
 		Start: fmt.Sprintf(`omnipack_wait=0; until %[1]s >/dev/null 2>&1 || [ "$omnipack_wait" -ge 10 ]; do `+
 			`omnipack_wait=$((omnipack_wait + 1)); sleep 1; done; %[1]s`, sv(start)),
-		Stop:    sv("down"),
-		Restart: sv("restart"),
-		Status:  sv("status") + " 2>/dev/null | grep -q '^run:'",
-		Reload:  ":",
+		Stop:       sv("down"),
+		Restart:    sv("restart"),
+		Status:     sv("status") + " 2>/dev/null | grep -q '^run:'",
+		StatusHint: sv("status"),
+		Reload:     ":",
+		// The log service svlogd writes the daemon's output here.
+		Log: fmt.Sprintf("tail -n %d /var/log/%s/current", initsys.LogLines, s.Name),
 	}
 }

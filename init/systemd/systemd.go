@@ -2,6 +2,7 @@ package systemd
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,6 +17,12 @@ type Init struct{}
 
 func (Init) Name() string    { return "systemd" }
 func (Init) Precedence() int { return 10 }
+
+// Running: systemd creates /run/systemd/system at boot (sd_booted(3)).
+func (Init) Running() bool {
+	fi, err := os.Stat("/run/systemd/system")
+	return err == nil && fi.IsDir()
+}
 
 func systemdUnitPath(name string) string { return "/usr/lib/systemd/system/" + name + ".service" }
 
@@ -284,14 +291,16 @@ func systemdCommand(exec string, args []string) string {
 func (Init) Shell(s initsys.Service) initsys.Shell {
 	unit := initsys.ShQuote(s.Name + ".service")
 	return initsys.Shell{
-		Running:   `[ -d /run/systemd/system ]`,
-		Installed: `{ [ "$(readlink -f /sbin/init 2>/dev/null)" = /lib/systemd/systemd ] || [ "$(readlink -f /sbin/init 2>/dev/null)" = /usr/lib/systemd/systemd ]; }`,
-		Enable:    "systemctl enable " + unit,
-		Disable:   "systemctl disable " + unit,
-		Start:     "systemctl start " + unit,
-		Stop:      "systemctl stop " + unit,
-		Restart:   "systemctl restart " + unit,
-		Status:    "systemctl is-active --quiet " + unit + " 2>/dev/null",
-		Reload:    "systemctl daemon-reload",
+		Running:    `[ -d /run/systemd/system ]`,
+		Installed:  `{ [ "$(readlink -f /sbin/init 2>/dev/null)" = /lib/systemd/systemd ] || [ "$(readlink -f /sbin/init 2>/dev/null)" = /usr/lib/systemd/systemd ]; }`,
+		Enable:     "systemctl enable " + unit,
+		Disable:    "systemctl disable " + unit,
+		Start:      "systemctl start " + unit,
+		Stop:       "systemctl stop " + unit,
+		Restart:    "systemctl restart " + unit,
+		Status:     "systemctl is-active --quiet " + unit + " 2>/dev/null",
+		StatusHint: "systemctl status " + unit,
+		Reload:     "systemctl daemon-reload",
+		Log:        fmt.Sprintf("journalctl -u %s -n %d --no-pager", unit, initsys.LogLines),
 	}
 }

@@ -2,6 +2,7 @@ package sysvinit
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"text/template"
 
@@ -27,6 +28,12 @@ type Init struct{}
 
 func (Init) Name() string    { return "sysvinit" }
 func (Init) Precedence() int { return 50 }
+
+// Running: sysvinit's PID 1 is called init and listens on /run/initctl.
+func (Init) Running() bool {
+	fi, err := os.Stat("/run/initctl")
+	return initsys.PID1Name() == "init" && err == nil && fi.Mode()&os.ModeNamedPipe != 0
+}
 
 var sysvTemplate = template.Must(template.New("sysv").Parse(`#!/bin/sh
 ### BEGIN INIT INFO
@@ -326,13 +333,14 @@ func (Init) Shell(s initsys.Service) initsys.Shell {
 		// Debian's sysvinit-core installs /sbin/init as a binary of that
 		// name and reads /etc/inittab; systemd, runit and BusyBox make
 		// /sbin/init a symlink to something else.
-		Installed: `{ [ -f /etc/inittab ] && case "$(readlink -f /sbin/init 2>/dev/null)" in */sbin/init) true ;; *) false ;; esac; }`,
-		Enable:    enable,
-		Disable:   disable,
-		Start:     invoke("start"),
-		Stop:      invoke("stop"),
-		Restart:   invoke("restart"),
-		Status:    script + " status >/dev/null 2>&1",
-		Reload:    ":",
+		Installed:  `{ [ -f /etc/inittab ] && case "$(readlink -f /sbin/init 2>/dev/null)" in */sbin/init) true ;; *) false ;; esac; }`,
+		Enable:     enable,
+		Disable:    disable,
+		Start:      invoke("start"),
+		Stop:       invoke("stop"),
+		Restart:    invoke("restart"),
+		Status:     script + " status >/dev/null 2>&1",
+		StatusHint: script + " status",
+		Reload:     ":",
 	}
 }

@@ -2,6 +2,7 @@ package upstart
 
 import (
 	"fmt"
+	"os/exec"
 	"strings"
 
 	initsys "github.com/omnipack/omnipack/init"
@@ -21,6 +22,15 @@ type Init struct{}
 
 func (Init) Name() string    { return "upstart" }
 func (Init) Precedence() int { return 30 }
+
+// Running: initctl answers, and names itself upstart.
+func (Init) Running() bool {
+	if _, err := exec.LookPath("initctl"); err != nil {
+		return false
+	}
+	out, _ := exec.Command("initctl", "version").Output()
+	return strings.Contains(string(out), "upstart")
+}
 
 func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	s, err := initsys.Prepare(s)
@@ -140,8 +150,11 @@ func (Init) Shell(s initsys.Service) initsys.Shell {
 		Stop:      "initctl stop " + n,
 		// initctl restart fails on a stopped job; systemctl restart
 		// starts it.
-		Restart: "{ initctl restart " + n + " 2>/dev/null || initctl start " + n + "; }",
-		Status:  "initctl status " + n + " 2>/dev/null | grep -q start/running",
-		Reload:  "initctl reload-configuration",
+		Restart:    "{ initctl restart " + n + " 2>/dev/null || initctl start " + n + "; }",
+		Status:     "initctl status " + n + " 2>/dev/null | grep -q start/running",
+		StatusHint: "initctl status " + n,
+		Reload:     "initctl reload-configuration",
+		// Upstart's "console log" writes the job's output here.
+		Log: fmt.Sprintf("tail -n %d /var/log/upstart/%s.log", initsys.LogLines, s.Name),
 	}
 }
