@@ -327,7 +327,7 @@ func (c *Config) validateFiles(add addFunc) {
 			add(field+".dest", "use a clean absolute path such as /usr/share/doc/NAME/README", "%q must be a clean absolute path", f.Dest)
 		case strings.HasPrefix(f.Dest, layout.ConfigDir(name)+"/"):
 			add(field+".dest", "declare files under "+layout.ConfigDir(name)+" as [[config]] so upgrades preserve them", "%s is in the config directory", f.Dest)
-		case strings.HasPrefix(f.Dest+"/", "/usr/lib/"+name+"/init/"):
+		case strings.HasPrefix(f.Dest+"/", layout.InitStageRoot(name)+"/"):
 			add(field+".dest", "choose another path; omnipack stages init files there", "%s is reserved for service files", f.Dest)
 		default:
 			claim(field+".dest", f.Dest)

@@ -5,26 +5,40 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/omnipack/omnipack/packaging/formats"
+
 	"golang.org/x/sys/unix"
 )
 
-// families maps an os-release ID (or ID_LIKE word) to its package family.
+// Distribution families: what decides which package tools a distribution
+// is expected to have.
+const (
+	familyDebian = "debian"
+	familyRedHat = "redhat"
+	familySUSE   = "suse"
+	familyAlpine = "alpine"
+	familyArch   = "arch"
+	// The distro's own package manager has no package of ours: the
+	// installer unpacks the release tarball (formats.Unpacked).
+	familyForeign = "foreign"
+	// Nothing is installed: the installer points to a Nix-native install
+	// instead.
+	familyNix = "nix"
+)
+
+// families maps an os-release ID (or ID_LIKE word) to its family.
 // Derivatives not listed are found through their ID_LIKE.
 var families = map[string]string{}
 
 func init() {
 	for family, ids := range map[string][]string{
-		"deb":    {"debian", "ubuntu", "devuan", "raspbian", "linuxmint", "kali", "pop", "elementary", "zorin", "neon", "pureos"},
-		"redhat": {"rhel", "fedora", "centos", "rocky", "almalinux", "ol", "amzn", "scientific", "cloudlinux", "photon", "mariner", "azurelinux"},
-		"suse":   {"suse", "opensuse", "opensuse-leap", "opensuse-tumbleweed", "sles", "sled"},
-		"alpine": {"alpine", "postmarketos"},
-		"arch":   {"arch", "archarm", "manjaro", "artix", "endeavouros", "garuda"},
-		// The distro's own package manager has no package of ours: the
-		// installer uses the release tarball.
-		"tarball": {"void", "gentoo"},
-		// Nothing is installed: the installer points to a Nix-native
-		// install instead.
-		"nix": {"nixos"},
+		familyDebian:  {"debian", "ubuntu", "devuan", "raspbian", "linuxmint", "kali", "pop", "elementary", "zorin", "neon", "pureos"},
+		familyRedHat:  {"rhel", "fedora", "centos", "rocky", "almalinux", "ol", "amzn", "scientific", "cloudlinux", "photon", "mariner", "azurelinux"},
+		familySUSE:    {"suse", "opensuse", "opensuse-leap", "opensuse-tumbleweed", "sles", "sled"},
+		familyAlpine:  {"alpine", "postmarketos"},
+		familyArch:    {"arch", "archarm", "manjaro", "artix", "endeavouros", "garuda"},
+		familyForeign: {"void", "gentoo"},
+		familyNix:     {"nixos"},
 	} {
 		for _, id := range ids {
 			families[id] = family
@@ -35,11 +49,11 @@ func init() {
 // familyTools are each family's own tools, preferred in this order when
 // the tree has several.
 var familyTools = map[string][]string{
-	"deb":    {"apt-get", "dpkg"},
-	"redhat": {"dnf", "tdnf", "yum", "rpm"},
-	"suse":   {"zypper", "rpm"},
-	"alpine": {"apk"},
-	"arch":   {"pacman"},
+	familyDebian: {"apt-get", "dpkg"},
+	familyRedHat: {"dnf", "tdnf", "yum", "rpm"},
+	familySUSE:   {"zypper", "rpm"},
+	familyAlpine: {"apk"},
+	familyArch:   {"pacman"},
 }
 
 // allTools are the package tools looked for, high-level ones before dpkg
@@ -49,13 +63,6 @@ var allTools = []string{"apt-get", "dnf", "tdnf", "yum", "zypper", "apk", "pacma
 // toolDirs are where package tools live. PATH is not used: the tree decides,
 // and a tree is not searched through the host's PATH.
 var toolDirs = []string{"/usr/bin", "/bin", "/usr/sbin", "/sbin"}
-
-// formats maps a package manager to the package format it installs.
-var formats = map[string]string{
-	"apt": "deb", "dpkg": "deb",
-	"dnf": "rpm", "tdnf": "rpm", "yum": "rpm", "zypper": "rpm", "rpm": "rpm",
-	"apk": "apk", "pacman": "archlinux",
-}
 
 // has is true when the tree has an executable tool in one of toolDirs.
 // Executable is judged by access(2), as the shell's test -x does.
@@ -92,22 +99,22 @@ func (t tree) packageManager(id string, like []string, version string) (pm, form
 		}
 	}
 	switch family {
-	case "nix":
+	case familyNix:
 		return None, None
-	case "tarball":
-		return None, "tarball"
+	case familyForeign:
+		return None, formats.Unpacked().Name()
 	}
 	if len(tools) == 0 {
 		switch family {
-		case "deb":
+		case familyDebian:
 			pm = "apt"
-		case "redhat":
+		case familyRedHat:
 			pm = redhatDefault(id, like, version)
-		case "suse":
+		case familySUSE:
 			pm = "zypper"
-		case "alpine":
+		case familyAlpine:
 			pm = "apk"
-		case "arch":
+		case familyArch:
 			pm = "pacman"
 		}
 	} else {
@@ -121,10 +128,12 @@ func (t tree) packageManager(id string, like []string, version string) (pm, form
 			pm = "apt"
 		}
 	}
-	if format, ok := formats[pm]; ok {
-		return pm, format
+	// The package manager's format is the registry's: the format whose
+	// plug-in lists it.
+	if f, ok := formats.ForManager(pm); ok {
+		return pm, f.Name()
 	}
-	return None, "tarball"
+	return None, formats.Unpacked().Name()
 }
 
 // redhatDefault is the tool a Red Hat family distribution has when the tree

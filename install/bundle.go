@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/release"
 	"github.com/omnipack/omnipack/signing"
 )
 
@@ -66,12 +67,12 @@ func Bundle(ctx context.Context, o BundleOptions) (*BundleResult, error) {
 		return nil, err
 	}
 	for _, f := range o.Formats {
-		if !isPackageFormat(f) {
-			return nil, fmt.Errorf("--format %q: use one of %v", f, PackageFormats)
+		if !release.IsPackage(f) {
+			return nil, fmt.Errorf("--format %q: use one of %v", f, release.PackageFormats())
 		}
 	}
 	for _, a := range o.Archs {
-		if !identRe.MatchString(a) {
+		if !release.IsIdent(a) {
 			return nil, fmt.Errorf("--arch %q is not an architecture name", a)
 		}
 	}
@@ -79,18 +80,18 @@ func Bundle(ctx context.Context, o BundleOptions) (*BundleResult, error) {
 	if o.Now != nil {
 		now = o.Now
 	}
-	src, err := OpenSource(o.Dist, false, DefaultLimits)
+	src, err := release.Open(o.Dist, policy(false, release.DefaultLimits))
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := src.(dirSource); !ok {
+	if _, ok := src.(release.Dir); !ok {
 		return nil, fmt.Errorf("--dist %s must be a directory", o.Dist)
 	}
 	key := o.Key
 	if key == "" {
-		key = filepath.Join(o.Dist, filepath.FromSlash(ReleasePub))
+		key = filepath.Join(o.Dist, filepath.FromSlash(manifest.ReleasePub))
 	}
-	v, err := LoadRelease(ctx, src, KeySpec{Path: key}, now())
+	v, err := release.Load(ctx, src, release.KeySpec{Path: key}, now())
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +105,7 @@ func Bundle(ctx context.Context, o BundleOptions) (*BundleResult, error) {
 	keep := selectArtifacts(r, o.Formats, o.Archs)
 	var pkgs []string
 	for _, a := range keep {
-		if isPackageFormat(a.Format) {
+		if release.IsPackage(a.Format) {
 			pkgs = append(pkgs, a.Name)
 		}
 	}
@@ -136,23 +137,23 @@ func Bundle(ctx context.Context, o BundleOptions) (*BundleResult, error) {
 	if err := write(manifest.FileName, v.Raw, 0o644); err != nil {
 		return nil, err
 	}
-	if err := write(SigFile, v.Sig, 0o644); err != nil {
+	if err := write(manifest.SigFile, v.Sig, 0o644); err != nil {
 		return nil, err
 	}
-	if b, ok, err := fetchOptional(ctx, src, BundleFile, maxManifest); err != nil {
+	if b, ok, err := fetchOptional(ctx, src, manifest.BundleFile, manifest.MaxManifest); err != nil {
 		return nil, err
 	} else if ok {
 		if err := signing.VerifyBundle(pub, bytes.NewReader(v.Raw), b); err != nil {
-			return nil, fmt.Errorf("%s does not verify: %w", BundleFile, err)
+			return nil, fmt.Errorf("%s does not verify: %w", manifest.BundleFile, err)
 		}
-		if err := write(BundleFile, b, 0o644); err != nil {
+		if err := write(manifest.BundleFile, b, 0o644); err != nil {
 			return nil, err
 		}
 	}
 
 	// keys/: every public key file of the dist. The release key must be
 	// the one the manifest verified with.
-	keyFiles, err := os.ReadDir(filepath.Join(o.Dist, KeysDir))
+	keyFiles, err := os.ReadDir(filepath.Join(o.Dist, manifest.KeysDir))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -161,11 +162,11 @@ func Bundle(ctx context.Context, o BundleOptions) (*BundleResult, error) {
 		if !k.Type().IsRegular() {
 			continue
 		}
-		if err := CheckFileName(k.Name()); err != nil {
-			return nil, fmt.Errorf("%s: %w", KeysDir, err)
+		if err := release.CheckFileName(k.Name()); err != nil {
+			return nil, fmt.Errorf("%s: %w", manifest.KeysDir, err)
 		}
 		var b bytes.Buffer
-		if _, err := src.Fetch(ctx, KeysDir+"/"+k.Name(), maxKey, &b); err != nil {
+		if _, err := src.Fetch(ctx, manifest.KeysDir+"/"+k.Name(), manifest.MaxKey, &b); err != nil {
 			return nil, err
 		}
 		keyData[k.Name()] = b.Bytes()
@@ -173,32 +174,32 @@ func Bundle(ctx context.Context, o BundleOptions) (*BundleResult, error) {
 	if rp, ok := keyData[signing.ReleasePubFile]; ok {
 		dp, err := cryptoutils.UnmarshalPEMToPublicKey(rp)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", ReleasePub, err)
+			return nil, fmt.Errorf("%s: %w", manifest.ReleasePub, err)
 		}
 		if fp, _ := signing.Fingerprint(dp); fp != v.KeySHA256 {
-			return nil, fmt.Errorf("%s in the dist is not the key the manifest verified with (%s); refusing to bundle a key that does not match", ReleasePub, short(v.KeySHA256))
+			return nil, fmt.Errorf("%s in the dist is not the key the manifest verified with (%s); refusing to bundle a key that does not match", manifest.ReleasePub, release.Short(v.KeySHA256))
 		}
 	} else {
 		// The installer's --key-from-release needs it.
 		keyData[signing.ReleasePubFile] = v.PublicKeyPEM
 	}
-	if asc, ok, err := fetchOptional(ctx, src, PGPSigFile, maxSig); err != nil {
+	if asc, ok, err := fetchOptional(ctx, src, manifest.PGPSigFile, manifest.MaxSig); err != nil {
 		return nil, err
 	} else if ok {
 		if pgp, have := keyData[signing.PGPPubFile]; have {
 			if err := signing.VerifyDetached(pgp, bytes.NewReader(v.Raw), asc); err != nil {
-				return nil, fmt.Errorf("%s does not verify with %s/%s: %w", PGPSigFile, KeysDir, signing.PGPPubFile, err)
+				return nil, fmt.Errorf("%s does not verify with %s/%s: %w", manifest.PGPSigFile, manifest.KeysDir, signing.PGPPubFile, err)
 			}
 		}
-		if err := write(PGPSigFile, asc, 0o644); err != nil {
+		if err := write(manifest.PGPSigFile, asc, 0o644); err != nil {
 			return nil, err
 		}
 	}
-	if err := os.Mkdir(filepath.Join(tmp, KeysDir), 0o755); err != nil {
+	if err := os.Mkdir(filepath.Join(tmp, manifest.KeysDir), 0o755); err != nil {
 		return nil, err
 	}
 	for name, data := range keyData {
-		if err := write(KeysDir+"/"+name, data, 0o644); err != nil {
+		if err := write(manifest.KeysDir+"/"+name, data, 0o644); err != nil {
 			return nil, err
 		}
 	}
@@ -220,15 +221,15 @@ func Bundle(ctx context.Context, o BundleOptions) (*BundleResult, error) {
 	}
 	// install.sh, when the dist has one: it carries the key and checks the
 	// manifest itself.
-	if sh, ok, err := fetchOptional(ctx, src, InstallerSh, 4<<20); err != nil {
+	if sh, ok, err := fetchOptional(ctx, src, manifest.InstallerFile, 4<<20); err != nil {
 		return nil, err
-	} else if ok && !slices.ContainsFunc(keep, func(a manifest.Artifact) bool { return a.Name == InstallerSh }) {
-		if err := write(InstallerSh, sh, 0o755); err != nil {
+	} else if ok && !slices.ContainsFunc(keep, func(a manifest.Artifact) bool { return a.Name == manifest.InstallerFile }) {
+		if err := write(manifest.InstallerFile, sh, 0o755); err != nil {
 			return nil, err
 		}
 	}
 
-	if err := syncDir(filepath.Join(tmp, KeysDir)); err != nil {
+	if err := syncDir(filepath.Join(tmp, manifest.KeysDir)); err != nil {
 		return nil, err
 	}
 	if err := syncDir(tmp); err != nil {
@@ -252,7 +253,7 @@ func selectArtifacts(r *manifest.Release, formats, archs []string) []manifest.Ar
 	}
 	chosen := map[string]bool{}
 	for _, a := range r.Artifacts {
-		if isPackageFormat(a.Format) && (len(formats) == 0 || slices.Contains(formats, a.Format)) && (len(archs) == 0 || slices.Contains(archs, a.Arch)) {
+		if release.IsPackage(a.Format) && (len(formats) == 0 || slices.Contains(formats, a.Format)) && (len(archs) == 0 || slices.Contains(archs, a.Arch)) {
 			chosen[a.Name] = true
 			for _, suffix := range []string{".sig", ".spdx.json", ".cdx.json"} {
 				chosen[a.Name+suffix] = true
@@ -261,14 +262,14 @@ func selectArtifacts(r *manifest.Release, formats, archs []string) []manifest.Ar
 	}
 	var out []manifest.Artifact
 	for _, a := range r.Artifacts {
-		if chosen[a.Name] || a.Format == FormatProvenance {
+		if chosen[a.Name] || a.Format == manifest.FormatProvenance {
 			out = append(out, a)
 		}
 	}
 	return out
 }
 
-func fetchOptional(ctx context.Context, src Source, rel string, limit int64) ([]byte, bool, error) {
+func fetchOptional(ctx context.Context, src release.Source, rel string, limit int64) ([]byte, bool, error) {
 	var b bytes.Buffer
 	_, err := src.Fetch(ctx, rel, limit, &b)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -282,7 +283,7 @@ func fetchOptional(ctx context.Context, src Source, rel string, limit int64) ([]
 
 // copyChecked copies one artifact, capped at its signed size, and checks
 // it against the manifest.
-func copyChecked(ctx context.Context, src Source, a manifest.Artifact, dest string) error {
+func copyChecked(ctx context.Context, src release.Source, a manifest.Artifact, dest string) error {
 	_, err := fetchChecked(ctx, src, a, dest, 0o644, true)
 	var m *mismatch
 	switch {
@@ -308,7 +309,7 @@ func (m *mismatch) Error() string { return "not the file the manifest signed" }
 // fetchChecked fetches one artifact into a new file at dest, capped at its
 // signed size, and checks the size and sha256 the manifest signed; a
 // difference is a *mismatch. sync makes the file durable first.
-func fetchChecked(ctx context.Context, src Source, a manifest.Artifact, dest string, mode os.FileMode, sync bool) (int64, error) {
+func fetchChecked(ctx context.Context, src release.Source, a manifest.Artifact, dest string, mode os.FileMode, sync bool) (int64, error) {
 	f, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
 		return 0, err

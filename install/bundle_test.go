@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/omnipack/omnipack/install/installtest"
+	"github.com/omnipack/omnipack/release"
 )
 
 func TestBundle(t *testing.T) {
@@ -56,7 +57,7 @@ func TestBundle(t *testing.T) {
 		t.Errorf("beside the bundle: %v", ents)
 	}
 	// The bundle is a source the installer verifies and installs from.
-	if _, err := load(t, out, KeySpec{Path: d.Key.PubPath}, time.Now()); err != nil {
+	if _, err := load(t, out, release.KeySpec{Path: d.Key.PubPath}, time.Now()); err != nil {
 		t.Errorf("bundle does not verify as a source: %v", err)
 	}
 	// A second bundle into the same directory is refused.
@@ -114,7 +115,7 @@ func TestBundleRefuses(t *testing.T) {
 		{"missing artifact", func(t *testing.T, d *installtest.Dist) BundleOptions {
 			os.Remove(filepath.Join(d.Dir, d.Artifact(t, "apk").Name))
 			return BundleOptions{}
-		}, "no such file"},
+		}, "missing from the release"},
 		{"tampered manifest", func(t *testing.T, d *installtest.Dist) BundleOptions {
 			p := filepath.Join(d.Dir, "release.json")
 			b, _ := os.ReadFile(p)
@@ -160,4 +161,14 @@ func TestBundleRefuses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// load verifies the release at dir as the installer reads it.
+func load(t *testing.T, dir string, key release.KeySpec, now time.Time) (*release.Verified, error) {
+	t.Helper()
+	src, err := release.Open(dir, policy(false, release.DefaultLimits))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return release.Load(context.Background(), src, key, now)
 }

@@ -3,6 +3,8 @@ package install
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +24,8 @@ import (
 	"github.com/omnipack/omnipack/init/inits"
 	"github.com/omnipack/omnipack/layout"
 	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/release"
+	"github.com/omnipack/omnipack/signing"
 )
 
 // Runner runs a command on the host (inside the root).
@@ -63,8 +67,8 @@ func (r ExecRunner) Run(ctx context.Context, c Command, stdout, stderr io.Writer
 
 // Executor carries out a plan.
 type Executor struct {
-	// Source is where the artifact is fetched from (nil for uninstall).
-	Source Source
+	// release.Source is where the artifact is fetched from (nil for uninstall).
+	Source release.Source
 	// Root is the file system changed; "" is /.
 	Root string
 	// Out gets omnipack's own messages; Log what the tools print.
@@ -106,7 +110,7 @@ func (e *Executor) Execute(ctx context.Context, p *Plan) (err error) {
 	}
 	defer e.h.Close()
 	if p.Artifact != nil && slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Kind == StepDownload }) {
-		if err := CheckArtifact(*p.Artifact); err != nil {
+		if err := release.CheckArtifact(*p.Artifact); err != nil {
 			return err
 		}
 		if err := e.makeTemp(); err != nil {
@@ -254,6 +258,8 @@ func (e *Executor) step(ctx context.Context, p *Plan, s Step) error {
 		}
 		_ = e.h.Remove(RecordDir) // only when empty
 		return nil
+	case StepTrustKey:
+		return e.trustKey(ctx, p, s)
 	}
 	return fmt.Errorf("unknown step kind %q", s.Kind)
 }
@@ -275,6 +281,48 @@ func (e *Executor) download(ctx context.Context, a manifest.Artifact) error {
 		return fmt.Errorf("download %s: %w; nothing was installed", a.Name, err)
 	}
 	e.say("downloaded %s (%d bytes, sha256 matches the signed manifest)", a.Name, n)
+	return nil
+}
+
+// trustKey installs the release's apk key where apk-tools looks for it,
+// once its sha256 is the one the signed manifest names (keys.apk).
+func (e *Executor) trustKey(ctx context.Context, p *Plan, s Step) error {
+	if e.Source == nil {
+		return errors.New("no source to fetch the key from")
+	}
+	want := ""
+	if p.Keys != nil {
+		want = p.Keys.APK
+	}
+	var b bytes.Buffer
+	if _, err := e.Source.Fetch(ctx, s.Key, manifest.MaxKey, &b); err != nil {
+		return fmt.Errorf("fetch %s: %w", s.Key, err)
+	}
+	block, _ := pem.Decode(b.Bytes())
+	if block == nil {
+		return fmt.Errorf("%s is not a PEM public key", s.Key)
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return fmt.Errorf("%s is not a PEM public key", s.Key)
+	}
+	fp, err := signing.Fingerprint(pub)
+	if err != nil {
+		return err
+	}
+	if want == "" || fp != want {
+		return fmt.Errorf("%s is not the key the signed manifest names (sha256 %s, manifest %q); nothing was installed", s.Key, fp, want)
+	}
+	if old, err := e.h.ReadFile(s.Path); err == nil && bytes.Equal(old, b.Bytes()) {
+		return nil
+	}
+	if err := e.h.MkdirAll(path.Dir(s.Path), 0o755); err != nil {
+		return err
+	}
+	if err := e.h.WriteAtomic(s.Path, b.Bytes(), 0o644, -1, -1); err != nil {
+		return fmt.Errorf("write %s: %w", e.h.Host(s.Path), err)
+	}
+	e.say("installed the release's key %s as %s", s.Key, e.h.Host(s.Path))
 	return nil
 }
 

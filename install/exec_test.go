@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/omnipack/omnipack/install/installtest"
+	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/release"
 )
 
 const debianOSRelease = "ID=debian\nVERSION_ID=\"12\"\n"
@@ -57,7 +59,7 @@ func tree(t *testing.T, osRelease string) string {
 }
 
 func opts(root, src, key string, r Runner, out io.Writer) Options {
-	return Options{Source: src, Key: KeySpec{Path: key}, Root: root, Out: out, Log: out, Runner: r,
+	return Options{Source: src, Key: release.KeySpec{Path: key}, Root: root, Out: out, Log: out, Runner: r,
 		AllowNonRoot: true, HealthGrace: 200 * time.Millisecond, Poll: 20 * time.Millisecond}
 }
 
@@ -392,7 +394,7 @@ func TestDownloadSizeCap(t *testing.T) {
 			r := &fakeRunner{}
 			var out bytes.Buffer
 			o := opts(root, srv.URL, d.Key.PubPath, r, &out)
-			o.Limits = DefaultLimits
+			o.Limits = release.DefaultLimits
 			o.Limits.Window, o.Limits.MinPerWin = 300*time.Millisecond, 1024
 			_, err := Run(context.Background(), o)
 			want := "larger than its signed size"
@@ -402,7 +404,7 @@ func TestDownloadSizeCap(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Fatalf("error %v, want %q", err, want)
 			}
-			if m != "slow" && !errors.Is(err, ErrTooLarge) {
+			if m != "slow" && !errors.Is(err, release.ErrTooLarge) {
 				t.Errorf("not ErrTooLarge: %v", err)
 			}
 			if len(r.ran()) > 0 || !reflect.DeepEqual(before, installtest.Snapshot(t, root)) {
@@ -412,12 +414,12 @@ func TestDownloadSizeCap(t *testing.T) {
 	}
 	// The same server with an honest file works.
 	mode = "none"
-	src, err := OpenSource(srv.URL+"/", false, DefaultLimits)
+	src, err := release.Open(srv.URL+"/", policy(false, release.DefaultLimits))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if _, err := src.Fetch(context.Background(), "release.json", maxManifest, &b); err != nil || b.Len() == 0 {
+	if _, err := src.Fetch(context.Background(), "release.json", manifest.MaxManifest, &b); err != nil || b.Len() == 0 {
 		t.Errorf("fetch: %v", err)
 	}
 }
@@ -439,7 +441,7 @@ func TestOpenSourceSchemes(t *testing.T) {
 		{"https://user:pw@example.com/rel", false, false},
 		{"file:///etc", false, false},
 	} {
-		_, err := OpenSource(c.url, c.insecure, DefaultLimits)
+		_, err := release.Open(c.url, policy(c.insecure, release.DefaultLimits))
 		if (err == nil) != c.ok {
 			t.Errorf("%s insecure=%v: %v", c.url, c.insecure, err)
 		}

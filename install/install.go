@@ -10,15 +10,15 @@ import (
 
 	"github.com/omnipack/omnipack/detector"
 	"github.com/omnipack/omnipack/layout"
-	"github.com/omnipack/omnipack/packaging"
+	"github.com/omnipack/omnipack/release"
 )
 
 // Options is one `omnipack install` run.
 type Options struct {
-	// Source is a dist or bundle directory, or an http(s) URL of one.
+	// release.Source is a dist or bundle directory, or an http(s) URL of one.
 	// With Uninstall it may be empty when Name is set.
 	Source string
-	Key    KeySpec
+	Key    release.KeySpec
 	// InsecureHTTP allows plain http to a host that is not loopback.
 	InsecureHTTP bool
 	// Root is the file system to install into; "" is /. Commands run
@@ -26,11 +26,11 @@ type Options struct {
 	Root      string
 	DryRun    bool
 	Uninstall bool
-	// Name is the project to uninstall when no Source is given.
+	// Name is the project to uninstall when no release.Source is given.
 	Name string
 	Plan PlanOptions
-	// Limits bound downloads; zero means DefaultLimits.
-	Limits Limits
+	// release.Limits bound downloads; zero means release.DefaultLimits.
+	Limits release.Limits
 	// Now is the time expiry is judged at; nil means time.Now.
 	Now func() time.Time
 	// Out gets omnipack's messages, Log what the tools print.
@@ -48,7 +48,7 @@ type Options struct {
 // Result is what a run decided and did.
 type Result struct {
 	Plan     *Plan
-	Verified *Verified
+	Verified *release.Verified
 	// Changed is false for a dry run and for a run that had nothing to do.
 	Changed bool
 }
@@ -70,7 +70,7 @@ func inspect(h *hostFS, name string) (State, error) {
 	}
 	return State{
 		Record:       rec,
-		TarballFiles: h.exists(packaging.TarballFileList(name)),
+		TarballFiles: h.exists(layout.TarballFileList(name)),
 		Binary:       h.exists(layout.Bin(name)),
 		Init:         readInitRecord(h, name),
 		ConfigFile:   findConfig(h, name),
@@ -91,8 +91,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Root == "" {
 		o.Root = "/"
 	}
-	if o.Limits == (Limits{}) {
-		o.Limits = DefaultLimits
+	if o.Limits == (release.Limits{}) {
+		o.Limits = release.DefaultLimits
 	}
 	now := time.Now
 	if o.Now != nil {
@@ -104,15 +104,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	res := &Result{}
 
-	var src Source
+	var src release.Source
 	name := o.Name
 	if o.Source != "" {
 		var err error
-		if src, err = OpenSource(o.Source, o.InsecureHTTP, o.Limits); err != nil {
+		if src, err = release.Open(o.Source, policy(o.InsecureHTTP, o.Limits)); err != nil {
 			return res, err
 		}
 		if o.Key.Path == "" && o.Key.FromRelease {
-			fmt.Fprintf(o.Out, "omnipack install: %s\n", FromReleaseWarning)
+			fmt.Fprintf(o.Out, "omnipack install: WARNING: %s\n", release.FromReleaseWarning)
 		}
 		at := now()
 		if o.Uninstall {
@@ -120,7 +120,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			// names what to remove.
 			at = time.Time{}
 		}
-		v, err := LoadRelease(ctx, src, o.Key, at)
+		v, err := release.Load(ctx, src, o.Key, at)
 		if err != nil {
 			return res, err
 		}
@@ -131,13 +131,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		name = v.Release.Name
 		fmt.Fprintf(o.Out, "omnipack install: verified %s from %s: %s %s, release_version %d, expires %s, key %s\n",
 			"release.json", src, v.Release.Name, v.Release.Version, v.Release.ReleaseVersion,
-			v.Release.Expires.UTC().Format(time.RFC3339), short(v.KeySHA256))
+			v.Release.Expires.UTC().Format(time.RFC3339), release.Short(v.KeySHA256))
 	} else if !o.Uninstall {
 		return res, errors.New("no source: pass a dist or bundle directory, or an https URL")
 	} else if name == "" {
 		return res, errors.New("--uninstall needs the source (to read the name from) or --name NAME")
 	}
-	if err := CheckName(name); err != nil {
+	if err := release.CheckName(name); err != nil {
 		return res, err
 	}
 	facts, err := detect(o.Root)
@@ -153,7 +153,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		fmt.Fprintf(o.Out, "omnipack install: warning: %v; removing anyway\n", err)
 		st = State{}
 		if h, herr := openHostFS(o.Root); herr == nil {
-			st.TarballFiles = h.exists(packaging.TarballFileList(name))
+			st.TarballFiles = h.exists(layout.TarballFileList(name))
 			h.Close()
 		}
 	}
@@ -198,4 +198,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		fmt.Fprintf(o.Out, "omnipack install: %s %s: %s done\n", p.Name, p.Version, p.Action)
 	}
 	return res, nil
+}
+
+// policy is how the installer reads a release over the network: plain
+// http only to loopback unless insecureHTTP, with l's time and speed
+// limits.
+func policy(insecureHTTP bool, l release.Limits) release.Policy {
+	return release.Policy{PlainHTTP: insecureHTTP, PlainHTTPFlag: "--insecure-http", Limits: l, UserAgent: "omnipack-install"}
 }

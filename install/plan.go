@@ -12,6 +12,8 @@ import (
 	"github.com/omnipack/omnipack/layout"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/packaging"
+	"github.com/omnipack/omnipack/packaging/formats"
+	"github.com/omnipack/omnipack/release"
 )
 
 // Tokens in a Step's paths and command arguments that the executor
@@ -77,6 +79,10 @@ const (
 	StepPurge StepKind = "purge"
 	// StepForget deletes the release record (Path); only a purge does.
 	StepForget StepKind = "forget"
+	// StepTrustKey installs the release's key file Key (keys/NAME) at Path,
+	// where the package manager looks for it, after checking it is the key
+	// the signed manifest names.
+	StepTrustKey StepKind = "trust-key"
 )
 
 // Command is a program and its arguments: never a shell line built from
@@ -133,6 +139,8 @@ type Step struct {
 	Seconds int    `json:"seconds,omitempty"`
 	// Purge keeps no config in a remove-files step.
 	Purge bool `json:"purge,omitempty"`
+	// Key is the release file a trust-key step installs.
+	Key string `json:"key,omitempty"`
 }
 
 // State is what the host has already, gathered by the caller (Inspect).
@@ -179,6 +187,8 @@ type Plan struct {
 	Installed      *Record        `json:"installed,omitempty"`
 	// Artifact is the chosen file (nil when nothing is downloaded).
 	Artifact *manifest.Artifact `json:"artifact,omitempty"`
+	// Keys are the keys the signed manifest names.
+	Keys *manifest.Keys `json:"keys,omitempty"`
 	// Format is how the release is (or was) installed.
 	Format         string `json:"format"`
 	PackageManager string `json:"package_manager"`
@@ -202,7 +212,7 @@ func ChooseArtifact(f detector.Facts, r *manifest.Release) (*manifest.Artifact, 
 		}
 		return nil, nil, fmt.Errorf("%w: no package format fits %s; nothing was changed", ErrUnsupported, f.DistroID)
 	}
-	if !isPackageFormat(f.PackageFormat) {
+	if !release.IsPackage(f.PackageFormat) {
 		return nil, nil, fmt.Errorf("%w: package format %q is not one omnipack installs", ErrUnsupported, f.PackageFormat)
 	}
 	if f.Arch == "" || f.Arch == detector.Unknown {
@@ -225,13 +235,13 @@ func ChooseArtifact(f detector.Facts, r *manifest.Release) (*manifest.Artifact, 
 		return nil, nil, err
 	}
 	var notes []string
-	if len(got) == 0 && f.PackageFormat != FormatTarball {
-		if got, err = find(FormatTarball); err != nil {
+	if unpacked := formats.Unpacked().Name(); len(got) == 0 && f.PackageFormat != unpacked {
+		if got, err = find(unpacked); err != nil {
 			return nil, nil, err
 		}
 		if len(got) == 1 {
-			notes = append(notes, fmt.Sprintf("the release has no %s package for %s: installing the release tarball instead; %s will not know about its files",
-				f.PackageFormat, f.Arch, f.PackageManager))
+			notes = append(notes, fmt.Sprintf("the release has no %s package for %s: installing the release %s instead; %s will not know about its files",
+				f.PackageFormat, f.Arch, unpacked, f.PackageManager))
 		}
 	}
 	if len(got) == 0 {
@@ -246,7 +256,7 @@ func available(r *manifest.Release) string {
 	seen := map[string]bool{}
 	var out []string
 	for _, a := range r.Artifacts {
-		if isPackageFormat(a.Format) && !seen[a.Format+"/"+a.Arch] {
+		if release.IsPackage(a.Format) && !seen[a.Format+"/"+a.Arch] {
 			seen[a.Format+"/"+a.Arch] = true
 			out = append(out, a.Format+"/"+a.Arch)
 		}
@@ -258,96 +268,76 @@ func available(r *manifest.Release) string {
 	return strings.Join(out, ", ")
 }
 
-// InstallCommand is how the package manager installs a local package file
-// at path. Downgrade adds what the tool needs to go to a lower version.
-//
-// Package signatures: the file's sha256 is bound to the verified manifest,
-// so tools that would refuse a package signed by a key the host does not
-// know yet are told not to check it (apk --allow-untrusted, zypper
-// --no-gpg-checks); dnf, yum, rpm and pacman do not check local files by
-// default. deb conffiles the admin changed are kept (--force-confold).
-func InstallCommand(pm, format, path string, downgrade bool) (Command, error) {
-	deb := []string{"DEBIAN_FRONTEND=noninteractive"}
-	switch {
-	case format == FormatDeb && pm == "apt":
-		argv := []string{"apt-get", "install", "-y", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"}
-		if downgrade {
-			argv = append(argv, "--allow-downgrades")
-		}
-		return Command{Argv: append(argv, path), Env: deb}, nil
-	case format == FormatDeb && pm == "dpkg":
-		return Command{Argv: []string{"dpkg", "--force-confdef", "--force-confold", "-i", path}, Env: deb}, nil
-	case format == FormatRPM && (pm == "dnf" || pm == "yum" || pm == "tdnf"):
-		verb := "install"
-		if downgrade {
-			verb = "downgrade"
-		}
-		return Command{Argv: []string{pm, verb, "-y", path}}, nil
-	case format == FormatRPM && pm == "zypper":
-		argv := []string{"zypper", "--non-interactive", "--no-gpg-checks", "install"}
-		if downgrade {
-			argv = append(argv, "--oldpackage")
-		}
-		return Command{Argv: append(argv, path)}, nil
-	case format == FormatRPM && pm == "rpm":
-		argv := []string{"rpm", "-U", "--replacepkgs"}
-		if downgrade {
-			argv = append(argv, "--oldpackage")
-		}
-		return Command{Argv: append(argv, path)}, nil
-	case format == FormatAPK && pm == "apk":
-		return Command{Argv: []string{"apk", "add", "--allow-untrusted", path}}, nil
-	case format == FormatArch && pm == "pacman":
-		return Command{Argv: []string{"pacman", "-U", "--noconfirm", path}}, nil
+// managed returns format's package-manager plug-in; false for a format no
+// package manager installs.
+func managed(format string) (packaging.PackageManaged, bool) {
+	f, ok := formats.Lookup(format)
+	if !ok || !formats.Has(f, packaging.StageInstall) {
+		return nil, false
 	}
-	return Command{}, fmt.Errorf("%w: no way to install a %s package with %s", ErrUnsupported, format, pm)
+	return f.(packaging.PackageManaged), true
 }
 
-// RemoveCommand removes (or with purge, for dpkg, purges) the package.
-func RemoveCommand(pm, format, name string, purge bool) (Command, error) {
-	deb := []string{"DEBIAN_FRONTEND=noninteractive"}
-	switch {
-	case format == FormatDeb && pm == "apt":
-		verb := "remove"
-		if purge {
-			verb = "purge"
-		}
-		return Command{Argv: []string{"apt-get", verb, "-y", name}, Env: deb}, nil
-	case format == FormatDeb && pm == "dpkg":
-		flag := "-r"
-		if purge {
-			flag = "-P"
-		}
-		return Command{Argv: []string{"dpkg", flag, name}, Env: deb}, nil
-	case format == FormatRPM && (pm == "dnf" || pm == "yum" || pm == "tdnf"):
-		return Command{Argv: []string{pm, "remove", "-y", name}}, nil
-	case format == FormatRPM && pm == "zypper":
-		return Command{Argv: []string{"zypper", "--non-interactive", "remove", name}}, nil
-	case format == FormatRPM && pm == "rpm":
-		return Command{Argv: []string{"rpm", "-e", name}}, nil
-	case format == FormatAPK && pm == "apk":
-		return Command{Argv: []string{"apk", "del", name}}, nil
-	case format == FormatArch && pm == "pacman":
-		return Command{Argv: []string{"pacman", "-R", "--noconfirm", name}}, nil
+// PackageCommand is how package manager pm does op for a package of
+// format: the plug-in's words (packaging.PackageManaged.Command), the
+// package file and name filled in. install.sh runs the same words.
+func PackageCommand(format, pm string, op packaging.Op, file, name string) (Command, error) {
+	m, ok := managed(format)
+	if !ok {
+		return Command{}, fmt.Errorf("%w: no package manager installs the %s format", ErrUnsupported, format)
 	}
-	return Command{}, fmt.Errorf("%w: no way to remove a %s package with %s", ErrUnsupported, format, pm)
+	c, ok := m.Command(pm, op)
+	if !ok {
+		return Command{}, fmt.Errorf("%w: no way to %s a %s package with %s", ErrUnsupported, op, format, pm)
+	}
+	return Command{Argv: fill(c.Argv, file, name), Env: c.Env}, nil
 }
 
-// QueryCommand succeeds when the package manager knows the package (for
+// KnownCommand succeeds when the package manager knows the package (for
 // dpkg also when only its config is left).
-func QueryCommand(format, name string) Command {
-	switch format {
-	case FormatDeb:
-		return Command{Argv: []string{"dpkg-query", "-W", name}}
-	case FormatRPM:
-		return Command{Argv: []string{"rpm", "-q", name}}
-	case FormatAPK:
-		return Command{Argv: []string{"apk", "info", "-e", name}}
-	case FormatArch:
-		return Command{Argv: []string{"pacman", "-Q", name}}
+func KnownCommand(format, name string) Command {
+	m, ok := managed(format)
+	if !ok {
+		return Command{Argv: []string{"false"}}
 	}
-	return Command{Argv: []string{"false"}}
+	return queryCommand(m.Known(), name)
 }
+
+// queryCommand runs a Query: its argv, or, for one that compares output,
+// the sh condition install.sh runs too.
+func queryCommand(q packaging.Query, name string) Command {
+	if q.Want == "" {
+		return Command{Argv: fill(q.Argv, "", name)}
+	}
+	return Command{Argv: []string{"/bin/sh", "-c", q.Shell(name)}}
+}
+
+func fill(argv []string, file, name string) []string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		switch a {
+		case packaging.FileArg:
+			a = file
+		case packaging.NameArg:
+			a = name
+		}
+		out[i] = a
+	}
+	return out
+}
+
+// apkKeyName is the apk key's name the signed manifest gives, "" for an
+// unsigned one.
+func apkKeyName(r *manifest.Release) string {
+	if r.Keys == nil {
+		return ""
+	}
+	return r.Keys.APKKeyName
+}
+
+// ops maps an install action to the package manager's operation.
+var ops = map[Action]packaging.Op{ActionInstall: packaging.OpInstall, ActionUpgrade: packaging.OpUpgrade,
+	ActionDowngrade: packaging.OpDowngrade, ActionReinstall: packaging.OpReinstall}
 
 // InitCommand is the init fragment for what (restart, stop, status) of the
 // service, run with sh -c; ok is false for an init omnipack cannot drive.
@@ -380,14 +370,14 @@ func drivableInit(f detector.Facts, st State) string {
 
 // tarball paths inside the root.
 func scriptPath(name, script string) string {
-	return path.Join(packaging.TarballScriptsDir(name), script)
+	return path.Join(layout.TarballScriptsDir(name), script)
 }
 
 // NewPlan decides an install or upgrade: the artifact for the host, the
 // action against what is installed, and every step. It is pure: the
 // facts, the verified manifest and the host's state are all it reads.
 func NewPlan(f detector.Facts, r *manifest.Release, st State, o PlanOptions) (*Plan, error) {
-	if err := CheckRelease(r); err != nil {
+	if err := release.CheckRelease(r); err != nil {
 		return nil, err
 	}
 	if o.Version != "" && o.Version != r.Version {
@@ -407,8 +397,8 @@ func NewPlan(f detector.Facts, r *manifest.Release, st State, o PlanOptions) (*P
 		return nil, err
 	}
 	p := &Plan{Name: r.Name, Version: r.Version, Release: r.Release, ReleaseVersion: r.ReleaseVersion, Host: f, Installed: st.Record,
-		Artifact: a, Format: a.Format, PackageManager: f.PackageManager, Notes: notes}
-	if a.Format == FormatTarball {
+		Artifact: a, Keys: r.Keys, Format: a.Format, PackageManager: f.PackageManager, Notes: notes}
+	if formats.Is(a.Format, packaging.StageUnpack) {
 		p.PackageManager = detector.None
 	}
 
@@ -446,20 +436,28 @@ func NewPlan(f detector.Facts, r *manifest.Release, st State, o PlanOptions) (*P
 	if p.Action != ActionNone {
 		p.Steps = append(p.Steps, Step{Kind: StepDownload,
 			Desc: fmt.Sprintf("download %s (%s/%s, at most %d bytes) into a private temporary directory and check its sha256 %s", a.Name, a.Format, a.Arch, a.Size, a.SHA256)})
-		if a.Format == FormatTarball {
+		if formats.Is(a.Format, packaging.StageUnpack) {
 			p.Steps = append(p.Steps,
 				Step{Kind: StepStage, Desc: "unpack the tarball into " + StageToken + ", refusing any entry that is not a plain file or directory"},
 				Step{Kind: StepRun, Desc: "run the tarball's preinstall script (accounts)",
 					IfExists: StageToken + scriptPath(r.Name, "preinstall"),
 					Cmd:      &Command{Argv: []string{"/bin/sh", StageToken + scriptPath(r.Name, "preinstall")}}},
-				Step{Kind: StepInstallFiles, Path: packaging.TarballFileList(r.Name),
+				Step{Kind: StepInstallFiles, Path: layout.TarballFileList(r.Name),
 					Desc: fmt.Sprintf("copy the files into place; an existing config file under %s is kept and the new one written beside it as FILE.new", layout.ConfigDir(r.Name))},
 				Step{Kind: StepRun, Desc: "run the tarball's postinstall script (state directory, init integration, start)",
 					IfExists: scriptPath(r.Name, "postinstall"),
 					Cmd:      &Command{Argv: []string{"/bin/sh", scriptPath(r.Name, "postinstall")}}},
 			)
 		} else {
-			cmd, err := InstallCommand(f.PackageManager, a.Format, ArtifactToken, p.Action == ActionDowngrade)
+			m, _ := managed(a.Format)
+			if k := m.TrustedKey(apkKeyName(r)); k != nil {
+				if apkKeyName(r) == "" {
+					return nil, fmt.Errorf("%w: the release names no apk key, so %s cannot check the package; nothing was changed", ErrUnsupported, f.PackageManager)
+				}
+				p.Steps = append(p.Steps, Step{Kind: StepTrustKey, Path: k.Path, Key: k.Release,
+					Desc: fmt.Sprintf("install the release's key %s as %s for %s, checked against the signed manifest", k.Release, k.Path, f.PackageManager)})
+			}
+			cmd, err := PackageCommand(a.Format, f.PackageManager, ops[p.Action], ArtifactToken, r.Name)
 			if err != nil {
 				return nil, err
 			}
@@ -530,36 +528,42 @@ func resolveConfig(name, flag, found string) (string, error) {
 // record says; else the tarball's file list; else the host's package
 // manager), the removal, and with o.Purge the config, state and accounts.
 func NewUninstallPlan(f detector.Facts, name string, st State, o PlanOptions) (*Plan, error) {
-	if err := CheckName(name); err != nil {
+	if err := release.CheckName(name); err != nil {
 		return nil, err
 	}
 	p := &Plan{Name: name, Action: ActionUninstall, Host: f, Installed: st.Record, PackageManager: f.PackageManager}
 	if o.Purge {
 		p.Action = ActionPurge
 	}
+	unpacked := formats.Unpacked().Name()
 	switch {
 	case st.Record != nil && st.Record.Format != "":
 		p.Format = st.Record.Format
 	case st.TarballFiles:
-		p.Format = FormatTarball
+		p.Format = unpacked
 	default:
 		p.Format = f.PackageFormat
 	}
-	switch p.Format {
-	case FormatTarball:
+	_, isManaged := managed(p.Format)
+	switch {
+	case p.Format == unpacked:
 		p.PackageManager = detector.None
 		p.Steps = append(p.Steps,
 			Step{Kind: StepRun, Desc: "run the tarball's preremove script (stop, disable, remove the init files)",
 				IfExists: scriptPath(name, "preremove"),
 				Cmd:      &Command{Argv: []string{"/bin/sh", scriptPath(name, "preremove")}}},
-			Step{Kind: StepRemoveFiles, Path: packaging.TarballFileList(name), Purge: o.Purge,
-				Desc: fmt.Sprintf("delete the files %s lists%s", packaging.TarballFileList(name), keepConfig(name, o.Purge))})
-	case FormatDeb, FormatRPM, FormatAPK, FormatArch:
-		cmd, err := RemoveCommand(f.PackageManager, p.Format, name, o.Purge)
+			Step{Kind: StepRemoveFiles, Path: layout.TarballFileList(name), Purge: o.Purge,
+				Desc: fmt.Sprintf("delete the files %s lists%s", layout.TarballFileList(name), keepConfig(name, o.Purge))})
+	case isManaged:
+		op := packaging.OpRemove
+		if o.Purge {
+			op = packaging.OpPurge
+		}
+		cmd, err := PackageCommand(p.Format, f.PackageManager, op, "", name)
 		if err != nil {
 			return nil, err
 		}
-		q := QueryCommand(p.Format, name)
+		q := KnownCommand(p.Format, name)
 		p.Steps = append(p.Steps, Step{Kind: StepRun, Cmd: &cmd, OnlyIf: &q, Desc: "remove the package with " + f.PackageManager + " (if installed)"})
 	default:
 		if f.DistroID == "nixos" {

@@ -11,16 +11,19 @@ import (
 
 	"github.com/omnipack/omnipack/detector"
 	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/packaging/tarball"
+	"github.com/omnipack/omnipack/release"
 )
 
-// release is a manifest with every package format for amd64 and arm64.
-func release(formats ...string) *manifest.Release {
+// testRelease is a manifest with every package format for amd64 and arm64.
+func testRelease(formats ...string) *manifest.Release {
 	if len(formats) == 0 {
-		formats = PackageFormats
+		formats = release.PackageFormats()
 	}
 	exp := time.Now().Add(time.Hour)
 	r := &manifest.Release{Schema: manifest.SchemaVersion, Name: "agent", Version: "1.2.0", Release: 1,
-		ReleaseVersion: 1700000100, Expires: &exp}
+		ReleaseVersion: 1700000100, Expires: &exp,
+		Keys: &manifest.Keys{Release: strings.Repeat("01", 32), OpenPGP: strings.Repeat("AB", 20), APKKeyName: "agent-01010101", APK: strings.Repeat("01", 32)}}
 	for _, arch := range []string{"amd64", "arm64"} {
 		for _, f := range formats {
 			r.Artifacts = append(r.Artifacts, manifest.Artifact{Name: "agent-" + arch + "." + f, Format: f, Arch: arch, OS: "linux",
@@ -86,7 +89,7 @@ func TestPlanEveryFixture(t *testing.T) {
 			if f.PackageFormat != e.format || f.PackageManager != e.pm {
 				t.Fatalf("detector says %s/%s, EXPECTED.tsv %s/%s", f.PackageFormat, f.PackageManager, e.format, e.pm)
 			}
-			p, err := NewPlan(f, release(), State{}, PlanOptions{})
+			p, err := NewPlan(f, testRelease(), State{}, PlanOptions{})
 			if e.format == "none" {
 				if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "NixOS") || !strings.Contains(err.Error(), "nothing was changed") {
 					t.Fatalf("NixOS not refused clearly: %v", err)
@@ -108,7 +111,7 @@ func TestPlanEveryFixture(t *testing.T) {
 					runs = append(runs, s.Cmd.String())
 				}
 			}
-			if e.format == FormatTarball {
+			if e.format == tarball.Name {
 				if !slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Kind == StepInstallFiles }) || len(runs) != 2 {
 					t.Errorf("tarball plan lacks unpack and scripts: %v", runs)
 				}
@@ -129,72 +132,72 @@ func TestPlanRefusals(t *testing.T) {
 	t.Run("unknown arch", func(t *testing.T) {
 		f := deb
 		f.Arch = detector.Unknown
-		if _, err := NewPlan(f, release(), State{}, PlanOptions{}); !errors.Is(err, ErrUnsupported) {
+		if _, err := NewPlan(f, testRelease(), State{}, PlanOptions{}); !errors.Is(err, ErrUnsupported) {
 			t.Errorf("got %v", err)
 		}
 	})
 	t.Run("arch not built", func(t *testing.T) {
 		f := deb
 		f.Arch = "s390x"
-		_, err := NewPlan(f, release(), State{}, PlanOptions{})
+		_, err := NewPlan(f, testRelease(), State{}, PlanOptions{})
 		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "deb/amd64") {
 			t.Errorf("got %v", err)
 		}
 	})
 	t.Run("no deb falls back to the tarball", func(t *testing.T) {
-		p, err := NewPlan(deb, release("rpm", "tarball"), State{}, PlanOptions{})
-		if err != nil || p.Artifact.Format != FormatTarball || len(p.Notes) == 0 || !strings.Contains(p.Notes[0], "tarball") {
+		p, err := NewPlan(deb, testRelease("rpm", "tarball"), State{}, PlanOptions{})
+		if err != nil || p.Artifact.Format != tarball.Name || len(p.Notes) == 0 || !strings.Contains(p.Notes[0], "tarball") {
 			t.Fatalf("%+v %v", p, err)
 		}
 	})
 	t.Run("neither package nor tarball", func(t *testing.T) {
-		_, err := NewPlan(deb, release("rpm"), State{}, PlanOptions{})
+		_, err := NewPlan(deb, testRelease("rpm"), State{}, PlanOptions{})
 		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "rpm/amd64") {
 			t.Errorf("got %v", err)
 		}
 	})
 	t.Run("version pin", func(t *testing.T) {
-		if _, err := NewPlan(deb, release(), State{}, PlanOptions{Version: "9.9"}); err == nil || !strings.Contains(err.Error(), "pinned version 9.9") {
+		if _, err := NewPlan(deb, testRelease(), State{}, PlanOptions{Version: "9.9"}); err == nil || !strings.Contains(err.Error(), "pinned version 9.9") {
 			t.Errorf("got %v", err)
 		}
-		if _, err := NewPlan(deb, release(), State{}, PlanOptions{Version: "1.2.0"}); err != nil {
+		if _, err := NewPlan(deb, testRelease(), State{}, PlanOptions{Version: "1.2.0"}); err != nil {
 			t.Error(err)
 		}
 	})
 	t.Run("unsafe artifact name", func(t *testing.T) {
-		r := release()
+		r := testRelease()
 		r.Artifacts[0].Name = "../../etc/passwd"
 		if _, err := NewPlan(deb, r, State{}, PlanOptions{}); err == nil || !strings.Contains(err.Error(), "not a plain file name") {
 			t.Errorf("got %v", err)
 		}
 	})
 	t.Run("bad sha256", func(t *testing.T) {
-		r := release()
+		r := testRelease()
 		r.Artifacts[1].SHA256 = strings.Repeat("AB", 32)
 		if _, err := NewPlan(deb, r, State{}, PlanOptions{}); err == nil || !strings.Contains(err.Error(), "sha256") {
 			t.Errorf("got %v", err)
 		}
 	})
 	t.Run("size out of range", func(t *testing.T) {
-		r := release()
+		r := testRelease()
 		r.Artifacts[1].Size = 0
 		if _, err := NewPlan(deb, r, State{}, PlanOptions{}); err == nil || !strings.Contains(err.Error(), "size") {
 			t.Errorf("got %v", err)
 		}
 	})
 	t.Run("secret value with a newline", func(t *testing.T) {
-		_, err := NewPlan(deb, release(), State{}, PlanOptions{Sets: []Setting{{"auth_key", "se\ncret"}}})
+		_, err := NewPlan(deb, testRelease(), State{}, PlanOptions{Sets: []Setting{{"auth_key", "se\ncret"}}})
 		if err == nil || strings.Contains(err.Error(), "cret") {
 			t.Errorf("got %v", err)
 		}
 	})
 	t.Run("config file outside /etc/NAME", func(t *testing.T) {
 		for _, c := range []string{"/etc/passwd", "../passwd", "/etc/agent/../passwd"} {
-			if _, err := NewPlan(deb, release(), State{}, PlanOptions{ConfigFile: c}); err == nil {
+			if _, err := NewPlan(deb, testRelease(), State{}, PlanOptions{ConfigFile: c}); err == nil {
 				t.Errorf("%s accepted", c)
 			}
 		}
-		p, err := NewPlan(deb, release(), State{}, PlanOptions{ConfigFile: "conf.d/x.toml", Sets: []Setting{{"a", "b"}}})
+		p, err := NewPlan(deb, testRelease(), State{}, PlanOptions{ConfigFile: "conf.d/x.toml", Sets: []Setting{{"a", "b"}}})
 		if err != nil || !slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Path == "/etc/agent/conf.d/x.toml" }) {
 			t.Errorf("%v %v", p, err)
 		}
@@ -204,7 +207,7 @@ func TestPlanRefusals(t *testing.T) {
 // TestPlanVersions: the signed release version against the record.
 func TestPlanVersions(t *testing.T) {
 	deb := detector.Facts{DistroID: "debian", PackageManager: "apt", PackageFormat: "deb", Arch: "amd64", Init: "systemd"}
-	r := release()
+	r := testRelease()
 	rec := func(rv int64) State {
 		return State{Record: &Record{ReleaseVersion: rv, Version: "1.1.0", Format: "deb"}, Binary: true}
 	}
@@ -238,7 +241,7 @@ func TestPlanVersions(t *testing.T) {
 func TestPlanInitSteps(t *testing.T) {
 	f := detector.Facts{DistroID: "alpine", PackageManager: "apk", PackageFormat: "apk", Arch: "amd64", Init: "openrc"}
 	sets := []Setting{{"auth_key", "s3cr3t-value"}}
-	p, err := NewPlan(f, release(), State{}, PlanOptions{Sets: sets})
+	p, err := NewPlan(f, testRelease(), State{}, PlanOptions{Sets: sets})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,11 +249,11 @@ func TestPlanInitSteps(t *testing.T) {
 	for _, s := range p.Steps {
 		kinds = append(kinds, string(s.Kind))
 	}
-	if got := strings.Join(kinds, " "); got != "download run record config restart health" {
+	if got := strings.Join(kinds, " "); got != "download trust-key run record config restart health" {
 		t.Errorf("steps %s", got)
 	}
 	text := p.Text("/tmp/x")
-	for _, want := range []string{"apk add --allow-untrusted /tmp/x/agent-amd64.apk", "auth_key=<set>", "rc-service agent restart", "rc-service agent status"} {
+	for _, want := range []string{"/etc/apk/keys/agent-01010101.rsa.pub", "apk add /tmp/x/agent-amd64.apk", "auth_key=<set>", "rc-service agent restart", "rc-service agent status"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("plan text lacks %q:\n%s", want, text)
 		}
@@ -259,20 +262,20 @@ func TestPlanInitSteps(t *testing.T) {
 		t.Errorf("plan text shows the secret:\n%s", text)
 	}
 
-	p, _ = NewPlan(f, release(), State{}, PlanOptions{NoStart: true, Sets: sets})
+	p, _ = NewPlan(f, testRelease(), State{}, PlanOptions{NoStart: true, Sets: sets})
 	if slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Kind == StepHealth || s.Kind == StepRestart }) ||
 		!slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Kind == StepNoStart }) {
 		t.Errorf("--no-start plan: %+v", p.Steps)
 	}
 
 	f.Init = detector.None
-	p, _ = NewPlan(f, release(), State{}, PlanOptions{})
+	p, _ = NewPlan(f, testRelease(), State{}, PlanOptions{})
 	if p.Init != "" || slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Kind == StepHealth }) {
 		t.Errorf("no init running, but %+v", p.Steps)
 	}
 	// The init the scripts recorded wins over the detected one.
 	f.Init = "sysvinit"
-	p, _ = NewPlan(f, release(), State{Init: "openrc"}, PlanOptions{})
+	p, _ = NewPlan(f, testRelease(), State{Init: "openrc"}, PlanOptions{})
 	if p.Init != "openrc" {
 		t.Errorf("init %s", p.Init)
 	}
@@ -292,11 +295,11 @@ func TestUninstallPlan(t *testing.T) {
 	}
 	// The record (or the tarball's file list) says how it was installed.
 	p, err = NewUninstallPlan(deb, "agent", State{Record: &Record{ReleaseVersion: 1, Version: "1.0", Format: "tarball"}}, PlanOptions{})
-	if err != nil || p.Format != FormatTarball || p.Steps[0].Cmd.String() != "/bin/sh /usr/lib/agent/scripts/preremove" || p.Steps[1].Kind != StepRemoveFiles {
+	if err != nil || p.Format != tarball.Name || p.Steps[0].Cmd.String() != "/bin/sh /usr/lib/agent/scripts/preremove" || p.Steps[1].Kind != StepRemoveFiles {
 		t.Errorf("tarball remove: %+v %v", p, err)
 	}
 	void := detector.Facts{DistroID: "void", PackageManager: "none", PackageFormat: "tarball", Arch: "amd64"}
-	if p, err = NewUninstallPlan(void, "agent", State{TarballFiles: true}, PlanOptions{}); err != nil || p.Format != FormatTarball {
+	if p, err = NewUninstallPlan(void, "agent", State{TarballFiles: true}, PlanOptions{}); err != nil || p.Format != tarball.Name {
 		t.Errorf("void: %+v %v", p, err)
 	}
 	if _, err := NewUninstallPlan(deb, "../x", State{}, PlanOptions{}); err == nil {

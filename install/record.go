@@ -8,15 +8,16 @@ import (
 	"strings"
 
 	"github.com/omnipack/omnipack/layout"
+	"github.com/omnipack/omnipack/release"
 )
 
 // RecordDir holds omnipack's per-project records on the host (the
 // maintainer scripts keep NAME.init and NAME.accounts there too).
-const RecordDir = "/var/lib/omnipack"
+const RecordDir = layout.RecordDir
 
 // RecordPath is where the installed release is recorded (see the package
 // doc for the format).
-func RecordPath(name string) string { return RecordDir + "/" + name + ".release" }
+func RecordPath(name string) string { return layout.ReleaseRecord(name) }
 
 // InitRecordPath is the maintainer scripts' record of the init system the
 // service was set up with; its first line names the init.
@@ -24,7 +25,7 @@ func InitRecordPath(name string) string { return layout.InitRecord(name) }
 
 // AccountsPath is the maintainer scripts' list of the accounts a package
 // created ("user NAME" / "group NAME" lines).
-func AccountsPath(name string) string { return RecordDir + "/" + name + ".accounts" }
+func AccountsPath(name string) string { return layout.Accounts(name) }
 
 // Record is the installed release.
 type Record struct {
@@ -75,23 +76,23 @@ func ParseRecord(data []byte) (*Record, error) {
 	if err != nil || rv < 0 {
 		return nil, errors.New("release record: no valid release version")
 	}
-	if !versionRe.MatchString(version) {
+	if release.CheckVersion(version) != nil {
 		return nil, errors.New("release record: no valid version")
 	}
 	r := &Record{ReleaseVersion: rv, Version: version}
 	if n, err := strconv.Atoi(kv["release"]); err == nil && n > 0 {
 		r.Release = n
 	}
-	if f := kv["format"]; isPackageFormat(f) {
+	if f := kv["format"]; release.IsPackage(f) {
 		r.Format = f
 	}
-	if pm := kv["package_manager"]; identRe.MatchString(pm) {
+	if pm := kv["package_manager"]; release.IsIdent(pm) {
 		r.PackageManager = pm
 	}
-	if a := kv["artifact"]; CheckFileName(a) == nil {
+	if a := kv["artifact"]; release.CheckFileName(a) == nil {
 		r.Artifact = a
 	}
-	if sum := kv["sha256"]; CheckSHA256(sum) == nil {
+	if sum := kv["sha256"]; release.CheckSHA256(sum) == nil {
 		r.SHA256 = sum
 	}
 	return r, nil
@@ -129,7 +130,7 @@ func readInitRecord(h *hostFS, name string) string {
 	}
 	first, _, _ := strings.Cut(string(data), "\n")
 	first = strings.TrimSpace(first)
-	if !identRe.MatchString(first) {
+	if !release.IsIdent(first) {
 		return ""
 	}
 	return first

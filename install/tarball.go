@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/omnipack/omnipack/layout"
-	"github.com/omnipack/omnipack/packaging"
 )
 
 // Bounds on a release tarball's content, against a decompression bomb.
@@ -136,9 +135,9 @@ func stageTarball(tarPath, stageDir, name string) (*staged, error) {
 			return nil, fmt.Errorf("tarball entry %q is not a regular file or directory (type %q); refusing it", h.Name, h.Typeflag)
 		}
 	}
-	list, err := root.ReadFile(strings.TrimPrefix(packaging.TarballFileList(name), "/"))
+	list, err := root.ReadFile(strings.TrimPrefix(layout.TarballFileList(name), "/"))
 	if err != nil {
-		return nil, fmt.Errorf("tarball: no file list %s: %w; it is not a tarball of %s", packaging.TarballFileList(name), err, name)
+		return nil, fmt.Errorf("tarball: no file list %s: %w; it is not a tarball of %s", layout.TarballFileList(name), err, name)
 	}
 	listed, err := parseFileList(list)
 	if err != nil {
@@ -147,7 +146,7 @@ func stageTarball(tarPath, stageDir, name string) (*staged, error) {
 	have := append([]string(nil), st.files...)
 	sort.Strings(have)
 	if strings.Join(have, "\n") != strings.Join(listed, "\n") {
-		return nil, fmt.Errorf("tarball: its file list %s does not name exactly its files", packaging.TarballFileList(name))
+		return nil, fmt.Errorf("tarball: its file list %s does not name exactly its files", layout.TarballFileList(name))
 	}
 	sort.Strings(st.dirs)
 	return st, nil
@@ -190,11 +189,11 @@ func owner() int {
 // does not are deleted (config files are kept). It returns what it says.
 func installStaged(h *hostFS, stageDir, name string, st *staged) ([]string, error) {
 	var notes []string
-	oldData, err := h.ReadFile(packaging.TarballFileList(name))
+	oldData, err := h.ReadFile(layout.TarballFileList(name))
 	var old []string
 	if err == nil {
 		if old, err = parseFileList(oldData); err != nil {
-			return nil, fmt.Errorf("the installed %s: %w", packaging.TarballFileList(name), err)
+			return nil, fmt.Errorf("the installed %s: %w", layout.TarballFileList(name), err)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
@@ -208,7 +207,7 @@ func installStaged(h *hostFS, stageDir, name string, st *staged) ([]string, erro
 	// names what a failed upgrade left.
 	files := append([]string(nil), st.files...)
 	sort.SliceStable(files, func(i, j int) bool {
-		return files[j] == packaging.TarballFileList(name) && files[i] != files[j]
+		return files[j] == layout.TarballFileList(name) && files[i] != files[j]
 	})
 	for _, p := range files {
 		data, err := os.ReadFile(stageDir + p)
@@ -250,9 +249,9 @@ func installStaged(h *hostFS, stageDir, name string, st *staged) ([]string, erro
 // removeListed deletes the files of a tarball install's list, keeping
 // config files unless purge, then the empty directories that are ours.
 func removeListed(h *hostFS, name string, purge bool) ([]string, error) {
-	data, err := h.ReadFile(packaging.TarballFileList(name))
+	data, err := h.ReadFile(layout.TarballFileList(name))
 	if errors.Is(err, fs.ErrNotExist) {
-		return []string{"no " + packaging.TarballFileList(name) + ": no tarball files to delete"}, nil
+		return []string{"no " + layout.TarballFileList(name) + ": no tarball files to delete"}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -264,7 +263,7 @@ func removeListed(h *hostFS, name string, purge bool) ([]string, error) {
 	var notes []string
 	// The list itself last, so that a failed removal can be run again.
 	sort.SliceStable(list, func(i, j int) bool {
-		return list[j] == packaging.TarballFileList(name) && list[i] != list[j]
+		return list[j] == layout.TarballFileList(name) && list[i] != list[j]
 	})
 	for _, p := range list {
 		if isConfig(name, p) && !purge {

@@ -17,7 +17,7 @@ func StateDir(name string) string { return "/var/lib/" + name }
 // InitStage is where a package carries one init system's files before the
 // maintainer script installs them for the running init.
 func InitStage(name, initName string) string {
-	return "/usr/lib/" + name + "/init/" + initName
+	return InitStageRoot(name) + "/" + initName
 }
 
 // Staged is where a package carries the file the maintainer script will
@@ -31,4 +31,30 @@ func Staged(name, initName, target string) string {
 // InitRecord is where the maintainer script records which init it
 // integrated with and which files it installed, so that remove deletes
 // exactly those.
-func InitRecord(name string) string { return "/var/lib/omnipack/" + name + ".init" }
+func InitRecord(name string) string { return RecordDir + "/" + name + ".init" }
+
+// RecordDir holds what the maintainer scripts and the installers record
+// about installed releases: NAME.init, NAME.accounts, NAME.release.
+const RecordDir = "/var/lib/omnipack"
+
+// Accounts is where the maintainer scripts list the user and group the
+// package created, so that a purge deletes only those.
+func Accounts(name string) string { return RecordDir + "/" + name + ".accounts" }
+
+// ReleaseRecord is where the installers (install.sh, omnipack install)
+// record the installed release: its release_version guards against
+// rollback.
+func ReleaseRecord(name string) string { return RecordDir + "/" + name + ".release" }
+
+// PackageLib is the package's own directory under /usr/lib: the init
+// stage, and a release tarball's scripts and file list.
+func PackageLib(name string) string { return "/usr/lib/" + name }
+
+// InitStageRoot is the parent of every init's stage (InitStage).
+func InitStageRoot(name string) string { return PackageLib(name) + "/init" }
+
+// TarballScriptsDir is where the release tarball carries its maintainer
+// scripts, and TarballFileList the list of the files it installs, for
+// uninstalling.
+func TarballScriptsDir(name string) string { return PackageLib(name) + "/scripts" }
+func TarballFileList(name string) string   { return PackageLib(name) + "/files" }

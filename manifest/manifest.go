@@ -8,16 +8,50 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/omnipack/omnipack/signing"
 )
 
 // FileName is the manifest's name inside dist/.
 const FileName = "release.json"
+
+// The release's own files beside release.json (docs/release-layout.md).
+const (
+	SigFile       = FileName + ".sig"           // cosign signature
+	BundleFile    = FileName + ".sigstore.json" // sigstore bundle
+	PGPSigFile    = FileName + ".asc"           // OpenPGP signature
+	SumsFileName  = "SHA256SUMS"
+	KeysDir       = "keys"
+	ReleasePub    = KeysDir + "/" + signing.ReleasePubFile
+	PGPPub        = KeysDir + "/" + signing.PGPPubFile
+	InstallerFile = "install.sh"
+)
+
+// Artifact formats besides the package formats (packaging/formats).
+const (
+	FormatSignature  = "signature" // a detached PKG.sig of a package
+	FormatSPDX       = "spdx"
+	FormatCycloneDX  = "cyclonedx"
+	FormatProvenance = "provenance"
+)
+
+// Caps on files whose size the manifest does not state. They only bound a
+// hostile server; real files are far smaller.
+const (
+	MaxManifest = 16 << 20
+	MaxSig      = 64 << 10
+	MaxKey      = 1 << 20
+	// MaxArtifact bounds any one artifact: a manifest stating more is
+	// refused, whoever signed it.
+	MaxArtifact = 4 << 30
+)
 
 // SchemaVersion changes when a field changes meaning; readers refuse
 // schemas they do not know.
@@ -59,9 +93,6 @@ func NextReleaseVersion(previous int64, now time.Time) int64 {
 	return max(previous+1, now.Unix())
 }
 
-// SumsFileName is the checksum list beside the manifest.
-const SumsFileName = "SHA256SUMS"
-
 // SHA256SUMS renders the artifacts in the format of sha256sum, so that
 // `sha256sum -c SHA256SUMS` checks a downloaded release.
 func (r *Release) SHA256SUMS() []byte {
@@ -101,20 +132,33 @@ func (r *Release) Marshal() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Read loads and checks a manifest.
+// Read loads and checks the manifest at path (Parse).
 func Read(path string) (*Release, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	r, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// Parse decodes a manifest strictly: unknown fields, trailing data and a
+// schema this omnipack does not know are errors.
+func Parse(data []byte) (*Release, error) {
 	var r Release
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("trailing data after the manifest")
 	}
 	if r.Schema != SchemaVersion {
-		return nil, fmt.Errorf("%s: schema %d is not supported (want %d); use a matching omnipack", path, r.Schema, SchemaVersion)
+		return nil, fmt.Errorf("schema %d is not supported (want %d); use a matching omnipack", r.Schema, SchemaVersion)
 	}
 	return &r, nil
 }

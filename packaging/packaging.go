@@ -1,22 +1,27 @@
-// Package packaging turns a Spec into native packages through nfpm. Each
-// format lives in its own file and registers a Format, so adding a format
-// means adding one file.
+// Package packaging holds what every package format shares: the Spec a
+// package is built from, the Format interface each format implements, and
+// the interfaces of the stages a format may take part in (reading its file
+// list, checking its native signature, its purl type, its package
+// manager's commands).
+//
+// Each format is one package below packaging/ (deb, rpm, apk, archlinux,
+// tarball) and packaging/formats is their one registry: the other stages
+// ask the registry, never switch on a format's name.
 package packaging
 
 import (
-	"fmt"
+	"crypto/rsa"
+	"errors"
 	"io"
 	"os"
-	"path/filepath"
-	"sort"
+	"strings"
 	"time"
 
-	"github.com/goreleaser/nfpm/v2"
-	"github.com/goreleaser/nfpm/v2/files"
+	"github.com/ProtonMail/go-crypto/openpgp"
 
 	"github.com/omnipack/omnipack/config"
 	initsys "github.com/omnipack/omnipack/init"
-	"github.com/omnipack/omnipack/layout"
+	"github.com/omnipack/omnipack/pkgfile"
 )
 
 // Spec is everything one package needs, independent of its format.
@@ -75,54 +80,6 @@ type File struct {
 	Group  string
 }
 
-// Format is one package format.
-type Format struct {
-	Name string
-	Rule config.FormatRule
-	// Arch spells an omnipack architecture the way the format does.
-	Arch func(a config.Arch) string
-	// Version spells a version the way the format does, without release.
-	Version func(v config.Version) string
-	// FullVersion is the version string the package manager reports,
-	// including the release.
-	FullVersion func(v config.Version, release int) string
-	// Detached is true for formats signed by a separate PKG.sig file
-	// rather than inside the package.
-	Detached bool
-	// Configure sets format-specific fields, including the maintainer
-	// scripts, on an nfpm.Info that already holds the common fields.
-	// scratch is an empty directory of this package's own for generated
-	// input files.
-	Configure func(info *nfpm.Info, spec *Spec, scratch string) error
-	// Write, when set, writes the package itself instead of nfpm, for
-	// formats nfpm does not know. It returns the package's path.
-	Write func(spec *Spec, dir string) (string, error)
-}
-
-var formats = map[string]Format{}
-
-func register(f Format) {
-	f.Rule.Name = f.Name
-	formats[f.Name] = f
-	config.RegisterFormat(f.Rule)
-}
-
-// Lookup returns a registered format.
-func Lookup(name string) (Format, bool) {
-	f, ok := formats[name]
-	return f, ok
-}
-
-// Names lists every registered format, sorted.
-func Names() []string {
-	names := make([]string, 0, len(formats))
-	for n := range formats {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // Result describes a package that was written.
 type Result struct {
 	Path    string // where it was written
@@ -132,144 +89,179 @@ type Result struct {
 	Version string // as the format spells it, with release
 }
 
-// Build writes one package of the given format into dir.
-func Build(spec *Spec, format, dir string) (Result, error) {
-	f, ok := formats[format]
-	if !ok {
-		return Result{}, fmt.Errorf("unknown package format %q", format)
-	}
-	if f.Write != nil {
-		out, err := f.Write(spec, dir)
-		if err != nil {
-			return Result{}, fmt.Errorf("%s %s: %w", format, spec.Arch.Name, err)
-		}
-		return Result{Path: out, Format: format, Arch: spec.Arch.Name, Version: f.FullVersion(spec.Version, spec.Release)}, nil
-	}
-	info, err := f.info(spec)
-	if err != nil {
-		return Result{}, fmt.Errorf("%s %s: %w", format, spec.Arch.Name, err)
-	}
-	pkgr, err := nfpm.Get(format)
-	if err != nil {
-		return Result{}, err
-	}
-	if err := nfpm.PrepareForPackager(info, format); err != nil {
-		return Result{}, fmt.Errorf("%s %s: %w", format, spec.Arch.Name, err)
-	}
-	out := filepath.Join(dir, pkgr.ConventionalFileName(info))
-	w, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return Result{}, err
-	}
-	if err := pkgr.Package(info, w); err != nil {
-		w.Close()
-		return Result{}, fmt.Errorf("%s %s: %w", format, spec.Arch.Name, err)
-	}
-	if err := w.Close(); err != nil {
-		return Result{}, err
-	}
-	res := Result{Path: out, Format: format, Arch: spec.Arch.Name,
-		Version: f.FullVersion(spec.Version, spec.Release)}
-	if f.Detached && spec.Sign != nil {
-		if res.SigPath, err = detachSign(out, spec.Sign); err != nil {
-			return Result{}, fmt.Errorf("%s %s: sign: %w", format, spec.Arch.Name, err)
-		}
-	}
-	return res, nil
+// Format is one artifact format. Every format builds; Stages says which
+// other stages it takes part in, and for each of them the format
+// implements that stage's interface (the registry refuses one that does
+// not).
+type Format interface {
+	// Name is the format's name in omnipack.toml and release.json.
+	Name() string
+	// Rule is what config validation needs to know of the format.
+	Rule() config.FormatRule
+	// Arch spells an omnipack architecture the way the format does.
+	Arch(a config.Arch) string
+	// Version spells a version the way the format does, without release.
+	Version(v config.Version) string
+	// FullVersion is the version string the package manager reports,
+	// release included.
+	FullVersion(v config.Version, release int) string
+	// FileName is the package's conventional file name.
+	FileName(name string, v config.Version, release int, a config.Arch) string
+	// Build writes one package of spec into dir.
+	Build(spec *Spec, dir string) (Result, error)
+	// Stages lists the stages besides building that the format has.
+	Stages() []Stage
 }
 
-// detachSign writes PKG.sig, a binary OpenPGP signature of the package.
-func detachSign(pkg string, s *Signer) (string, error) {
-	f, err := os.Open(pkg)
-	if err != nil {
-		return "", err
+// Stage names a stage a format may take part in.
+type Stage string
+
+// The stages, each with the interface a format implements for it.
+const (
+	StageRead    Stage = "read"    // Reader: its file list, for SBOMs and verify
+	StageVerify  Stage = "verify"  // SignatureChecker: its native signature
+	StagePURL    Stage = "purl"    // PackageURLer: its purl type
+	StageInstall Stage = "install" // PackageManaged: its package manager's commands
+	// StageUnpack: no package manager installs it; omnipack's installers
+	// unpack it themselves (layout.TarballFileList, layout.TarballScriptsDir).
+	StageUnpack Stage = "unpack"
+)
+
+// AllStages lists every stage, in the order a release passes them.
+var AllStages = []Stage{StageRead, StageVerify, StagePURL, StageInstall, StageUnpack}
+
+// Implements reports whether f has the interface stage s needs.
+func Implements(f Format, s Stage) bool {
+	switch s {
+	case StageRead:
+		_, ok := f.(Reader)
+		return ok
+	case StageVerify:
+		_, ok := f.(SignatureChecker)
+		return ok
+	case StagePURL:
+		_, ok := f.(PackageURLer)
+		return ok
+	case StageInstall:
+		_, ok := f.(PackageManaged)
+		return ok
+	case StageUnpack:
+		return true // a marker: omnipack's installers do the work
 	}
-	defer f.Close()
-	sig, err := s.OpenPGP(false)(f)
-	if err != nil {
-		return "", err
-	}
-	return pkg + ".sig", os.WriteFile(pkg+".sig", sig, 0o644)
+	return false
 }
 
-// info builds the nfpm description of the package. Every content entry gets
-// an explicit mode, owner and mtime: nfpm would otherwise read them from the
-// build host, and the output would not be reproducible.
-func (f Format) info(spec *Spec) (*nfpm.Info, error) {
-	fileInfo := func(mode os.FileMode, owner, group string) *files.ContentFileInfo {
-		if owner == "" {
-			owner = "root"
-		}
-		if group == "" {
-			group = "root"
-		}
-		return &files.ContentFileInfo{Owner: owner, Group: group, Mode: mode, MTime: spec.MTime}
-	}
-	contents := files.Contents{{
-		Source:      spec.Binary,
-		Destination: layout.Bin(spec.Name),
-		FileInfo:    fileInfo(0o755, "", ""),
-	}}
-	for _, c := range spec.Configs {
-		contents = append(contents, &files.Content{
-			Source:      c.Source,
-			Destination: c.Dest,
-			Type:        files.TypeConfigNoReplace,
-			FileInfo:    fileInfo(c.Mode, c.Owner, c.Group),
-		})
-	}
-	for _, c := range spec.Files {
-		contents = append(contents, &files.Content{
-			Source:      c.Source,
-			Destination: c.Dest,
-			FileInfo:    fileInfo(c.Mode, c.Owner, c.Group),
-		})
-	}
-	for _, r := range spec.Inits {
-		for _, file := range spec.InitFiles[r.Name()] {
-			staged := layout.Staged(spec.Name, r.Name(), file.Target)
-			contents = append(contents, &files.Content{
-				Source:      filepath.Join(spec.StageDir, staged),
-				Destination: staged,
-				FileInfo:    fileInfo(os.FileMode(file.Mode), "", ""),
-			})
-		}
-	}
-	info := &nfpm.Info{
-		Name:          spec.Name,
-		Arch:          spec.Arch.GOARCH,
-		Platform:      "linux",
-		Version:       f.Version(spec.Version),
-		VersionSchema: "none",
-		Release:       fmt.Sprint(spec.Release),
-		Section:       "admin",
-		Priority:      "optional",
-		Maintainer:    spec.Maintainer,
-		Description:   description(spec),
-		Vendor:        spec.Vendor,
-		Homepage:      spec.Homepage,
-		License:       spec.License,
-		MTime:         spec.MTime,
-		Overridables: nfpm.Overridables{
-			Contents: contents,
-			Umask:    0o022,
-		},
-	}
-	scratch, err := os.MkdirTemp(spec.ScratchDir, f.Name+"-"+spec.Arch.Name+"-*")
-	if err != nil {
-		return nil, err
-	}
-	if err := f.Configure(info, spec, scratch); err != nil {
-		return nil, err
-	}
-	return info, nil
+// Reader reads the files a built package installs.
+type Reader interface {
+	Walk(r io.Reader, fn pkgfile.WalkFunc) error
 }
 
-// description joins summary and body the way deb and rpm expect: the first
-// line is the synopsis.
-func description(spec *Spec) string {
-	if spec.Description == "" || spec.Description == spec.Summary {
-		return spec.Summary
+// VerifyKeys are the release's keys a native signature is checked with,
+// each nil when the release names none or its key file failed its check.
+type VerifyKeys struct {
+	PGP     openpgp.EntityList
+	APK     *rsa.PublicKey
+	APKName string // as in /etc/apk/keys/APKName.rsa.pub
+	// Now is the time key expiry and revocation are judged at.
+	Now time.Time
+}
+
+// ErrNoKey is returned by a SignatureChecker when the key it needs is
+// missing from VerifyKeys: that failure was reported with the key.
+var ErrNoKey = errors.New("the key this signature needs is not available")
+
+// SignatureChecker checks a package's native signature, as its package
+// manager would.
+type SignatureChecker interface {
+	// Detached is true for a format signed by a separate PKG.sig file
+	// beside the package rather than inside it.
+	Detached() bool
+	// CheckSignature verifies the package at pkg (for a Detached format,
+	// with the signature file at sig) and says what it checked.
+	CheckSignature(pkg, sig string, k VerifyKeys) (detail string, err error)
+}
+
+// PackageURLer names a format's purl type (purl-spec PURL-TYPES).
+type PackageURLer interface {
+	// PackageURLType returns the purl type and whether the spec has the
+	// type's names lowercased.
+	PackageURLType() (typ string, lowerName bool)
+}
+
+// PackageManaged is a format that package managers install. Its commands
+// are data, so that the Go installer and install.sh run the same words.
+type PackageManaged interface {
+	// Managers lists the package managers that install the format.
+	Managers() []string
+	// Command is how pm does op, with FileArg and NameArg standing for the
+	// package file and the package name; false when pm cannot.
+	Command(pm string, op Op) (Command, bool)
+	// Installed is the query that succeeds when the package is installed;
+	// Known also when only its config is left (a removed deb).
+	Installed() Query
+	Known() Query
+	// TrustedKey names the release key the package manager must trust
+	// before it installs the package, or nil.
+	TrustedKey(apkKeyName string) *KeyFile
+}
+
+// Op is what a package-manager command does.
+type Op string
+
+// The operations.
+const (
+	OpInstall   Op = "install"   // a package that is not installed
+	OpUpgrade   Op = "upgrade"   // to a newer version
+	OpDowngrade Op = "downgrade" // to an older version
+	OpReinstall Op = "reinstall" // the same version again
+	OpRemove    Op = "remove"    // keeping the config
+	OpPurge     Op = "purge"     // and its config, where the manager can
+)
+
+// Ops lists every operation.
+var Ops = []Op{OpInstall, OpUpgrade, OpDowngrade, OpReinstall, OpRemove, OpPurge}
+
+// Words standing for values in a Command's or Query's Argv.
+const (
+	FileArg = "{file}" // the local package file
+	NameArg = "{name}" // the package name
+)
+
+// Command is a package-manager command: Env is added to the environment
+// (env(1) form), Argv is run as is after FileArg and NameArg are replaced.
+type Command struct {
+	Env  []string
+	Argv []string
+}
+
+// Query is a command that answers a question by its exit status, or, when
+// Want is set, by printing exactly Want.
+type Query struct {
+	Argv []string
+	Want string
+}
+
+// Shell renders the query as a POSIX sh condition about the package name,
+// as install.sh runs it.
+func (q Query) Shell(name string) string {
+	words := make([]string, len(q.Argv))
+	for i, a := range q.Argv {
+		if a == NameArg {
+			a = name
+		}
+		words[i] = initsys.ShQuote(a)
 	}
-	return spec.Summary + "\n" + spec.Description
+	cmd := strings.Join(words, " ")
+	if q.Want == "" {
+		return cmd + " >/dev/null 2>&1"
+	}
+	return `[ "$(` + cmd + ` 2>/dev/null)" = ` + initsys.ShQuote(q.Want) + " ]"
+}
+
+// KeyFile is a public key a package manager reads from a file.
+type KeyFile struct {
+	// Path is where the host's package manager looks for it.
+	Path string
+	// Release is the key's file in the release: keys/NAME.
+	Release string
 }

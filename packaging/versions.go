@@ -8,17 +8,18 @@ import (
 	"github.com/omnipack/omnipack/config"
 )
 
-// A configured version may carry a pre-release after "~" (1.2.3~rc1), the
+// SplitPre splits a configured version at its pre-release. A configured
+// version may carry a pre-release after "~" (1.2.3~rc1), the
 // one spelling deb and rpm both sort below the release. Formats that spell
 // pre-releases differently translate it.
-func splitPre(base string) (release, pre string) {
+func SplitPre(base string) (release, pre string) {
 	release, pre, _ = strings.Cut(base, "~")
 	return release, pre
 }
 
-// checkByPattern returns a FormatRule.CheckVersion that spells the version
+// CheckByPattern returns a FormatRule.CheckVersion that spells the version
 // for the format and matches it against re.
-func checkByPattern(spell func(config.Version) string, re *regexp.Regexp, rule, fix string) func(string) (string, string) {
+func CheckByPattern(spell func(config.Version) string, re *regexp.Regexp, rule, fix string) func(string) (string, string) {
 	return func(v string) (string, string) {
 		s := spell(config.Version{Base: v})
 		if re.MatchString(s) {
@@ -31,7 +32,9 @@ func checkByPattern(spell func(config.Version) string, re *regexp.Regexp, rule, 
 	}
 }
 
-func checkNameByPattern(re *regexp.Regexp, rule string) func(string) string {
+// CheckNameByPattern returns a FormatRule.CheckName that matches the name
+// against re.
+func CheckNameByPattern(re *regexp.Regexp, rule string) func(string) string {
 	return func(name string) string {
 		if re.MatchString(name) {
 			return ""
@@ -40,4 +43,5 @@ func checkNameByPattern(re *regexp.Regexp, rule string) func(string) string {
 	}
 }
 
-const versionFix = `use dotted numbers such as "1.2.3", with an optional pre-release "~rc1"`
+// VersionFix is the fix every format suggests for a version it refuses.
+const VersionFix = `use dotted numbers such as "1.2.3", with an optional pre-release "~rc1"`

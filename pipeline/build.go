@@ -21,6 +21,7 @@ import (
 	"github.com/omnipack/omnipack/layout"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/packaging"
+	"github.com/omnipack/omnipack/packaging/formats"
 	"github.com/omnipack/omnipack/sbom"
 )
 
@@ -184,8 +185,8 @@ func checkResolvedVersion(cfg *config.Config, v config.Version) error {
 	}
 	var ps config.Problems
 	for _, name := range cfg.Targets.Formats {
-		f, _ := packaging.Lookup(name)
-		if why, fix := f.Rule.CheckVersion(v.Base); why != "" {
+		f, _ := formats.Lookup(name)
+		if why, fix := f.Rule().CheckVersion(v.Base); why != "" {
 			ps = append(ps, config.Problem{File: cfg.Path, Field: "project.version",
 				Msg: fmt.Sprintf("the git tag gives version %q, invalid for %s: %s", v.Base, name, why), Fix: fix})
 		}
@@ -376,7 +377,7 @@ func packageAll(specs []*packaging.Spec, cfg *config.Config, v config.Version, d
 // packageOne builds one package and describes it, its signature and its
 // SBOMs as artifacts.
 func packageOne(spec *packaging.Spec, format string, cfg *config.Config, v config.Version, dir string) ([]manifest.Artifact, error) {
-	res, err := packaging.Build(spec, format, dir)
+	res, err := formats.Build(spec, format, dir)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,9 @@
 // Package pkgfile reads the files a built package would install, straight
-// from the package and without extracting it to disk. It speaks the four
-// formats omnipack writes: deb, rpm, apk and archlinux.
+// from the package and without extracting it to disk. It holds what every
+// format's reader shares: the File and Entry model, List and ReadFile over
+// a format's Walker, and tar and decompression helpers. Each format's
+// Walker lives in its own folder under packaging/; packaging/formats
+// returns the one for a format name.
 //
 // It answers "what exactly is in this package" for the SBOM writer and for
 // verify, so it reads the payload itself, not metadata that merely claims
@@ -48,52 +51,37 @@ type File struct {
 	LinkTarget string
 }
 
-// Formats lists the package formats this package reads.
-var Formats = []string{"apk", "archlinux", "deb", "rpm", "tarball"}
-
-// entry is one archive member as the format readers see it, before its
+// Entry is one archive member as a format's Walker reports it, before its
 // content is hashed.
-type entry struct {
-	name     string // as stored in the archive
-	mode     fs.FileMode
-	size     int64
-	link     string
-	hardlink bool // a tar hard link: link names an earlier member
-	// check, if set, is called with the content's hex sha256 and sha1 so
+type Entry struct {
+	Name     string // as stored in the archive
+	Mode     fs.FileMode
+	Size     int64
+	Link     string
+	Hardlink bool // a tar hard link: Link names an earlier member
+	// Check, if set, is called with the content's hex sha256 and sha1 so
 	// the format can compare them with digests it records itself.
-	check func(sha256, sha1 string) error
+	Check func(sha256, sha1 string) error
 }
 
-// errStop ends a walk early without error.
-var errStop = errors.New("stop")
+// ErrStop ends a walk early without error.
+var ErrStop = errors.New("stop")
 
-// walkFunc is called for every non-directory member in archive order.
+// WalkFunc is called for every non-directory member in archive order.
 // body holds a regular file's content and is empty otherwise.
-type walkFunc func(e entry, body io.Reader) error
+type WalkFunc func(e Entry, body io.Reader) error
 
-func walk(pkgPath, format string, fn walkFunc) error {
+// Walker reads one package format from r and calls fn for each member.
+type Walker func(r io.Reader, fn WalkFunc) error
+
+func walk(pkgPath string, walker Walker, fn WalkFunc) error {
 	f, err := os.Open(pkgPath)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	var walker func(io.Reader, walkFunc) error
-	switch format {
-	case "deb":
-		walker = walkDeb
-	case "rpm":
-		walker = walkRPM
-	case "apk":
-		walker = walkAPK
-	case "archlinux":
-		walker = walkArch
-	case "tarball":
-		walker = walkTarball
-	default:
-		return fmt.Errorf("pkgfile: unknown package format %q (know %s)", format, strings.Join(Formats, ", "))
-	}
 	err = walker(f, fn)
-	if errors.Is(err, errStop) {
+	if errors.Is(err, ErrStop) {
 		return nil
 	}
 	if err != nil {
@@ -103,45 +91,45 @@ func walk(pkgPath, format string, fn walkFunc) error {
 }
 
 // List returns every file of the package at pkgPath, sorted by path.
-func List(pkgPath, format string) ([]File, error) {
+func List(pkgPath string, walker Walker) ([]File, error) {
 	var files []File
 	seen := map[string]int{}
-	err := walk(pkgPath, format, func(e entry, body io.Reader) error {
-		p, err := cleanPath(e.name)
+	err := walk(pkgPath, walker, func(e Entry, body io.Reader) error {
+		p, err := cleanPath(e.Name)
 		if err != nil {
 			return err
 		}
 		if _, dup := seen[p]; dup {
 			return fmt.Errorf("%s appears twice in the package", p)
 		}
-		f := File{Path: p, Mode: e.mode, LinkTarget: e.link}
+		f := File{Path: p, Mode: e.Mode, LinkTarget: e.Link}
 		switch {
-		case e.hardlink:
+		case e.Hardlink:
 			// A tar hard link shares the content of an earlier member.
-			target, err := cleanPath(e.link)
+			target, err := cleanPath(e.Link)
 			if err != nil {
 				return err
 			}
 			i, ok := seen[target]
 			if !ok || !files[i].Mode.IsRegular() {
-				return fmt.Errorf("%s: hard link to %s, which is not an earlier regular file", p, e.link)
+				return fmt.Errorf("%s: hard link to %s, which is not an earlier regular file", p, e.Link)
 			}
 			f = files[i]
 			f.Path = p
-		case e.mode.IsRegular():
+		case e.Mode.IsRegular():
 			h256, h1 := sha256.New(), sha1.New()
 			n, err := io.Copy(io.MultiWriter(h256, h1), body)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}
-			if n != e.size {
-				return fmt.Errorf("%s: %d bytes of content, header says %d", p, n, e.size)
+			if n != e.Size {
+				return fmt.Errorf("%s: %d bytes of content, header says %d", p, n, e.Size)
 			}
 			f.Size = n
 			f.SHA256 = hex.EncodeToString(h256.Sum(nil))
 			f.SHA1 = hex.EncodeToString(h1.Sum(nil))
-			if e.check != nil {
-				if err := e.check(f.SHA256, f.SHA1); err != nil {
+			if e.Check != nil {
+				if err := e.Check(f.SHA256, f.SHA1); err != nil {
 					return fmt.Errorf("%s: %w", p, err)
 				}
 			}
@@ -160,24 +148,24 @@ func List(pkgPath, format string) ([]File, error) {
 // ReadFile returns the content of one regular file of the package, named
 // by its absolute installed path (/usr/bin/NAME). The whole file is held in
 // memory; debug/buildinfo needs an io.ReaderAt anyway.
-func ReadFile(pkgPath, format, member string) ([]byte, error) {
+func ReadFile(pkgPath string, walker Walker, member string) ([]byte, error) {
 	want := path.Clean("/" + member)
 	var data []byte
 	found := false
-	err := walk(pkgPath, format, func(e entry, body io.Reader) error {
-		p, err := cleanPath(e.name)
+	err := walk(pkgPath, walker, func(e Entry, body io.Reader) error {
+		p, err := cleanPath(e.Name)
 		if err != nil || p != want {
 			return err
 		}
-		if !e.mode.IsRegular() || e.hardlink {
-			return fmt.Errorf("%s is not a regular file in the package (mode %v)", want, e.mode)
+		if !e.Mode.IsRegular() || e.Hardlink {
+			return fmt.Errorf("%s is not a regular file in the package (mode %v)", want, e.Mode)
 		}
 		var buf bytes.Buffer
 		if _, err := io.Copy(&buf, body); err != nil {
 			return err
 		}
 		data, found = buf.Bytes(), true
-		return errStop
+		return ErrStop
 	})
 	if err != nil {
 		return nil, err

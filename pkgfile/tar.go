@@ -14,9 +14,9 @@ import (
 	"github.com/ulikunitz/xz/lzma"
 )
 
-// walkTar calls fn for every member of a tar stream except directories and
+// WalkTar calls fn for every member of a tar stream except directories and
 // the members skip names. extra, if set, adds a digest check per header.
-func walkTar(r io.Reader, skip func(name string) bool, extra func(*tar.Header) func(string, string) error, fn walkFunc) error {
+func WalkTar(r io.Reader, skip func(name string) bool, extra func(*tar.Header) func(string, string) error, fn WalkFunc) error {
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -29,23 +29,23 @@ func walkTar(r io.Reader, skip func(name string) bool, extra func(*tar.Header) f
 		if skip != nil && skip(hdr.Name) {
 			continue
 		}
-		e := entry{name: hdr.Name, mode: hdr.FileInfo().Mode()}
+		e := Entry{Name: hdr.Name, Mode: hdr.FileInfo().Mode()}
 		switch hdr.Typeflag {
 		case tar.TypeDir:
 			continue
 		case tar.TypeReg:
-			e.size = hdr.Size
+			e.Size = hdr.Size
 			if extra != nil {
-				e.check = extra(hdr)
+				e.Check = extra(hdr)
 			}
 		case tar.TypeSymlink:
-			e.link = hdr.Linkname
+			e.Link = hdr.Linkname
 		case tar.TypeLink:
-			e.link, e.hardlink = hdr.Linkname, true
+			e.Link, e.Hardlink = hdr.Linkname, true
 		case tar.TypeXHeader, tar.TypeXGlobalHeader, tar.TypeGNULongName, tar.TypeGNULongLink:
 			continue // archive/tar folds these into the next header
 		default:
-			if e.mode&fs.ModeType == 0 {
+			if e.Mode&fs.ModeType == 0 {
 				return fmt.Errorf("tar: %s has unsupported type %q", hdr.Name, hdr.Typeflag)
 			}
 		}
@@ -55,9 +55,9 @@ func walkTar(r io.Reader, skip func(name string) bool, extra func(*tar.Header) f
 	}
 }
 
-// decompress wraps r for a compression named by a file suffix or an rpm
+// Decompress wraps r for a compression named by a file suffix or an rpm
 // PAYLOADCOMPRESSOR value. The returned close releases decoder resources.
-func decompress(r io.Reader, name string) (io.Reader, func(), error) {
+func Decompress(r io.Reader, name string) (io.Reader, func(), error) {
 	nop := func() {}
 	switch name {
 	case "", "none", "tar":
@@ -92,9 +92,9 @@ func decompress(r io.Reader, name string) (io.Reader, func(), error) {
 	return nil, nil, fmt.Errorf("unsupported compression %q", name)
 }
 
-// isDotFile reports whether a member is a top-level metadata file such as
+// IsDotFile reports whether a member is a top-level metadata file such as
 // .PKGINFO rather than an installed file.
-func isDotFile(name string) bool {
+func IsDotFile(name string) bool {
 	name = strings.TrimPrefix(name, "./")
 	return strings.HasPrefix(name, ".") && !strings.Contains(name, "/")
 }

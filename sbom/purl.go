@@ -7,11 +7,8 @@ import (
 	"github.com/omnipack/omnipack/config"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/packaging"
+	"github.com/omnipack/omnipack/packaging/formats"
 )
-
-// purlTypes maps omnipack formats to purl types (purl-spec PURL-TYPES).
-// omnipack's release tarball has no package manager of its own: "generic".
-var purlTypes = map[string]string{"deb": "deb", "rpm": "rpm", "apk": "apk", "archlinux": "alpm", "tarball": "generic"}
 
 // DefaultNamespace is the purl namespace of a package whose project names
 // no vendor.
@@ -28,17 +25,18 @@ const DefaultNamespace = "omnipack"
 // way the format spells it. The namespace stands where the purl spec puts a
 // distribution vendor ("debian", "fedora"): here the project's vendor, as
 // a lowercase slug (runs of anything but a-z 0-9 . _ - become "-"), or
-// DefaultNamespace without a vendor. The spec has deb, apk and alpm names
-// lowercased and keeps rpm names as they are.
+// DefaultNamespace without a vendor. The purl type and whether the spec
+// lowercases its names come from the format (packaging.PackageURLer).
 func PackageURL(a manifest.Artifact, name, vendor string) (string, error) {
-	typ, ok := purlTypes[a.Format]
-	if !ok {
-		return "", fmt.Errorf("sbom: no purl type for package format %q", a.Format)
-	}
-	f, ok := packaging.Lookup(a.Format)
+	f, ok := formats.Lookup(a.Format)
 	if !ok {
 		return "", fmt.Errorf("sbom: unknown package format %q", a.Format)
 	}
+	p, ok := f.(packaging.PackageURLer)
+	if !ok {
+		return "", fmt.Errorf("sbom: no purl type for package format %q", a.Format)
+	}
+	typ, lower := p.PackageURLType()
 	arch, ok := config.LookupArch(a.Arch)
 	if !ok || f.Arch(arch) == "" {
 		return "", fmt.Errorf("sbom: unknown architecture %q for %s", a.Arch, a.Format)
@@ -46,7 +44,7 @@ func PackageURL(a manifest.Artifact, name, vendor string) (string, error) {
 	if a.Version == "" {
 		return "", fmt.Errorf("sbom: artifact %s has no version", a.Name)
 	}
-	if typ != "rpm" {
+	if lower {
 		name = strings.ToLower(name)
 	}
 	return "pkg:" + typ + "/" + purlEscape(namespace(vendor)) + "/" + purlEscape(name) +

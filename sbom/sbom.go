@@ -24,6 +24,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/packaging/formats"
 	"github.com/omnipack/omnipack/pkgfile"
 )
 
@@ -99,13 +100,13 @@ func describe(in Input) (*described, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := pkgfile.List(in.PackagePath, in.Artifact.Format)
+	all, err := formats.Files(in.PackagePath, in.Artifact.Format)
 	if err != nil {
 		return nil, err
 	}
 	d := &described{in: in, sha256: sum, purl: purl, files: regular(all)}
 	if in.BinaryPath != "" {
-		data, err := pkgfile.ReadFile(in.PackagePath, in.Artifact.Format, in.BinaryPath)
+		data, err := formats.ReadFile(in.PackagePath, in.Artifact.Format, in.BinaryPath)
 		if err != nil {
 			return nil, err
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/omnipack/omnipack/init/inits"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/packaging"
+	"github.com/omnipack/omnipack/packaging/formats"
 	"github.com/omnipack/omnipack/pkgfile"
 )
 
@@ -104,8 +105,8 @@ func buildPackages(t *testing.T, binary string) map[string]built {
 	}
 	out := mkdir(t)
 	pkgs := map[string]built{}
-	for _, format := range pkgfile.Formats {
-		res, err := packaging.Build(spec, format, out)
+	for _, format := range formats.Names() {
+		res, err := formats.Build(spec, format, out)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +114,7 @@ func buildPackages(t *testing.T, binary string) map[string]built {
 		if err != nil {
 			t.Fatal(err)
 		}
-		files, err := pkgfile.List(res.Path, format)
+		files, err := formats.Files(res.Path, format)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,7 +193,7 @@ func TestSchemas(t *testing.T) {
 		KindSPDX:      compileSchema(t, "spdx-2.3.schema.json", "http://spdx.org/rdf/terms/2.3"),
 		KindCycloneDX: compileSchema(t, "bom-1.6.schema.json", "http://cyclonedx.org/schema/bom-1.6.schema.json"),
 	}
-	for _, format := range pkgfile.Formats {
+	for _, format := range formats.Names() {
 		for _, kind := range kinds {
 			t.Run(format+"/"+kind, func(t *testing.T) {
 				doc := generate(t, kind, pkgs[format].input)
@@ -424,7 +425,7 @@ func TestGoModulesMatchGoVersionM(t *testing.T) {
 	}
 	sortMods := func(m []goMod) { sort.Slice(m, func(i, j int) bool { return m[i].Path < m[j].Path }) }
 	sortMods(want)
-	for _, format := range pkgfile.Formats {
+	for _, format := range formats.Names() {
 		for _, kind := range kinds {
 			t.Run(format+"/"+kind, func(t *testing.T) {
 				got, props := sbomModules(t, kind, generate(t, kind, pkgs[format].input))
@@ -456,7 +457,7 @@ func TestGoModulesMatchGoVersionM(t *testing.T) {
 // whose recorded digest was edited.
 func TestCheck(t *testing.T) {
 	_, pkgs := packages(t)
-	for _, format := range pkgfile.Formats {
+	for _, format := range formats.Names() {
 		for _, kind := range kinds {
 			t.Run(format+"/"+kind, func(t *testing.T) {
 				b := pkgs[format]
@@ -513,7 +514,7 @@ func expectCheckError(t *testing.T, doc []byte, kind string, files []pkgfile.Fil
 // time gives a different document identifier.
 func TestDeterministic(t *testing.T) {
 	_, pkgs := packages(t)
-	for _, format := range pkgfile.Formats {
+	for _, format := range formats.Names() {
 		for _, kind := range kinds {
 			in := pkgs[format].input
 			a, b := generate(t, kind, in), generate(t, kind, in)
@@ -561,7 +562,7 @@ func TestDocumentBasics(t *testing.T) {
 		"archlinux": "pkg:alpm/example-corp/probe@1.2.3-1?arch=x86_64",
 		"tarball":   "pkg:generic/example-corp/probe@1.2.3-1?arch=amd64",
 	}
-	for _, format := range pkgfile.Formats {
+	for _, format := range formats.Names() {
 		in := pkgs[format].input
 		var s struct {
 			SPDXVersion, DataLicense, SPDXID, Name string

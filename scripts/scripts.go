@@ -105,22 +105,6 @@ type Set struct {
 	PostUpgrade string // apk .post-upgrade, Arch post_upgrade
 }
 
-// For returns the scripts for the nfpm packager name: "deb", "rpm", "apk"
-// or "archlinux".
-func For(packager string, in Input) (Set, error) {
-	switch packager {
-	case "deb":
-		return Deb(in)
-	case "rpm":
-		return RPM(in)
-	case "apk":
-		return APK(in)
-	case "archlinux":
-		return Arch(in)
-	}
-	return Set{}, fmt.Errorf("scripts: no maintainer scripts for packager %q", packager)
-}
-
 // Deb returns the preinst, postinst, prerm and postrm of a deb.
 func Deb(in Input) (Set, error) {
 	d, err := prepare(in, "deb")
@@ -256,15 +240,15 @@ func prepare(in Input, format string) (*data, error) {
 		Format:      format,
 		StateDir:    s.StateDir,
 		ConfigDir:   s.ConfigDir,
-		Stage:       path.Dir(layout.InitStage(s.Name, "x")),
+		Stage:       layout.InitStageRoot(s.Name),
 		Record:      layout.InitRecord(s.Name),
 		RecordNew:   layout.InitRecord(s.Name) + ".new",
-		RecordDir:   path.Dir(layout.InitRecord(s.Name)),
+		RecordDir:   layout.RecordDir,
 		CreateUser:  s.User != "root",
 		CreateGroup: s.Group != "root",
 		Dispatch:    map[string]string{},
 	}
-	d.Accounts = path.Join(d.RecordDir, s.Name+".accounts")
+	d.Accounts = layout.Accounts(s.Name)
 	if d.StateDir == "" {
 		d.StateDir = layout.StateDir(s.Name)
 	}

@@ -3,11 +3,14 @@ package signing
 import (
 	"bytes"
 	"crypto"
+	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"golang.org/x/crypto/openpgp/armor"
 )
 
 // pgpSignConfig makes SHA-256 signatures: SHA-1 is refused by current apt
@@ -75,18 +78,61 @@ func PGPSignFn(entity *openpgp.Entity, armored bool) func(io.Reader) ([]byte, er
 }
 
 // VerifyDetached checks a detached signature, armored or binary, against a
-// public key (pgp.pub.asc, armored or binary).
+// public key (pgp.pub.asc, armored or binary), as VerifyPGP does at the
+// current time.
 func VerifyDetached(pubKey []byte, data io.Reader, sig []byte) error {
 	keyring, err := readKeyRing(pubKey)
 	if err != nil {
 		return fmt.Errorf("OpenPGP public key: %w", err)
 	}
+	return VerifyPGP(keyring, data, sig, time.Now())
+}
+
+// MaxPGPSignature bounds a detached OpenPGP signature; real ones are a few
+// hundred bytes.
+const MaxPGPSignature = 64 << 10
+
+// strongHashes are the digests accepted in OpenPGP signatures. apt (sqv),
+// rpm and pacman refuse SHA-1, so omnipack does too.
+var strongHashes = map[crypto.Hash]bool{
+	crypto.SHA256: true, crypto.SHA384: true, crypto.SHA512: true, crypto.SHA3_256: true, crypto.SHA3_512: true,
+}
+
+// VerifyPGP checks a detached signature, armored or binary, made by a key
+// of key with a strong digest; key expiry and revocation are judged at now.
+func VerifyPGP(key openpgp.EntityList, data io.Reader, sig []byte, now time.Time) error {
+	raw := sig
 	if isArmored(sig) {
-		_, err = openpgp.CheckArmoredDetachedSignature(keyring, data, bytes.NewReader(sig), nil)
-	} else {
-		_, err = openpgp.CheckDetachedSignature(keyring, data, bytes.NewReader(sig), nil)
+		block, err := armor.Decode(bytes.NewReader(sig))
+		if err != nil || block.Type != openpgp.SignatureType {
+			return errors.New("not an armored OpenPGP signature")
+		}
+		if raw, err = io.ReadAll(io.LimitReader(block.Body, MaxPGPSignature)); err != nil {
+			return errors.New("damaged armored OpenPGP signature")
+		}
 	}
-	if err != nil {
+	pr := packet.NewReader(bytes.NewReader(raw))
+	for n := 0; ; n++ {
+		p, err := pr.Next()
+		if err == io.EOF {
+			if n == 0 {
+				return errors.New("empty OpenPGP signature")
+			}
+			break
+		}
+		if err != nil {
+			return errors.New("not an OpenPGP signature")
+		}
+		s, ok := p.(*packet.Signature)
+		if !ok {
+			return errors.New("not an OpenPGP signature")
+		}
+		if !strongHashes[s.Hash] {
+			return fmt.Errorf("OpenPGP signature uses digest %v, which package managers refuse", s.Hash)
+		}
+	}
+	cfg := &packet.Config{Time: func() time.Time { return now }}
+	if _, err := openpgp.CheckDetachedSignature(key, data, bytes.NewReader(raw), cfg); err != nil {
 		return fmt.Errorf("%w: OpenPGP: %v", ErrBadSignature, err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/packaging/formats"
 	"github.com/omnipack/omnipack/pkgfile"
 	"github.com/omnipack/omnipack/provenance"
 	"github.com/omnipack/omnipack/sbom"
@@ -26,14 +27,14 @@ func (v *verifier) sboms() {
 		}
 		if isPackage(a.Format) {
 			spdx, cdx := sbom.FileNames(a.Name)
-			for name, format := range map[string]string{spdx: FormatSPDX, cdx: FormatCycloneDX} {
+			for name, format := range map[string]string{spdx: manifest.FormatSPDX, cdx: manifest.FormatCycloneDX} {
 				if s, ok := v.arts[name]; !ok || s.Format != format {
 					v.add(CheckSBOM, name, fmt.Errorf("release.json lists no %s SBOM %s for %s", format, name, a.Name), "")
 				}
 			}
 			continue
 		}
-		if a.Format != FormatSPDX && a.Format != FormatCycloneDX {
+		if a.Format != manifest.FormatSPDX && a.Format != manifest.FormatCycloneDX {
 			continue
 		}
 		pkgName, _ := baseOf(a)
@@ -46,7 +47,7 @@ func (v *verifier) sboms() {
 			continue
 		}
 		if _, done := files[pkgName]; !done && listErr[pkgName] == nil {
-			fs, err := pkgfile.List(v.good[pkgName], pkg.Format)
+			fs, err := formats.Files(v.good[pkgName], pkg.Format)
 			if err != nil {
 				err = fmt.Errorf("cannot read the files of %s: %s", pkgName, stripPath(err, v.good[pkgName]))
 			}
@@ -67,7 +68,7 @@ func (v *verifier) checkSBOM(a, pkg manifest.Artifact, files []pkgfile.File) err
 		return err
 	}
 	kind := sbom.KindSPDX
-	if a.Format == FormatCycloneDX {
+	if a.Format == manifest.FormatCycloneDX {
 		kind = sbom.KindCycloneDX
 	}
 	if err := sbom.Check(doc, kind, files); err != nil {
@@ -99,7 +100,7 @@ func regularCount(files []pkgfile.File) int {
 func (v *verifier) provenance() {
 	var found []manifest.Artifact
 	for _, a := range v.sortedArtifacts() {
-		if a.Format == FormatProvenance {
+		if a.Format == manifest.FormatProvenance {
 			found = append(found, a)
 		}
 	}

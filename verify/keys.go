@@ -10,22 +10,16 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 
+	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/packaging"
 	"github.com/omnipack/omnipack/signing"
 )
 
-// releaseKeys are the OpenPGP and apk keys of the release, each set only
-// when the key file is the one the signed manifest names.
-type releaseKeys struct {
-	pgp     openpgp.EntityList
-	apk     *rsa.PublicKey
-	apkName string
-}
-
 // keys checks that the key files in keys/ are the ones release.json names,
 // before anything is verified with them: a swapped key file would
-// otherwise vouch for swapped packages.
-func (v *verifier) keys() releaseKeys {
-	var k releaseKeys
+// otherwise vouch for swapped packages. A key that fails stays nil.
+func (v *verifier) keys() packaging.VerifyKeys {
+	k := packaging.VerifyKeys{Now: v.now}
 	want := v.rel.Keys
 	if want == nil {
 		v.add(CheckKey, KeysDir, errors.New("release.json names no keys (an unsigned release?); the packages' signatures cannot be checked"), "")
@@ -34,22 +28,22 @@ func (v *verifier) keys() releaseKeys {
 	v.add(CheckKey, ReleasePub, v.checkReleaseKey(want.Release), "the release key release.json names, sha256:"+v.rep.Key.SHA256)
 
 	var err error
-	k.pgp, err = v.pgpKey(want.OpenPGP)
+	k.PGP, err = v.pgpKey(want.OpenPGP)
 	v.add(CheckKey, PGPPub, err, "the OpenPGP key release.json names, "+want.OpenPGP)
 	if err != nil {
-		k.pgp = nil
+		k.PGP = nil
 	}
 
 	apkFile := keyFile(want.APKKeyName + ".rsa.pub")
-	k.apk, err = v.apkKey(want.APKKeyName, want.APK)
+	k.APK, err = v.apkKey(want.APKKeyName, want.APK)
 	if !apkKeyNameRe.MatchString(want.APKKeyName) {
 		apkFile = KeysDir
 	}
 	v.add(CheckKey, apkFile, err, "the apk key release.json names, "+want.APKKeyName)
 	if err != nil {
-		k.apk = nil
+		k.APK = nil
 	}
-	k.apkName = want.APKKeyName
+	k.APKName = want.APKKeyName
 	return k
 }
 
@@ -62,7 +56,7 @@ func (v *verifier) checkReleaseKey(want string) error {
 	if v.rep.Key.FromRelease {
 		return nil
 	}
-	p, err := v.src.fetch(v.ctx, ReleasePub, maxKey)
+	p, err := v.src.Path(v.ctx, ReleasePub, manifest.MaxKey)
 	if err != nil {
 		return err
 	}
@@ -83,11 +77,11 @@ func (v *verifier) checkReleaseKey(want string) error {
 // pgpKey loads keys/pgp.pub.asc and checks that it holds the one OpenPGP
 // key the manifest names, and nothing else.
 func (v *verifier) pgpKey(want string) (openpgp.EntityList, error) {
-	p, err := v.src.fetch(v.ctx, PGPPub, maxKey)
+	p, err := v.src.Path(v.ctx, PGPPub, manifest.MaxKey)
 	if err != nil {
 		return nil, err
 	}
-	data, err := readCapped(p, PGPPub, maxKey)
+	data, err := readCapped(p, PGPPub, manifest.MaxKey)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +129,7 @@ func (v *verifier) apkKey(name, fingerprint string) (*rsa.PublicKey, error) {
 		return nil, fmt.Errorf("release.json names apk key %q, which is not a plain key name", name)
 	}
 	file := keyFile(name + ".rsa.pub")
-	p, err := v.src.fetch(v.ctx, file, maxKey)
+	p, err := v.src.Path(v.ctx, file, manifest.MaxKey)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/packaging/formats"
+	"github.com/omnipack/omnipack/release"
 	"github.com/omnipack/omnipack/sbom"
 	"github.com/omnipack/omnipack/signing"
 )
@@ -38,33 +40,12 @@ const (
 
 // Files beside release.json that are not artifacts (docs/release-layout.md).
 const (
-	SigFile    = manifest.FileName + ".sig"
-	BundleFile = manifest.FileName + ".sigstore.json"
-	PGPSigFile = manifest.FileName + ".asc"
-	KeysDir    = "keys"
-	ReleasePub = KeysDir + "/" + signing.ReleasePubFile
-	PGPPub     = KeysDir + "/" + signing.PGPPubFile
-)
-
-// Artifact formats of release.json.
-const (
-	FormatDeb        = "deb"
-	FormatRPM        = "rpm"
-	FormatAPK        = "apk"
-	FormatArch       = "archlinux"
-	FormatTarball    = "tarball"   // for hosts without a package manager; unsigned itself
-	FormatSignature  = "signature" // an Arch package's detached PKG.sig
-	FormatSPDX       = "spdx"
-	FormatCycloneDX  = "cyclonedx"
-	FormatProvenance = "provenance"
-)
-
-// Size caps for files whose size the manifest does not state. They only
-// bound a hostile server; real files are far smaller.
-const (
-	maxManifest = 16 << 20
-	maxSig      = 64 << 10
-	maxKey      = 1 << 20
+	SigFile    = manifest.SigFile
+	BundleFile = manifest.BundleFile
+	PGPSigFile = manifest.PGPSigFile
+	KeysDir    = manifest.KeysDir
+	ReleasePub = manifest.ReleasePub
+	PGPPub     = manifest.PGPPub
 )
 
 // Options controls one verification.
@@ -129,9 +110,7 @@ func (e *InputError) Error() string { return e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
 
 // FromReleaseWarning is the report's warning when no key was pinned.
-const FromReleaseWarning = "the release key was taken from the release itself (" + ReleasePub + "): " +
-	"this proves the files are intact and consistent, NOT who made them; " +
-	"pass --key with a release.pub obtained separately to check authenticity"
+const FromReleaseWarning = release.FromReleaseWarning
 
 // Release verifies the release at src, a directory or an http(s) URL of
 // one. Problems in the release are failed checks in the report; the error
@@ -154,7 +133,7 @@ func Release(ctx context.Context, src string, opts Options) (Report, error) {
 	if err != nil {
 		return rep, &InputError{err}
 	}
-	defer s.close()
+	defer s.Close()
 	v := &verifier{ctx: ctx, src: s, rep: &rep, now: now().UTC(), pinned: pinned, pinnedPath: opts.PublicKey}
 	v.run()
 	if err := ctx.Err(); err != nil {
@@ -180,7 +159,7 @@ func loadPinnedKey(p string) (crypto.PublicKey, error) {
 // verifier carries one run's state.
 type verifier struct {
 	ctx        context.Context
-	src        source
+	src        *release.Files
 	rep        *Report
 	now        time.Time
 	pinned     crypto.PublicKey
@@ -245,7 +224,7 @@ func (v *verifier) manifestSignature() bool {
 		return v.add(CheckManifestSig, ReleasePub, keyErr, "")
 	}
 	v.key = key
-	relPath, err := v.src.fetch(v.ctx, manifest.FileName, maxManifest)
+	relPath, err := v.src.Path(v.ctx, manifest.FileName, manifest.MaxManifest)
 	if err != nil {
 		return v.add(CheckManifestSig, manifest.FileName, err, "")
 	}
@@ -256,7 +235,7 @@ func (v *verifier) manifestSignature() bool {
 	if !ok {
 		return false
 	}
-	rel, err := manifest.Read(relPath)
+	rel, err := readManifest(relPath)
 	if err != nil {
 		return v.add(CheckManifestSig, manifest.FileName,
 			fmt.Errorf("signed, but not a manifest this omnipack reads: %v", stripPath(err, relPath)), "")
@@ -273,7 +252,7 @@ func (v *verifier) releaseKey() (crypto.PublicKey, error) {
 	if key == nil {
 		v.rep.Key = KeyInfo{Path: ReleasePub, FromRelease: true}
 		v.rep.Warning = FromReleaseWarning
-		p, err := v.src.fetch(v.ctx, ReleasePub, maxKey)
+		p, err := v.src.Path(v.ctx, ReleasePub, manifest.MaxKey)
 		if err != nil {
 			return nil, fmt.Errorf("no release key: %v (or pass --key)", err)
 		}
@@ -290,11 +269,11 @@ func (v *verifier) releaseKey() (crypto.PublicKey, error) {
 }
 
 func (v *verifier) cosignSig(relPath string) error {
-	p, err := v.src.fetch(v.ctx, SigFile, maxSig)
+	p, err := v.src.Path(v.ctx, SigFile, manifest.MaxSig)
 	if err != nil {
 		return err
 	}
-	text, err := readCapped(p, SigFile, maxSig)
+	text, err := readCapped(p, SigFile, manifest.MaxSig)
 	if err != nil {
 		return err
 	}
@@ -314,11 +293,11 @@ func (v *verifier) cosignSig(relPath string) error {
 }
 
 func (v *verifier) bundleSig(relPath string) error {
-	p, err := v.src.fetch(v.ctx, BundleFile, maxSig)
+	p, err := v.src.Path(v.ctx, BundleFile, manifest.MaxSig)
 	if err != nil {
 		return err
 	}
-	b, err := readCapped(p, BundleFile, maxSig)
+	b, err := readCapped(p, BundleFile, manifest.MaxSig)
 	if err != nil {
 		return err
 	}
@@ -371,17 +350,22 @@ func checkName(name string) error {
 	return nil
 }
 
-var knownFormats = map[string]bool{
-	FormatDeb: true, FormatRPM: true, FormatAPK: true, FormatArch: true, FormatTarball: true, FormatSignature: true,
-	FormatSPDX: true, FormatCycloneDX: true, FormatProvenance: true,
+// knownFormat reports whether this omnipack knows an artifact's format:
+// a registered format, or one of the manifest's companions.
+func knownFormat(format string) bool {
+	if _, ok := formats.Lookup(format); ok {
+		return true
+	}
+	switch format {
+	case manifest.FormatSignature, manifest.FormatSPDX, manifest.FormatCycloneDX, manifest.FormatProvenance:
+		return true
+	}
+	return false
 }
 
 // isPackage is true for the formats that install files, each of which
-// has two SBOMs. The tarball has no signature format of its own: the
-// signed release.json's sha256 is what protects it.
-func isPackage(format string) bool {
-	return format == FormatDeb || format == FormatRPM || format == FormatAPK || format == FormatArch || format == FormatTarball
-}
+// has two SBOMs.
+func isPackage(format string) bool { return release.IsPackage(format) }
 
 // artifacts checks every artifact's name, then its size and sha256,
 // streaming, then SHA256SUMS.
@@ -408,7 +392,7 @@ func (v *verifier) artifacts() {
 		if v.ctx.Err() != nil {
 			return
 		}
-		if !knownFormats[a.Format] {
+		if !knownFormat(a.Format) {
 			v.add(CheckArtifact, a.Name, fmt.Errorf("format %q is not one this omnipack knows", a.Format), "")
 			continue
 		}
@@ -416,7 +400,7 @@ func (v *verifier) artifacts() {
 			v.add(CheckArtifact, a.Name, fmt.Errorf("release.json gives no usable size and sha256 (size %d, sha256 %q)", a.Size, a.SHA256), "")
 			continue
 		}
-		p, err := v.src.fetch(v.ctx, a.Name, a.Size)
+		p, err := v.src.Path(v.ctx, a.Name, a.Size)
 		if err == nil {
 			err = checkDigest(p, a)
 		}
@@ -431,7 +415,7 @@ func (v *verifier) artifacts() {
 // since users run sha256sum -c with it and it is not itself signed.
 func (v *verifier) sums() {
 	limit := int64(len(v.rel.SHA256SUMS()))*2 + 4096
-	p, err := v.src.fetch(v.ctx, manifest.SumsFileName, limit)
+	p, err := v.src.Path(v.ctx, manifest.SumsFileName, limit)
 	if err != nil {
 		v.add(CheckArtifact, manifest.SumsFileName, err, "")
 		return
@@ -503,7 +487,7 @@ func stripPath(err error, local string) string {
 
 // baseOf returns the package an SBOM or signature artifact belongs to.
 func baseOf(a manifest.Artifact) (string, bool) {
-	suffix := map[string]string{FormatSignature: ".sig", FormatSPDX: sbom.SPDXSuffix, FormatCycloneDX: sbom.CycloneDXSuffix}[a.Format]
+	suffix := map[string]string{manifest.FormatSignature: ".sig", manifest.FormatSPDX: sbom.SPDXSuffix, manifest.FormatCycloneDX: sbom.CycloneDXSuffix}[a.Format]
 	if suffix == "" {
 		return "", false
 	}
@@ -512,3 +496,25 @@ func baseOf(a manifest.Artifact) (string, bool) {
 
 // keyFile names a key file of the release for the report.
 func keyFile(name string) string { return path.Join(KeysDir, name) }
+
+// openSource opens a release directory or URL for verification. verify
+// reads plain http from any mirror: the signature is what it checks.
+func openSource(src string) (*release.Files, error) {
+	if strings.Contains(src, "://") && !strings.HasPrefix(src, "http://") && !strings.HasPrefix(src, "https://") {
+		return nil, fmt.Errorf("%s: only directories and http(s) URLs can be verified", src)
+	}
+	s, err := release.Open(src, release.Policy{PlainHTTP: true, UserAgent: "omnipack-verify"})
+	if err != nil {
+		return nil, err
+	}
+	return release.NewFiles(s), nil
+}
+
+// readManifest parses the signed release.json.
+func readManifest(p string) (*manifest.Release, error) {
+	data, err := readCapped(p, manifest.FileName, manifest.MaxManifest)
+	if err != nil {
+		return nil, err
+	}
+	return manifest.Parse(data)
+}

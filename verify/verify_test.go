@@ -17,7 +17,8 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 
 	"github.com/omnipack/omnipack/manifest"
-	"github.com/omnipack/omnipack/pkgfile"
+	"github.com/omnipack/omnipack/packaging/formats"
+	"github.com/omnipack/omnipack/packaging/rpm"
 	"github.com/omnipack/omnipack/provenance"
 	"github.com/omnipack/omnipack/signing"
 	"github.com/omnipack/omnipack/verify"
@@ -335,21 +336,21 @@ func debControlMTime(t *testing.T, path string) int64 {
 
 // rpmHeaderData is an offset near the end of the main header's data.
 func rpmHeaderData(t *testing.T, path string) int64 {
-	s, err := pkgfile.ReadRPMSigned(path)
+	off, n, err := rpm.HeaderSpan(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s.HeaderOffset + s.HeaderLength - 20
+	return off + n - 20
 }
 
 // rpmPayload is an offset inside the compressed payload.
 func rpmPayload(t *testing.T, path string) int64 {
-	s, err := pkgfile.ReadRPMSigned(path)
+	off, n, err := rpm.HeaderSpan(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	st, _ := os.Stat(path)
-	start := s.HeaderOffset + s.HeaderLength
+	start := off + n
 	return start + (st.Size()-start)/2
 }
 
@@ -389,7 +390,7 @@ func TestSBOMTampered(t *testing.T) {
 					pkg = a
 				}
 			}
-			files, err := pkgfile.List(filepath.Join(dir, pkgName), pkg.Format)
+			files, err := formats.Files(filepath.Join(dir, pkgName), pkg.Format)
 			if err != nil {
 				t.Fatal(err)
 			}

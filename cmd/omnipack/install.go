@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/omnipack/omnipack/install"
+	"github.com/omnipack/omnipack/release"
 )
 
 // installReport is the --json form of a successful install run.
@@ -85,7 +86,7 @@ and every command, and changes nothing. The installed release is recorded in
 			if healthSeconds < 1 || healthSeconds > 600 {
 				return usageError{errors.New("--health-seconds: use 1 to 600")}
 			}
-			o.Key = install.KeySpec{Path: keyPath, FromRelease: fromRelease}
+			o.Key = release.KeySpec{Path: keyPath, FromRelease: fromRelease}
 			o.InsecureHTTP = insecureHTTP
 			o.DryRun = dryRun
 			o.Uninstall = uninstall

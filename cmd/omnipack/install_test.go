@@ -101,7 +101,7 @@ func TestInstallInputErrors(t *testing.T) {
 	}
 	// --key-from-release warns loudly.
 	code, out, errOut = runCmd(t, "install", "--dry-run", "--key-from-release", "--root", root, d.Dir)
-	if code != exitOK || !strings.Contains(out, "WARNING: key taken from the release itself") {
+	if code != exitOK || !strings.Contains(out, "WARNING: the release key was taken from the release itself") {
 		t.Errorf("--key-from-release: exit %d\n%s%s", code, out, errOut)
 	}
 }

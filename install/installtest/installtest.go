@@ -24,7 +24,11 @@ import (
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
+	"github.com/omnipack/omnipack/config"
 	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/packaging"
+	"github.com/omnipack/omnipack/packaging/formats"
+	"github.com/omnipack/omnipack/release"
 	"github.com/omnipack/omnipack/signing"
 )
 
@@ -133,7 +137,7 @@ func Make(t testing.TB, key *Key, o Options) *Dist {
 		o.Arch = "amd64"
 	}
 	if o.Formats == nil {
-		o.Formats = []string{"deb", "rpm", "apk", "archlinux", "tarball"}
+		o.Formats = release.PackageFormats()
 	}
 	if o.Config == "" {
 		o.Config = DefaultConfig
@@ -145,22 +149,15 @@ func Make(t testing.TB, key *Key, o Options) *Dist {
 		Keys: &manifest.Keys{Release: key.Fingerprint(t), OpenPGP: "", APKKeyName: ""}}
 	d.Release = r
 	for _, f := range o.Formats {
-		var name string
+		format, ok := formats.Lookup(f)
+		arch, archOK := config.LookupArch(o.Arch)
+		if !ok || !archOK {
+			t.Fatalf("format %s, arch %s", f, o.Arch)
+		}
+		name := format.FileName(o.Name, config.Version{Base: o.Version}, 1, arch)
 		var body []byte
-		switch f {
-		case "deb":
-			name = fmt.Sprintf("%s_%s-1_%s.deb", o.Name, o.Version, o.Arch)
-		case "rpm":
-			name = fmt.Sprintf("%s-%s-1.x86_64.rpm", o.Name, o.Version)
-		case "apk":
-			name = fmt.Sprintf("%s_%s-r1_x86_64.apk", o.Name, o.Version)
-		case "archlinux":
-			name = fmt.Sprintf("%s-%s-1-x86_64.pkg.tar.zst", o.Name, o.Version)
-		case "tarball":
-			name = fmt.Sprintf("%s_%s-1_linux_%s.tar.gz", o.Name, o.Version, o.Arch)
+		if formats.Has(format, packaging.StageUnpack) {
 			body = Tarball(t, o.Name, o.Version, o.Config)
-		default:
-			t.Fatalf("format %s", f)
 		}
 		if body == nil {
 			body = []byte(fmt.Sprintf("placeholder %s package of %s %s\n", f, o.Name, o.Version))

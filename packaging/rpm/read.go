@@ -1,4 +1,4 @@
-package pkgfile
+package rpm
 
 import (
 	"bufio"
@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+
+	"github.com/omnipack/omnipack/pkgfile"
 
 	"github.com/cavaliergopher/cpio"
 )
@@ -48,10 +50,10 @@ const (
 	maxHeaderData    = 256 << 20
 )
 
-// walkRPM reads an rpm: a 96-byte lead, the signature header (padded to 8
+// Walk reads an rpm: a 96-byte lead, the signature header (padded to 8
 // bytes), the main header and a compressed cpio payload. Files come from
 // the payload; the header's digests are checked against it.
-func walkRPM(r io.Reader, fn walkFunc) error {
+func (Format) Walk(r io.Reader, fn pkgfile.WalkFunc) error {
 	br := bufio.NewReader(r)
 	lead := make([]byte, 96)
 	if _, err := io.ReadFull(br, lead); err != nil || !bytes.Equal(lead[:4], []byte{0xed, 0xab, 0xee, 0xdb}) {
@@ -81,7 +83,7 @@ func walkRPM(r io.Reader, fn walkFunc) error {
 	if comp == "" {
 		comp = "gzip" // rpm's default when the tag is absent
 	}
-	zr, closeZ, err := decompress(br, comp)
+	zr, closeZ, err := pkgfile.Decompress(br, comp)
 	if err != nil {
 		return fmt.Errorf("rpm payload: %w", err)
 	}
@@ -110,13 +112,13 @@ func walkRPM(r io.Reader, fn walkFunc) error {
 		if mode != m.mode {
 			return fmt.Errorf("%s: payload mode %v, header mode %v", p, mode, m.mode)
 		}
-		e := entry{name: p, mode: mode}
+		e := pkgfile.Entry{Name: p, Mode: mode}
 		switch {
 		case mode.IsRegular():
-			e.size = ch.Size
+			e.Size = ch.Size
 			if m.sha256 != "" {
 				want := m.sha256
-				e.check = func(sha256, _ string) error {
+				e.Check = func(sha256, _ string) error {
 					if sha256 != want {
 						return fmt.Errorf("content sha256 %s, but the rpm header records %s", sha256, want)
 					}
@@ -124,7 +126,7 @@ func walkRPM(r io.Reader, fn walkFunc) error {
 				}
 			}
 		case mode&fs.ModeSymlink != 0:
-			e.link = ch.Linkname
+			e.Link = ch.Linkname
 		}
 		if err := fn(e, cr); err != nil {
 			return err

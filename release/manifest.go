@@ -1,10 +1,9 @@
-package install
+package release
 
 import (
 	"bytes"
 	"context"
 	"crypto"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -15,36 +14,15 @@ import (
 	"github.com/omnipack/omnipack/signing"
 )
 
-// Files of a release directory besides the artifacts
-// (docs/release-layout.md).
-const (
-	SigFile     = manifest.FileName + ".sig"
-	BundleFile  = manifest.FileName + ".sigstore.json"
-	PGPSigFile  = manifest.FileName + ".asc"
-	KeysDir     = "keys"
-	ReleasePub  = KeysDir + "/" + signing.ReleasePubFile
-	InstallerSh = "install.sh"
-)
-
-// Caps on files whose size the manifest does not state.
-const (
-	maxManifest = 16 << 20
-	maxSig      = 64 << 10
-	maxKey      = 1 << 20
-)
-
 // Refusals callers and tests can tell apart with errors.Is.
 var (
 	ErrNoKey        = errors.New("no release key")
 	ErrBadSignature = errors.New("the manifest signature does not verify")
 	ErrExpired      = errors.New("the manifest has expired")
-	ErrRollback     = errors.New("rollback refused")
-	ErrUnsupported  = errors.New("this host is not supported")
-	ErrNotRoot      = errors.New("not running as root")
 )
 
 // FromReleaseWarning is printed when the key came from the source itself.
-const FromReleaseWarning = "WARNING: key taken from the release itself (" + ReleasePub + "): " +
+const FromReleaseWarning = "the release key was taken from the release itself (" + manifest.ReleasePub + "): " +
 	"this proves the files are intact and consistent, NOT who made them; " +
 	"pass --key with a release.pub obtained separately to check authenticity"
 
@@ -74,12 +52,12 @@ type Verified struct {
 	PublicKeyPEM []byte
 }
 
-// LoadRelease fetches release.json and its signature from src and checks,
+// Load fetches release.json and its signature from src and checks,
 // in this order: the signature against the key (before the JSON is
 // parsed), the schema and every field later steps rely on, the expiry at
 // now (a zero now skips it: uninstalling needs only the name), and that
 // the manifest's signed keys.release names the key used.
-func LoadRelease(ctx context.Context, src Source, key KeySpec, now time.Time) (*Verified, error) {
+func Load(ctx context.Context, src Source, key KeySpec, now time.Time) (*Verified, error) {
 	pemKey, fromRelease, err := readKey(ctx, src, key)
 	if err != nil {
 		return nil, err
@@ -93,18 +71,18 @@ func LoadRelease(ctx context.Context, src Source, key KeySpec, now time.Time) (*
 		return nil, err
 	}
 	var raw, sigText bytes.Buffer
-	if _, err := src.Fetch(ctx, manifest.FileName, maxManifest, &raw); err != nil {
+	if _, err := src.Fetch(ctx, manifest.FileName, manifest.MaxManifest, &raw); err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", manifest.FileName, err)
 	}
-	if _, err := src.Fetch(ctx, SigFile, maxSig, &sigText); err != nil {
-		return nil, fmt.Errorf("fetch %s: %w (an unsigned release cannot be installed)", SigFile, err)
+	if _, err := src.Fetch(ctx, manifest.SigFile, manifest.MaxSig, &sigText); err != nil {
+		return nil, fmt.Errorf("fetch %s: %w (an unsigned release cannot be installed)", manifest.SigFile, err)
 	}
 	if err := VerifyManifest(pub, raw.Bytes(), sigText.Bytes()); err != nil {
-		return nil, fmt.Errorf("%w with the release key %s: %v; the manifest was altered or signed by another key: refusing to install anything", ErrBadSignature, short(fp), err)
+		return nil, fmt.Errorf("%w with the release key %s: %v; the manifest was altered or signed by another key: refusing to install anything", ErrBadSignature, Short(fp), err)
 	}
-	r, err := ParseManifest(raw.Bytes())
+	r, err := manifest.Parse(raw.Bytes())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", manifest.FileName, err)
 	}
 	if err := CheckRelease(r); err != nil {
 		return nil, err
@@ -114,7 +92,7 @@ func LoadRelease(ctx context.Context, src Source, key KeySpec, now time.Time) (*
 			ErrExpired, r.Name, r.Version, r.Expires.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	if r.Keys != nil && r.Keys.Release != "" && r.Keys.Release != fp {
-		return nil, fmt.Errorf("%w: the manifest names release key %s but verified with %s", ErrBadSignature, short(r.Keys.Release), short(fp))
+		return nil, fmt.Errorf("%w: the manifest names release key %s but verified with %s", ErrBadSignature, Short(r.Keys.Release), Short(fp))
 	}
 	return &Verified{Release: r, Raw: raw.Bytes(), Sig: sigText.Bytes(), KeySHA256: fp, KeyFromRelease: fromRelease, PublicKeyPEM: pemKey}, nil
 }
@@ -130,11 +108,11 @@ func readKey(ctx context.Context, src Source, key KeySpec) ([]byte, bool, error)
 	}
 	if !key.FromRelease {
 		return nil, false, fmt.Errorf("%w: pass --key PUB, the release's public key (release.pub) obtained from a channel you trust; "+
-			"--key-from-release uses the source's own %s, which proves less", ErrNoKey, ReleasePub)
+			"--key-from-release uses the source's own %s, which proves less", ErrNoKey, manifest.ReleasePub)
 	}
 	var b bytes.Buffer
-	if _, err := src.Fetch(ctx, ReleasePub, maxKey, &b); err != nil {
-		return nil, false, fmt.Errorf("fetch %s: %w", ReleasePub, err)
+	if _, err := src.Fetch(ctx, manifest.ReleasePub, manifest.MaxKey, &b); err != nil {
+		return nil, false, fmt.Errorf("fetch %s: %w", manifest.ReleasePub, err)
 	}
 	return b.Bytes(), true, nil
 }
@@ -149,22 +127,8 @@ func VerifyManifest(pub crypto.PublicKey, raw, sigText []byte) error {
 	return signing.VerifyBlob(pub, bytes.NewReader(raw), der)
 }
 
-// ParseManifest decodes release.json strictly: unknown fields and trailing
-// data are errors.
-func ParseManifest(raw []byte) (*manifest.Release, error) {
-	var r manifest.Release
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("%s: %w", manifest.FileName, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%s: trailing data after the manifest", manifest.FileName)
-	}
-	return &r, nil
-}
-
-func short(fp string) string {
+// Short is a key fingerprint as messages show it.
+func Short(fp string) string {
 	if len(fp) > 16 {
 		return "sha256:" + fp[:16]
 	}

@@ -1,4 +1,4 @@
-package packaging
+package formats
 
 import (
 	"os/exec"

@@ -1,4 +1,4 @@
-package pkgfile
+package apk
 
 import (
 	"archive/tar"
@@ -7,13 +7,15 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/omnipack/omnipack/pkgfile"
 )
 
-// walkAPK reads an apk v2 package: concatenated gzip streams holding an
+// Walk reads an apk v2 package: concatenated gzip streams holding an
 // optional signature tar (.SIGN.*), the control tar (.PKGINFO, scripts) and
 // the data tar. Each stream is read on its own; a bufio.Reader is an
 // io.ByteReader, so gzip stops exactly at the end of each stream.
-func walkAPK(r io.Reader, fn walkFunc) error {
+func (Format) Walk(r io.Reader, fn pkgfile.WalkFunc) error {
 	br := bufio.NewReader(r)
 	sawControl := false
 	for stream := 0; ; stream++ {
@@ -39,7 +41,7 @@ func walkAPK(r io.Reader, fn walkFunc) error {
 					return nil
 				}
 			}
-			return walkTar(zr, nil, check, fn)
+			return pkgfile.WalkTar(zr, nil, check, fn)
 		}
 		// Signature and control streams: look at the first member only.
 		// nfpm's control tar has no end-of-archive marker, so it is not

@@ -1,4 +1,4 @@
-package pkgfile
+package formats
 
 import (
 	"archive/tar"
@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -26,6 +27,7 @@ import (
 	"github.com/omnipack/omnipack/init/inits"
 	"github.com/omnipack/omnipack/layout"
 	"github.com/omnipack/omnipack/packaging"
+	"github.com/omnipack/omnipack/pkgfile"
 )
 
 // want is a file the test put into the package, with the digest of its
@@ -83,8 +85,8 @@ func buildAll(t *testing.T) (map[string]string, map[string]want) {
 	}
 	out := t.TempDir()
 	pkgs := map[string]string{}
-	for _, format := range Formats {
-		res, err := packaging.Build(spec, format, out)
+	for _, format := range Names() {
+		res, err := Build(spec, format, out)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,13 +105,13 @@ var generated = map[string][]string{
 
 func TestListAllFormats(t *testing.T) {
 	pkgs, wants := buildAll(t)
-	for _, format := range Formats {
+	for _, format := range Names() {
 		t.Run(format, func(t *testing.T) {
-			files, err := List(pkgs[format], format)
+			files, err := Files(pkgs[format], format)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := map[string]File{}
+			got := map[string]pkgfile.File{}
 			for i, f := range files {
 				if i > 0 && files[i-1].Path >= f.Path {
 					t.Errorf("not sorted: %s before %s", files[i-1].Path, f.Path)
@@ -163,13 +165,13 @@ func TestListAllFormats(t *testing.T) {
 // about the same packages, digests included.
 func TestListMatchesRealTools(t *testing.T) {
 	pkgs, _ := buildAll(t)
-	for _, format := range Formats {
+	for _, format := range Names() {
 		t.Run(format, func(t *testing.T) {
-			files, err := List(pkgs[format], format)
+			files, err := Files(pkgs[format], format)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var real map[string]File
+			var real map[string]pkgfile.File
 			switch format {
 			case "deb":
 				real = extracted(t, "dpkg-deb", "-x", pkgs[format])
@@ -179,7 +181,7 @@ func TestListMatchesRealTools(t *testing.T) {
 					if len(fields) < 6 || strings.HasPrefix(fields[0], "d") {
 						continue
 					}
-					p, _ := cleanPath(fields[5])
+					p := path.Clean("/" + strings.TrimPrefix(fields[5], "./"))
 					f := real[p]
 					if f.Mode.String() != fields[0] || strconv.FormatInt(f.Size, 10) != fields[2] {
 						t.Errorf("dpkg-deb -c: %s is %s %s, extracted %v %d", p, fields[0], fields[2], f.Mode, f.Size)
@@ -199,7 +201,7 @@ func TestListMatchesRealTools(t *testing.T) {
 			if len(real) == 0 {
 				t.Fatal("the real tool found no files")
 			}
-			got := map[string]File{}
+			got := map[string]pkgfile.File{}
 			for _, f := range files {
 				got[f.Path] = f
 			}
@@ -238,7 +240,7 @@ func lines(t *testing.T, name string, args ...string) []string {
 // last argument; the target directory is appended or set as the working
 // directory) and returns its non-directory files, dot files at the top
 // level left out.
-func extracted(t *testing.T, name string, args ...string) map[string]File {
+func extracted(t *testing.T, name string, args ...string) map[string]pkgfile.File {
 	t.Helper()
 	if _, err := exec.LookPath(name); err != nil {
 		t.Skipf("%s not installed", name)
@@ -252,20 +254,20 @@ func extracted(t *testing.T, name string, args ...string) map[string]File {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
 	}
-	files := map[string]File{}
+	files := map[string]pkgfile.File{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
-		if isDotFile(rel) {
+		if pkgfile.IsDotFile(rel) {
 			return nil
 		}
 		info, err := os.Lstat(p)
 		if err != nil {
 			return err
 		}
-		f := File{Path: "/" + filepath.ToSlash(rel), Mode: info.Mode()}
+		f := pkgfile.File{Path: "/" + filepath.ToSlash(rel), Mode: info.Mode()}
 		if info.Mode().IsRegular() {
 			data, err := os.ReadFile(p)
 			if err != nil {
@@ -285,9 +287,9 @@ func extracted(t *testing.T, name string, args ...string) map[string]File {
 
 // rpmDump reads `rpm -qp --dump`: path size mtime digest mode owner group
 // isconfig isdoc rdev symlink, with the header's sha256 digests.
-func rpmDump(t *testing.T, pkg string) map[string]File {
+func rpmDump(t *testing.T, pkg string) map[string]pkgfile.File {
 	t.Helper()
-	files := map[string]File{}
+	files := map[string]pkgfile.File{}
 	for _, line := range lines(t, "rpm", "-qp", "--dump", pkg) {
 		fields := strings.Fields(line)
 		if len(fields) < 11 {
@@ -297,7 +299,7 @@ func rpmDump(t *testing.T, pkg string) map[string]File {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f := File{Path: fields[0], Mode: unixMode(uint32(mode))}
+		f := pkgfile.File{Path: fields[0], Mode: (&tar.Header{Mode: int64(mode)}).FileInfo().Mode()}
 		if f.Mode.IsDir() {
 			continue
 		}
@@ -327,7 +329,7 @@ func TestRPMHeaderDigestMismatch(t *testing.T) {
 	if err := os.WriteFile(p, forged, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := List(p, "rpm"); err == nil || !strings.Contains(err.Error(), "rpm header records") {
+	if _, err := Files(p, "rpm"); err == nil || !strings.Contains(err.Error(), "rpm header records") {
 		t.Fatalf("List of an rpm whose header digest was changed: %v", err)
 	}
 }
@@ -366,7 +368,7 @@ func TestArchSymlinksAndHardLinks(t *testing.T) {
 	if err := os.WriteFile(p, raw.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	files, err := List(p, "archlinux")
+	files, err := Files(p, "archlinux")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,11 +390,11 @@ func TestUnknownFormatAndGarbage(t *testing.T) {
 	if err := os.WriteFile(p, []byte("not a package at all, not even close"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := List(p, "msi"); err == nil {
+	if _, err := Files(p, "msi"); err == nil {
 		t.Error("unknown format accepted")
 	}
-	for _, format := range Formats {
-		if _, err := List(p, format); err == nil {
+	for _, format := range Names() {
+		if _, err := Files(p, format); err == nil {
 			t.Errorf("%s: garbage accepted", format)
 		}
 	}
@@ -430,7 +432,7 @@ func TestCompressions(t *testing.T) {
 				t.Fatal(err)
 			}
 			out.Close()
-			got, err := List(p, format)
+			got, err := Files(p, format)
 			if err != nil {
 				t.Errorf("%s %s: %v", format, comp, err)
 				continue
@@ -463,11 +465,11 @@ func TestSignedAPK(t *testing.T) {
 	if err := os.WriteFile(p, append(sig.Bytes(), unsigned...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a, err := List(pkgs["apk"], "apk")
+	a, err := Files(pkgs["apk"], "apk")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := List(p, "apk")
+	b, err := Files(p, "apk")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package packaging
+package formats
 
 import (
 	"testing"
@@ -40,7 +40,7 @@ func TestVersionSpelling(t *testing.T) {
 		if got := f.FullVersion(tc.v, tc.release); got != tc.wantFull {
 			t.Errorf("%s %+v: full %q, want %q", tc.format, tc.v, got, tc.wantFull)
 		}
-		if why, _ := f.Rule.CheckVersion(tc.v.Base); why != "" {
+		if why, _ := f.Rule().CheckVersion(tc.v.Base); why != "" {
 			t.Errorf("%s rejects its own input %q: %s", tc.format, tc.v.Base, why)
 		}
 	}

@@ -1,4 +1,4 @@
-package pkgfile
+package rpm
 
 import (
 	"bufio"
@@ -21,12 +21,12 @@ const (
 	typeBin = 7
 )
 
-// RPMSigned is what an rpm's signature header says about the rest of the
+// signedParts is what an rpm's signature header says about the rest of the
 // file, and where that rest lies, so a verifier can check each signature
 // over exactly the bytes it covers. rpm (4.14 and later) checks the header
 // signature and then the payload through the header's payload digest; the
 // header-plus-payload signature is the older form, which nfpm writes too.
-type RPMSigned struct {
+type signedParts struct {
 	// HeaderOffset and HeaderLength place the main header in the file,
 	// from its magic to the end of its data. The payload runs from
 	// HeaderOffset+HeaderLength to the end of the file.
@@ -55,9 +55,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// ReadRPMSigned reads the lead, the signature header and the main header
+// readSigned reads the lead, the signature header and the main header
 // of the rpm at pkgPath. It does not verify anything.
-func ReadRPMSigned(pkgPath string) (*RPMSigned, error) {
+func readSigned(pkgPath string) (*signedParts, error) {
 	f, err := os.Open(pkgPath)
 	if err != nil {
 		return nil, err
@@ -77,7 +77,7 @@ func ReadRPMSigned(pkgPath string) (*RPMSigned, error) {
 			return nil, fmt.Errorf("%s: rpm signature header padding: %w", pkgPath, err)
 		}
 	}
-	s := &RPMSigned{HeaderOffset: cr.n, Size: -1}
+	s := &signedParts{HeaderOffset: cr.n, Size: -1}
 	_, hdr, err := readHeader(cr)
 	if err != nil {
 		return nil, fmt.Errorf("%s: rpm header: %w", pkgPath, err)
@@ -109,4 +109,16 @@ func (h header) bin(tag uint32) ([]byte, error) {
 		return nil, fmt.Errorf("tag %d is not %d bytes of binary data", tag, e.count)
 	}
 	return bytes.Clone(e.data[:e.count]), nil
+}
+
+// HeaderSpan places the main header of the rpm at pkgPath: its offset and
+// length. The header signature covers exactly that span; the payload runs
+// from its end to the end of the file. Everything before it is the lead
+// and the signature header, which signing changes.
+func HeaderSpan(pkgPath string) (offset, length int64, err error) {
+	s, err := readSigned(pkgPath)
+	if err != nil {
+		return 0, 0, err
+	}
+	return s.HeaderOffset, s.HeaderLength, nil
 }

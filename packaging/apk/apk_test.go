@@ -1,4 +1,4 @@
-package packaging
+package apk
 
 import (
 	"archive/tar"
@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omnipack/omnipack/packaging"
+
 	"github.com/omnipack/omnipack/config"
 	initsys "github.com/omnipack/omnipack/init"
 	"github.com/omnipack/omnipack/init/inits"
@@ -24,7 +26,7 @@ import (
 
 // testSpec returns a small package spec with a binary, a config file and an
 // extra file, all written under t.TempDir().
-func testSpec(t *testing.T) *Spec {
+func testSpec(t *testing.T) *packaging.Spec {
 	t.Helper()
 	dir := t.TempDir()
 	write := func(name, body string) string {
@@ -35,13 +37,13 @@ func testSpec(t *testing.T) *Spec {
 		return p
 	}
 	arch, _ := config.LookupArch("amd64")
-	spec := &Spec{
+	spec := &packaging.Spec{
 		Name: "probe", Version: config.Version{Base: "1.2.3"}, Release: 1, Arch: arch,
 		Summary: "probe agent", Description: "probe agent for tests", Maintainer: "Ops <ops@example.com>",
 		License: "MIT", Homepage: "https://example.com/probe", MTime: time.Unix(1700000000, 0).UTC(),
 		Binary:  write("probe", "#!/bin/sh\necho probe\n"),
-		Configs: []File{{Source: write("probe.toml", "key = 1\n"), Dest: "/etc/probe/probe.toml", Mode: 0o640, Owner: "root", Group: "probe"}},
-		Files:   []File{{Source: write("README", "read me\n"), Dest: "/usr/share/doc/probe/README", Mode: 0o644}},
+		Configs: []packaging.File{{Source: write("probe.toml", "key = 1\n"), Dest: "/etc/probe/probe.toml", Mode: 0o640, Owner: "root", Group: "probe"}},
+		Files:   []packaging.File{{Source: write("README", "read me\n"), Dest: "/usr/share/doc/probe/README", Mode: 0o644}},
 		Service: initsys.Service{Name: "probe", Exec: "/usr/bin/probe", User: "probe", Group: "probe",
 			StateDir: "/var/lib/probe", ConfigDir: "/etc/probe", WorkingDir: "/var/lib/probe",
 			Restart: initsys.RestartAlways, Profile: initsys.ProfileDefault, StopTimeout: 10},
@@ -49,7 +51,7 @@ func testSpec(t *testing.T) *Spec {
 		StageDir:   t.TempDir(),
 	}
 	var err error
-	spec.Inits, spec.InitFiles, err = StageInits(spec.Service, inits.Names(), spec.StageDir)
+	spec.Inits, spec.InitFiles, err = packaging.StageInits(spec.Service, inits.Names(), spec.StageDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +139,7 @@ func parsePKGINFO(t *testing.T, body []byte) map[string]string {
 
 func TestAPKStructure(t *testing.T) {
 	spec := testSpec(t)
-	res, err := Build(spec, "apk", t.TempDir())
+	res, err := Format{}.Build(spec, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
