@@ -169,6 +169,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	fmt.Fprint(o.Out, p.Text("$TMPDIR/omnipack-install-XXXX"))
 	if o.DryRun {
+		for _, l := range p.PlanLines() {
+			fmt.Fprintln(o.Out, l)
+		}
 		fmt.Fprintln(o.Out, "dry run: nothing was changed")
 		return res, nil
 	}

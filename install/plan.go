@@ -627,6 +627,37 @@ func (p *Plan) Text(tmp string) string {
 	return b.String()
 }
 
+// PlanLines are the plan's decisions in the form install.sh --dry-run
+// prints them too: the keys installed for the package manager and every
+// command of the package manager and of the package's scripts, in order,
+// with the artifact and the unpacked tarball as ${ARTIFACT} and ${STAGE},
+// then one line with the action, artifact, format, package manager and
+// init. The two installers' dry runs are held equal on these lines.
+func (p *Plan) PlanLines() []string {
+	var out []string
+	for _, s := range p.Steps {
+		switch {
+		case s.Kind == StepTrustKey:
+			out = append(out, "plan: trust-key "+s.Path)
+		case s.Kind == StepRun && s.Cmd != nil:
+			words := s.Cmd.Argv
+			if len(s.Cmd.Env) > 0 {
+				words = append(append([]string{"env"}, s.Cmd.Env...), words...)
+			}
+			out = append(out, "plan: run "+strings.Join(words, " "))
+		}
+	}
+	artifact, init := "", p.Init
+	if p.Artifact != nil {
+		artifact = p.Artifact.Name
+	}
+	if init == "" {
+		init = detector.None
+	}
+	return append(out, fmt.Sprintf("plan: action=%s artifact=%s format=%s package_manager=%s init=%s",
+		p.Action, artifact, p.Format, p.PackageManager, init))
+}
+
 // expand replaces the tokens with paths below tmp.
 func (p *Plan) expand(s, tmp string) string {
 	art := ""

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 
 	"github.com/omnipack/omnipack/config"
-	"github.com/omnipack/omnipack/init/inits"
 	"github.com/omnipack/omnipack/scripts/installer"
 	"github.com/omnipack/omnipack/signing"
 )
@@ -72,14 +71,7 @@ func installerParams(cfg *config.Config, k *Keys, version string) (installer.Par
 	if p.APKPub, err = read(signing.APKPubFile); err != nil {
 		return p, err
 	}
-	svc := cfg.ServiceModel()
-	for _, name := range cfg.Targets.Inits {
-		r, ok := inits.Lookup(name)
-		if !ok {
-			return p, fmt.Errorf("install.sh: unknown init %q", name)
-		}
-		sh := r.Shell(svc)
-		p.Inits = append(p.Inits, installer.Init{Name: name, Start: sh.Start, Stop: sh.Stop, Restart: sh.Restart, Status: sh.Status})
-	}
+	p.Inits = installer.InitsFor(cfg.ServiceModel(), cfg.Targets.Inits)
+	p.Formats = installer.FormatsFor(cfg.Project.Name, k.APKKeyName)
 	return p, nil
 }

@@ -145,10 +145,8 @@ func params(k *pipeline.Keys, baseURL string) (installer.Params, error) {
 	svc := initsys.Service{Name: pkgName, Exec: "/usr/bin/crashwatch", User: pkgName, Group: pkgName,
 		StateDir: "/var/lib/crashwatch", ConfigDir: "/etc/crashwatch", WorkingDir: "/var/lib/crashwatch",
 		Restart: "always", RestartSec: 2, Profile: "default", StopTimeout: 10}
-	for _, r := range inits.All() {
-		sh := r.Shell(svc)
-		p.Inits = append(p.Inits, installer.Init{Name: r.Name(), Start: sh.Start, Stop: sh.Stop, Restart: sh.Restart, Status: sh.Status})
-	}
+	p.Inits = installer.InitsFor(svc, inits.Names())
+	p.Formats = installer.FormatsFor(pkgName, k.APKKeyName)
 	return p, nil
 }
 

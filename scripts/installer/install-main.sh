@@ -14,10 +14,6 @@
 # Globals: opt_* are the options, m_* the verified manifest, a_* the chosen
 # artifact, rec_* the record of the installed release, detect_* the host.
 
-# The installer's record of the installed release, beside the maintainer
-# scripts' records.
-record_dir=/var/lib/omnipack
-
 # The manifest may be this large; signatures are a few hundred bytes.
 manifest_max=4194304
 sig_max=65536
@@ -224,10 +220,14 @@ Options:
   --purge                with --uninstall: also delete the config, the state
                          and the accounts the package created
   --allow-downgrade      install a release older than the installed one
+  --reinstall            install the package again even when this release is
+                         installed
   --insecure-http        allow a plain-http base URL that is not loopback (the
                          signature is still checked)
   --insecure-skip-verify install even where the host cannot check a signature
                          (no openssl, gpgv or apk): NOT RECOMMENDED
+  --root DIR             with --dry-run or --detect-only: plan for the file
+                         system tree at DIR instead of this host
   --detect-only [--root DIR]
                          print what is detected about this host, or about the
                          file system tree at DIR, and exit
@@ -256,6 +256,9 @@ init_options() {
 	opt_no_start=no
 	opt_yes=no
 	opt_allow_downgrade=no
+	opt_reinstall=no
+	opt_root=/
+	root_prefix=
 	opt_insecure_http=no
 	opt_insecure_skip_verify=no
 	opt_offline=
@@ -282,14 +285,15 @@ parse_args() {
 		--no-start) opt_no_start=yes ;;
 		--yes | -y) opt_yes=yes ;;
 		--allow-downgrade) opt_allow_downgrade=yes ;;
+		--reinstall) opt_reinstall=yes ;;
 		--insecure-http) opt_insecure_http=yes ;;
 		--insecure-skip-verify) opt_insecure_skip_verify=yes ;;
-		--version | --base-url | --offline | --set)
+		--version | --base-url | --offline | --set | --root)
 			[ "$#" -ge 2 ] || usage_error "$1 needs a value"
 			option_value "$1" "$2"
 			shift
 			;;
-		--version=* | --base-url=* | --offline=* | --set=*)
+		--version=* | --base-url=* | --offline=* | --set=* | --root=*)
 			option_value "${1%%=*}" "${1#*=}"
 			;;
 		--)
@@ -321,6 +325,10 @@ option_value() {
 	--offline)
 		[ -n "$2" ] || usage_error "--offline needs a directory"
 		opt_offline=$2
+		;;
+	--root)
+		[ -n "$2" ] || usage_error "--root needs a directory"
+		opt_root=$2
 		;;
 	--set)
 		o_key=${2%%=*}
@@ -863,7 +871,8 @@ check_manifest() {
 }
 
 # choose_artifact: picks the package for this host's package format and
-# architecture from the manifest; sets a_name a_format a_arch a_version
+# architecture from the manifest, else the release tarball (the unpacked
+# format), as omnipack install does; sets a_name a_format a_arch a_version
 # a_size a_sha256.
 choose_artifact() {
 	a_format=$detect_package_format
@@ -878,17 +887,23 @@ choose_artifact() {
 		die "no supported package format for this host (distro $detect_distro_id)"
 		;;
 	esac
+	case " $package_formats " in
+	*" $a_format "*) ;;
+	*) die "package format $(printable "$a_format") is not one omnipack installs" ;;
+	esac
 	[ "$a_arch" != unknown ] || die "cannot tell this host's architecture (uname -m: $(uname -m 2>/dev/null | LC_ALL=C tr -c 'a-zA-Z0-9_\n' '?'))"
-	a_name=
-	while read -r c_n c_f c_a c_o c_v c_s c_h; do
-		if [ "$c_f" = "$a_format" ] && [ "$c_a" = "$a_arch" ] && [ "$c_o" = linux ]; then
-			a_name=$c_n a_version=$c_v a_size=$c_s a_sha256=$c_h
-			break
+	find_artifact "$a_format"
+	if [ -z "$a_name" ] && [ "$a_format" != "$unpacked_format" ]; then
+		find_artifact "$unpacked_format"
+		if [ -n "$a_name" ]; then
+			say "note: the release has no $a_format package for $a_arch: installing the release $unpacked_format instead; $detect_package_manager will not know about its files"
+			a_format=$unpacked_format
 		fi
-	done <"$tmp/artifacts"
+	fi
 	if [ -z "$a_name" ]; then
-		c_have=$(awk '$2 ~ /^(deb|rpm|apk|archlinux|tarball)$/ { printf "%s%s/%s", sep, $2, $3; sep = ", " }' "$tmp/artifacts")
-		die "release $m_version has no $a_format package for $a_arch (it has: ${c_have:-none}); $pkg_name cannot be installed on this host"
+		c_have=$(awk -v formats="$package_formats" 'BEGIN { n = split(formats, f, " "); for (i = 1; i <= n; i++) ok[f[i]] = 1 }
+			($2 in ok) { printf "%s%s/%s", sep, $2, $3; sep = ", " }' "$tmp/artifacts")
+		die "release $m_version has no $a_format package (nor a $unpacked_format) for $a_arch (it has: ${c_have:-none}); $pkg_name cannot be installed on this host"
 	fi
 	if ! is_file_name "$a_name" || ! is_digits "$a_size"; then
 		die "release.json: bad artifact entry $(printable "$a_name")"
@@ -896,10 +911,25 @@ choose_artifact() {
 	say "package: $a_name ($a_format $a_version for $a_arch, $a_size bytes)"
 }
 
+# find_artifact FORMAT: sets a_name a_version a_size a_sha256 to the
+# manifest's FORMAT package for a_arch, a_name empty when there is none; two
+# of them are refused.
+find_artifact() {
+	a_name=
+	f_found=0
+	while read -r c_n c_f c_a c_o c_v c_s c_h; do
+		if [ "$c_f" = "$1" ] && [ "$c_a" = "$a_arch" ] && [ "$c_o" = linux ]; then
+			a_name=$c_n a_version=$c_v a_size=$c_s a_sha256=$c_h
+			f_found=$((f_found + 1))
+		fi
+	done <"$tmp/artifacts"
+	[ "$f_found" -le 1 ] || die "the release lists $f_found $1 packages for $a_arch; refusing to guess"
+}
+
 # read_record: reads the installer's record of the installed release into
 # rec_*; all empty when there is none.
 read_record() {
-	rec_file=$record_dir/$pkg_name.release
+	rec_file=$root_prefix$record_dir/$pkg_name.release
 	rec_release_version=''
 	rec_version=''
 	rec_release=''
@@ -933,50 +963,54 @@ write_record() {
 }
 
 # pkg_state FORMAT: prints installed, config (a removed deb whose config is
-# kept) or absent, as FORMAT's package manager sees $pkg_name.
+# kept) or absent, as FORMAT's package manager sees $pkg_name; the
+# unpacked format's file list tells for itself.
 pkg_state() {
-	case $1 in
-	deb)
-		# shellcheck disable=SC2016 # dpkg-query's own format syntax
-		s_status=$(dpkg-query -W -f='${Status}' "$pkg_name" 2>/dev/null) || s_status=
-		case $s_status in
-		*" installed") echo installed ;;
-		*" config-files") echo config ;;
-		*) echo absent ;;
-		esac
-		;;
-	rpm) if rpm -q "$pkg_name" >/dev/null 2>&1; then echo installed; else echo absent; fi ;;
-	apk) if apk info -e "$pkg_name" >/dev/null 2>&1; then echo installed; else echo absent; fi ;;
-	archlinux) if pacman -Q "$pkg_name" >/dev/null 2>&1; then echo installed; else echo absent; fi ;;
-	tarball) if [ -f "/usr/lib/$pkg_name/files" ]; then echo installed; else echo absent; fi ;;
-	*) echo absent ;;
-	esac
+	if [ "$1" = "$unpacked_format" ]; then
+		if [ -f "$root_prefix$tarball_files" ]; then echo installed; else echo absent; fi
+	elif pkg_installed "$1"; then
+		echo installed
+	elif pkg_known "$1"; then
+		echo config
+	else
+		echo absent
+	fi
 }
 
-# plan: compares the manifest with the installed release and sets action to
-# install, upgrade, downgrade or same. A manifest older than the installed
-# one (lower release_version) is a rollback: refused without
-# --allow-downgrade.
+# plan: compares the manifest with the installed release and sets action
+# (install, upgrade, downgrade, reinstall or none) and op, the package
+# manager's operation, by the rules omnipack install plans with: a manifest
+# older than the installed one (lower release_version) is a rollback,
+# refused without --allow-downgrade; the same release is installed again
+# only when its binary is gone, or with --reinstall.
 plan() {
 	read_record
-	inst_state=$(pkg_state "$a_format")
-	if [ -n "$rec_release_version" ] && [ -n "$m_release_version" ] &&
-		[ "$m_release_version" -lt "$rec_release_version" ]; then
+	p_present=no
+	if [ -e "$root_prefix/usr/bin/$pkg_name" ] || [ -f "$root_prefix$tarball_files" ]; then
+		p_present=yes
+	fi
+	if [ -z "$rec_release_version" ]; then
+		action=install
+		[ "$p_present" = no ] || say "note: $pkg_name is on this host but omnipack recorded no release; installing over it"
+	elif [ -n "$m_release_version" ] && [ "$m_release_version" -lt "$rec_release_version" ]; then
 		if [ "$opt_allow_downgrade" != yes ]; then
 			die "release.json (release_version $m_release_version, version $m_version) is older than the installed release (release_version $rec_release_version, version $rec_version): refusing a rollback to an older signed manifest; pass --allow-downgrade to install it anyway"
 		fi
 		warn "--allow-downgrade: installing the older release $m_version over $rec_version"
 		action=downgrade
-		return 0
-	fi
-	if [ "$inst_state" = installed ] && [ "$rec_version" = "$m_version" ] && [ "$rec_release" = "$m_release" ] &&
-		[ "$rec_format" = "$a_format" ]; then
-		action=same
-	elif [ "$inst_state" = installed ]; then
-		action=upgrade
+	elif [ "${m_release_version:-0}" = "$rec_release_version" ] && [ "$opt_reinstall" != yes ]; then
+		if [ "$p_present" = yes ]; then
+			action=none
+		else
+			action=reinstall
+			say "note: $pkg_name is recorded as installed but /usr/bin/$pkg_name is missing; installing it again"
+		fi
+	elif [ "${m_release_version:-0}" = "$rec_release_version" ]; then
+		action=reinstall
 	else
-		action=install
+		action=upgrade
 	fi
+	op=$action
 }
 
 # confirm QUESTION: asks on the terminal, if there is one and --yes was not
@@ -1027,16 +1061,20 @@ fetch_artifact() {
 
 # prepare_artifact: the last checks before any change. The tarball is
 # unpacked into the temporary directory and its contents checked; an apk
-# whose manifest could not be verified is checked by apk-tools; the tools
-# the install needs must be there.
+# whose manifest could not be verified is checked by apk-tools; the tool the
+# install runs must be there (a dry run only says so: it plans for hosts,
+# and trees, that lack it).
 prepare_artifact() {
-	case $a_format in
-	deb) have apt-get || have dpkg || die "neither apt-get nor dpkg is installed" ;;
-	rpm) have "$detect_package_manager" || have rpm || die "neither $detect_package_manager nor rpm is installed" ;;
-	apk) have apk || die "apk is not installed" ;;
-	archlinux) have pacman || die "pacman is not installed" ;;
-	tarball) tarball_prepare ;;
-	esac
+	if [ "$a_format" = "$unpacked_format" ]; then
+		tarball_prepare
+	else
+		p_tool=$(pkg_tool "$a_format" "$detect_package_manager") ||
+			die "$detect_package_manager does not install $a_format packages"
+		if ! have "$p_tool"; then
+			[ "$opt_dry_run" = yes ] || die "$p_tool is not installed"
+			say "dry run: $p_tool is not installed here; the install would need it"
+		fi
+	fi
 	if [ "$a_format" = apk ]; then
 		mkdir "$tmp/apkkeys" || die "could not create $tmp/apkkeys"
 		printf '%s\n' "$apk_pub" >"$tmp/apkkeys/$apk_key_name.rsa.pub" || die "could not write the apk key"
@@ -1060,8 +1098,8 @@ tarball_prepare() {
 	(umask 022 && tar -xzf "$a_file" -C "$t_x" </dev/null) || die "could not unpack $a_name"
 	t_odd=$(find "$t_x" ! -type f ! -type d | head -n 1)
 	[ -z "$t_odd" ] || die "$a_name holds something other than files and directories: refusing it"
-	t_list=$t_x/usr/lib/$pkg_name/files
-	[ -f "$t_list" ] || die "$a_name has no file list (/usr/lib/$pkg_name/files): refusing it"
+	t_list=$t_x$tarball_files
+	[ -f "$t_list" ] || die "$a_name has no file list ($tarball_files): refusing it"
 	while IFS= read -r t_p; do
 		is_abs_path "$t_p" || die "$a_name lists an unsafe path: $(printable "$t_p")"
 		[ -f "$t_x$t_p" ] || die "$a_name lists $t_p but does not hold it"
@@ -1072,67 +1110,66 @@ tarball_prepare() {
 		die "$a_name holds files its file list does not name: refusing it"
 }
 
-# install_artifact: installs the checked package from the local file.
+# install_artifact: installs the checked package from the local file with
+# the package manager's command for the action (pkg_run), after the
+# release's key where the package manager checks the package with one.
 install_artifact() {
-	case $a_format in
-	deb)
-		if have apt-get; then
-			set -- env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o APT::Sandbox::User=root \
-				-o Dpkg::Options::=--force-confold -o Dpkg::Options::=--force-confdef
-			[ "$action" != downgrade ] || set -- "$@" --allow-downgrades
-			set -- "$@" "$a_file"
-		else
-			set -- env DEBIAN_FRONTEND=noninteractive dpkg --force-confold --force-confdef -i "$a_file"
-		fi
-		;;
-	rpm)
-		if [ "$action" = downgrade ]; then
-			set -- rpm -U --oldpackage "$a_file"
-		else
-			case $detect_package_manager in
-			dnf | yum | tdnf) set -- "$detect_package_manager" install -y "$a_file" ;;
-			# The package is authenticated by the signed manifest;
-			# zypper would also want the vendor key in rpm's keyring.
-			zypper) set -- zypper --non-interactive --no-gpg-checks install "$a_file" ;;
-			*) set -- rpm -U "$a_file" ;;
-			esac
-		fi
-		;;
-	apk)
-		install_apk_key
-		set -- apk add "$a_file"
-		;;
-	archlinux)
-		# pacman checks a detached .sig only when one lies beside the
-		# file; the package is authenticated by the signed manifest.
-		set -- pacman -U --noconfirm "$a_file"
-		;;
-	tarball)
+	if [ "$a_format" = "$unpacked_format" ]; then
 		tarball_install
 		return 0
-		;;
-	*) die "cannot install the format $a_format" ;;
+	fi
+	if i_key=$(pkg_trusted_key "$a_format"); then
+		install_trusted_key "$i_key"
+	fi
+	pkg_run "$a_format" "$detect_package_manager" "$op"
+	case $? in
+	0) ;;
+	2) die "$detect_package_manager cannot $op a $a_format package" ;;
+	*) die "installing $a_name failed (see the output above)" ;;
 	esac
-	run "$@" || die "installing $a_name failed (see the output above)"
 	if [ "$opt_dry_run" != yes ] && [ "$(pkg_state "$a_format")" != installed ]; then
 		die "$a_name was not installed (see the output above)"
 	fi
 }
 
-# install_apk_key: puts the built-in apk key into /etc/apk/keys, where
-# apk add looks for it.
-install_apk_key() {
-	i_dst=/etc/apk/keys/$apk_key_name.rsa.pub
-	if [ -f "$i_dst" ] && cmp -s "$i_dst" "$tmp/apkkeys/$apk_key_name.rsa.pub"; then
+# pkg_exec CMD ARG...: runs a package manager's or a package script's
+# command (through run); a dry run also prints it as a plan line.
+pkg_exec() {
+	plan_line run "$@"
+	run "$@"
+}
+
+# plan_line WORD...: with --dry-run, prints "plan: WORD..." with the
+# package file as ${ARTIFACT} and the unpacked tarball as ${STAGE}: the
+# lines omnipack install --dry-run prints for the same plan.
+plan_line() {
+	[ "$opt_dry_run" = yes ] || return 0
+	l_out=plan:
+	for l_w in "$@"; do
+		if [ "$l_w" = "${a_file:-}" ]; then
+			l_w="\${ARTIFACT}"
+		elif [ -n "${t_x:-}" ] && [ "${l_w#"$t_x"/}" != "$l_w" ]; then
+			l_w="\${STAGE}/${l_w#"$t_x"/}"
+		fi
+		l_out="$l_out $l_w"
+	done
+	printf '%s\n' "$l_out"
+}
+
+# install_trusted_key PATH: puts the apk key built into this installer at
+# PATH, where apk add looks for it.
+install_trusted_key() {
+	plan_line trust-key "$1"
+	if [ -f "$1" ] && cmp -s "$1" "$tmp/apkkeys/$apk_key_name.rsa.pub"; then
 		return 0
 	fi
 	if [ "$opt_dry_run" = yes ]; then
-		printf '  would write: %s (the apk key built into this installer)\n' "$i_dst"
+		printf '  would write: %s (the apk key built into this installer)\n' "$1"
 		return 0
 	fi
-	(umask 022 && mkdir -p /etc/apk/keys && cp "$tmp/apkkeys/$apk_key_name.rsa.pub" "$i_dst") ||
-		die "could not install the apk key as $i_dst"
-	say "installed the apk key $i_dst"
+	(umask 022 && mkdir -p "${1%/*}" && cp "$tmp/apkkeys/$apk_key_name.rsa.pub" "$1") ||
+		die "could not install the apk key as $1"
+	say "installed the apk key $1"
 }
 
 # tarball_install: runs the tarball's preinstall, copies its files into
@@ -1141,19 +1178,19 @@ install_apk_key() {
 # does not, and runs postinstall, which sets up and starts the service.
 tarball_install() {
 	t_x=$tmp/unpack
-	t_scripts=/usr/lib/$pkg_name/scripts
-	t_list=/usr/lib/$pkg_name/files
+	t_scripts=$tarball_scripts
+	t_list=$tarball_files
 	t_count=$(wc -l <"$t_x$t_list" | tr -d ' ')
 	if [ "$opt_dry_run" = yes ]; then
-		[ ! -f "$t_x$t_scripts/preinstall" ] || run sh "$t_x$t_scripts/preinstall"
+		[ ! -f "$t_x$t_scripts/preinstall" ] || pkg_exec /bin/sh "$t_x$t_scripts/preinstall"
 		printf '  would copy: %s files into / (as listed in %s; existing config files under /etc/%s are kept, new defaults written as FILE.new)\n' "$t_count" "$t_list" "$pkg_name"
-		[ ! -f "$t_x$t_scripts/postinstall" ] || run sh "$t_scripts/postinstall"
+		[ ! -f "$t_x$t_scripts/postinstall" ] || pkg_exec /bin/sh "$t_scripts/postinstall"
 		return 0
 	fi
 	: >"$tmp/tarball.old"
 	[ ! -f "$t_list" ] || cp "$t_list" "$tmp/tarball.old" || die "could not read $t_list"
 	if [ -f "$t_x$t_scripts/preinstall" ]; then
-		run sh "$t_x$t_scripts/preinstall" || die "the tarball's preinstall script failed"
+		pkg_exec /bin/sh "$t_x$t_scripts/preinstall" || die "the tarball's preinstall script failed"
 	fi
 	printf '+ copy %s files into /\n' "$t_count"
 	while IFS= read -r t_p; do
@@ -1181,7 +1218,7 @@ tarball_install() {
 		grep -qxF -e "$t_p" "$t_x$t_list" || rm -f "$t_p"
 	done <"$tmp/tarball.old"
 	if [ -f "$t_scripts/postinstall" ]; then
-		run sh "$t_scripts/postinstall" || die "the tarball's postinstall script failed"
+		pkg_exec /bin/sh "$t_scripts/postinstall" || die "the tarball's postinstall script failed"
 	fi
 }
 
@@ -1290,22 +1327,20 @@ apply_settings() {
 	say "set $set_summary in $config_path"
 }
 
-# service_init: sets svc_init to the init system the package set the service
-# up with and that runs now, or to nothing.
+# service_init: sets svc_init to the init system to drive the service
+# through, as omnipack install chooses it: none when no init runs here;
+# else the init the package's scripts recorded, else the running one.
 service_init() {
 	svc_init=
-	if [ "$detect_init" = none ] || [ "$detect_init" = unknown ]; then
+	if ! init_text "$detect_init" status; then
 		return 0
 	fi
-	if [ "$opt_dry_run" = yes ]; then
-		s_i=$detect_init
-	else
-		s_i=
-		if [ -f "$record_dir/$pkg_name.init" ]; then
-			IFS= read -r s_i <"$record_dir/$pkg_name.init" || :
-		fi
+	svc_init=$detect_init
+	s_i=
+	if [ -f "$root_prefix$record_dir/$pkg_name.init" ]; then
+		IFS= read -r s_i <"$root_prefix$record_dir/$pkg_name.init" || :
 	fi
-	if init_text "$s_i" status && [ "$s_i" = "$detect_init" ]; then
+	if [ -n "$s_i" ] && init_text "$s_i" status; then
 		svc_init=$s_i
 	fi
 }
@@ -1315,14 +1350,10 @@ service_init() {
 service_phase() {
 	service_init
 	if [ -z "$svc_init" ]; then
-		if [ "$detect_init" = none ] || [ "$detect_init" = unknown ]; then
-			if [ "$opt_dry_run" = yes ]; then
-				say "no init system is running here (container: $detect_container): nothing would be started"
-			else
-				say "no init system is running here (container: $detect_container): $pkg_name is installed and set up for the init this system boots, if any; nothing was started"
-			fi
+		if [ "$opt_dry_run" = yes ]; then
+			say "no init system is running here (container: $detect_container): nothing would be started"
 		else
-			warn "the package did not set $pkg_name up with $detect_init, the running init; nothing was started"
+			say "no init system is running here (container: $detect_container): $pkg_name is installed and set up for the init this system boots, if any; nothing was started"
 		fi
 		return 0
 	fi
@@ -1339,7 +1370,7 @@ service_phase() {
 		say "left the service stopped (--no-start); start it with: $init_cmd"
 		return 0
 	fi
-	if [ "$opt_dry_run" = yes ] && [ "$action" != same ]; then
+	if [ "$opt_dry_run" = yes ] && [ "$action" != none ]; then
 		init_text "$svc_init" start
 		printf '  (the package'"'"'s own scripts enable the service and start it: %s)\n' "$init_cmd"
 	fi
@@ -1407,50 +1438,17 @@ unhealthy() {
 
 # status_hint: the command an admin runs to see the service's state.
 status_hint() {
-	case $svc_init in
-	systemd) printf 'systemctl status %s.service\n' "$pkg_name" ;;
-	openrc) printf 'rc-service %s status\n' "$pkg_name" ;;
-	sysvinit) printf '/etc/init.d/%s status\n' "$pkg_name" ;;
-	runit) printf 'sv status /etc/sv/%s\n' "$pkg_name" ;;
-	upstart) printf 'initctl status %s\n' "$pkg_name" ;;
-	*)
+	init_hint "$svc_init" || {
 		init_text "$svc_init" status
 		printf '%s\n' "$init_cmd"
-		;;
-	esac
+	}
 }
 
-# show_logs: the service's last 20 log lines, where the init keeps them.
+# show_logs: the service's last log lines: from the log its init keeps,
+# else from the system log (init_log; omnipack install shows the same).
 show_logs() {
-	printf '%s: last log lines:\n' "$pkg_name"
-	case $svc_init in
-	systemd)
-		journalctl -u "$pkg_name.service" -n 20 --no-pager 2>&1 </dev/null && return 0
-		;;
-	runit)
-		if [ -f "/var/log/$pkg_name/current" ]; then
-			tail -n 20 "/var/log/$pkg_name/current"
-			return 0
-		fi
-		;;
-	upstart)
-		if [ -f "/var/log/upstart/$pkg_name.log" ]; then
-			tail -n 20 "/var/log/upstart/$pkg_name.log"
-			return 0
-		fi
-		;;
-	esac
-	for l_f in "/var/log/$pkg_name.log" /var/log/syslog /var/log/messages /var/log/daemon.log; do
-		if [ -f "$l_f" ]; then
-			printf '(from %s)\n' "$l_f"
-			grep -F "$pkg_name" "$l_f" | tail -n 20
-			return 0
-		fi
-	done
-	if have logread; then
-		logread 2>/dev/null | grep -F "$pkg_name" | tail -n 20
-		return 0
-	fi
+	printf '%s: last log lines of %s (%s):\n' "$pkg_name" "$pkg_name" "$svc_init"
+	init_log "$svc_init" && return 0
 	printf '%s keeps no log of its own for %s here: see the system log (syslog), or run %s in the foreground\n' \
 		"$svc_init" "$pkg_name" "/usr/bin/$exec_name"
 }
@@ -1462,7 +1460,7 @@ describe_host() {
 
 # install_main: the install and upgrade flow.
 install_main() {
-	detect_all / || die "could not detect this host"
+	detect_all "$opt_root" || die "could not detect $(printable "$opt_root")"
 	describe_host
 	collect_settings
 	if [ -z "$opt_offline" ]; then
@@ -1477,7 +1475,7 @@ install_main() {
 	check_manifest
 	choose_artifact
 	plan
-	if [ "$action" = same ]; then
+	if [ "$action" = none ]; then
 		say "$pkg_name $m_version-$m_release is already installed ($rec_artifact, release_version ${rec_release_version:-unknown})"
 		apply_settings
 		if [ "$config_changed" = yes ]; then
@@ -1491,6 +1489,7 @@ install_main() {
 				say "the service is not running"
 				printf '  would run: %s\n' "$init_cmd"
 				wait_healthy
+				plan_summary
 				return 0
 			fi
 			say "the service is not running; starting it"
@@ -1503,6 +1502,7 @@ install_main() {
 			return 0
 		fi
 		say "nothing to do"
+		plan_summary
 		return 0
 	fi
 	fetch_artifact
@@ -1511,11 +1511,12 @@ install_main() {
 	[ -z "$rec_version" ] || s_from=" (installed: $rec_version-$rec_release)"
 	case $action in
 	install) s_what="install $pkg_name $m_version-$m_release" s_doing="installing $pkg_name $m_version-$m_release" ;;
+	reinstall) s_what="reinstall $pkg_name $m_version-$m_release" s_doing="reinstalling $pkg_name $m_version-$m_release" ;;
 	upgrade) s_what="upgrade $pkg_name to $m_version-$m_release$s_from" s_doing="upgrading $pkg_name to $m_version-$m_release$s_from" ;;
 	downgrade) s_what="downgrade $pkg_name to $m_version-$m_release$s_from" s_doing="downgrading $pkg_name to $m_version-$m_release$s_from" ;;
 	esac
 	s_with="with $detect_package_manager"
-	[ "$a_format" != tarball ] || s_with="from the release tarball"
+	[ "$a_format" != "$unpacked_format" ] || s_with="from the release $unpacked_format"
 	if [ "$opt_dry_run" = yes ]; then
 		say "dry run: would $s_what $s_with; nothing is changed:"
 	else
@@ -1527,27 +1528,35 @@ install_main() {
 	apply_settings
 	service_phase
 	if [ "$opt_dry_run" = yes ]; then
+		plan_summary
 		say "dry run done: every check passed; nothing was changed"
 	else
 		say "done: $pkg_name $m_version-$m_release is installed"
 	fi
 }
 
+# plan_summary: with --dry-run, the plan's decisions as one line, as
+# omnipack install --dry-run prints them.
+plan_summary() {
+	[ "$opt_dry_run" = yes ] || return 0
+	service_init
+	p_pm=$detect_package_manager
+	[ "$a_format" != "$unpacked_format" ] || p_pm=none
+	printf 'plan: action=%s artifact=%s format=%s package_manager=%s init=%s\n' \
+		"$action" "$a_name" "$a_format" "$p_pm" "${svc_init:-none}"
+}
+
 # uninstall_main: --uninstall [--purge].
 uninstall_main() {
-	detect_all / || die "could not detect this host"
+	detect_all "$opt_root" || die "could not detect $(printable "$opt_root")"
 	describe_host
 	read_record
 	u_format=$rec_format
 	if [ -z "$u_format" ] || [ "$(pkg_state "$u_format")" = absent ]; then
 		u_format=
-		for u_f in "$detect_package_format" tarball; do
-			case $u_f in
-			deb) have dpkg-query || continue ;;
-			rpm) have rpm || continue ;;
-			apk) have apk || continue ;;
-			archlinux) have pacman || continue ;;
-			tarball) ;;
+		for u_f in "$detect_package_format" "$unpacked_format"; do
+			case " $package_formats " in
+			*" $u_f "*) ;;
 			*) continue ;;
 			esac
 			if [ "$(pkg_state "$u_f")" != absent ]; then
@@ -1568,29 +1577,16 @@ uninstall_main() {
 		confirm "remove $pkg_name (its config is kept)?"
 	fi
 	[ "$opt_dry_run" != yes ] || say "dry run: nothing is changed:"
-	if [ "$u_state" != absent ]; then
-		case $u_format in
-		deb)
-			if have apt-get; then
-				if [ "$opt_purge" = yes ]; then u_verb=purge; else u_verb=remove; fi
-				run env DEBIAN_FRONTEND=noninteractive apt-get "$u_verb" -y -q "$pkg_name"
-			else
-				if [ "$opt_purge" = yes ]; then u_verb=-P; else u_verb=-r; fi
-				run env DEBIAN_FRONTEND=noninteractive dpkg "$u_verb" "$pkg_name"
-			fi || die "removing $pkg_name failed (see the output above)"
-			;;
-		rpm)
-			if [ "$u_state" = installed ]; then
-				case $detect_package_manager in
-				dnf | yum | tdnf) run "$detect_package_manager" remove -y "$pkg_name" ;;
-				zypper) run zypper --non-interactive remove "$pkg_name" ;;
-				*) run rpm -e "$pkg_name" ;;
-				esac || die "removing $pkg_name failed (see the output above)"
-			fi
-			;;
-		apk) run apk del "$pkg_name" || die "removing $pkg_name failed (see the output above)" ;;
-		archlinux) run pacman -R --noconfirm "$pkg_name" || die "removing $pkg_name failed (see the output above)" ;;
-		tarball) tarball_uninstall ;;
+	if [ "$u_state" != absent ] && [ "$u_format" = "$unpacked_format" ]; then
+		tarball_uninstall
+	elif [ "$u_state" = installed ] || { [ "$u_state" = config ] && [ "$opt_purge" = yes ]; }; then
+		u_op=remove
+		[ "$opt_purge" != yes ] || u_op=purge
+		pkg_run "$u_format" "$detect_package_manager" "$u_op"
+		case $? in
+		0) ;;
+		2) die "$detect_package_manager cannot remove a $u_format package; remove $pkg_name with the tool that installed it" ;;
+		*) die "removing $pkg_name failed (see the output above)" ;;
 		esac
 	fi
 	if [ "$opt_purge" = yes ]; then
@@ -1612,14 +1608,14 @@ uninstall_main() {
 # files only with --purge) and its now empty directories under
 # /usr/lib/NAME, then postremove.
 tarball_uninstall() {
-	t_list=/usr/lib/$pkg_name/files
-	t_scripts=/usr/lib/$pkg_name/scripts
+	t_list=$tarball_files
+	t_scripts=$tarball_scripts
 	cp "$t_list" "$tmp/tarball.files" || die "could not read $t_list"
 	if [ -f "$t_scripts/postremove" ]; then
 		cp "$t_scripts/postremove" "$tmp/postremove" || die "could not read $t_scripts/postremove"
 	fi
 	if [ -f "$t_scripts/preremove" ]; then
-		run sh "$t_scripts/preremove" || die "the tarball's preremove script failed"
+		pkg_exec /bin/sh "$t_scripts/preremove" || die "the tarball's preremove script failed"
 	fi
 	[ "$opt_dry_run" = yes ] || printf '+ delete the files listed in %s\n' "$t_list"
 	while IFS= read -r t_p; do
@@ -1634,16 +1630,17 @@ tarball_uninstall() {
 		fi
 	done <"$tmp/tarball.files"
 	[ "$opt_dry_run" != yes ] || return 0
-	sed -n "s|^\\(/usr/lib/$pkg_name/.*\\)/[^/]*\$|\\1|p" "$tmp/tarball.files" | LC_ALL=C sort -ru >"$tmp/tarball.dirs"
+	t_lib=${tarball_files%/*}
+	sed -n "s|^\\($t_lib/.*\\)/[^/]*\$|\\1|p" "$tmp/tarball.files" | LC_ALL=C sort -ru >"$tmp/tarball.dirs"
 	while IFS= read -r t_d; do
-		while [ "$t_d" != "/usr/lib/$pkg_name" ] && [ "${t_d#/usr/lib/"$pkg_name"/}" != "$t_d" ]; do
+		while [ "$t_d" != "$t_lib" ] && [ "${t_d#"$t_lib"/}" != "$t_d" ]; do
 			rmdir "$t_d" 2>/dev/null || break
 			t_d=${t_d%/*}
 		done
 	done <"$tmp/tarball.dirs"
-	rmdir "/usr/lib/$pkg_name" 2>/dev/null || :
+	rmdir "$t_lib" 2>/dev/null || :
 	if [ -f "$tmp/postremove" ]; then
-		run sh "$tmp/postremove" || warn "the tarball's postremove script failed"
+		run /bin/sh "$tmp/postremove" || warn "the tarball's postremove script failed"
 	fi
 }
 
@@ -1700,6 +1697,12 @@ check_options() {
 		if [ -n "$arg_keys$pos_keys" ] || [ -n "$opt_offline$opt_version" ] || [ "$opt_base_url_given" = yes ]; then
 			usage_error "--uninstall takes no config values, --offline, --version or --base-url"
 		fi
+	fi
+	if [ "$opt_root" != / ]; then
+		[ "$opt_dry_run" = yes ] || usage_error "--root goes with --dry-run or --detect-only: this installer changes only the host it runs on"
+		[ -d "$opt_root" ] || usage_error "--root: $(printable "$opt_root") is not a directory"
+		opt_root=$(CDPATH='' cd -- "$opt_root" && pwd -P) || usage_error "--root: cannot enter the directory"
+		[ "$opt_root" = / ] || root_prefix=$opt_root
 	fi
 	if [ "$opt_dry_run" != yes ] && [ "$(id -u 2>/dev/null)" != 0 ]; then
 		die "installing needs root: run it as root, e.g. curl -fsSL ${default_base_url:-BASE_URL}/install.sh | sudo sh -s -- ... (--dry-run works without)"

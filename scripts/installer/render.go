@@ -18,6 +18,10 @@ import (
 	"strings"
 	"text/template"
 
+	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/layout"
+	"github.com/omnipack/omnipack/packaging"
+
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
@@ -75,16 +79,13 @@ type Params struct {
 	APKKeyName string
 	APKPub     []byte
 	// Inits are the init systems the packages support and the commands
-	// that drive the service under each (initsys.Shell).
+	// that drive the service under each (InitsFor).
 	Inits []Init
+	// Formats are the package formats a host may be given, with their
+	// package managers' commands (FormatsFor).
+	Formats []Format
 	// Generator names the program that wrote the installer.
 	Generator string
-}
-
-// Init is one init system's service commands, as shell fragments.
-type Init struct {
-	Name                         string
-	Start, Stop, Restart, Status string
 }
 
 var (
@@ -118,11 +119,27 @@ func Render(p Params) ([]byte, error) {
 		return nil, err
 	}
 	var b bytes.Buffer
+	var packageFormats []string
+	unpacked := ""
+	for _, f := range p.Formats {
+		packageFormats = append(packageFormats, f.Name)
+		if f.Unpacked {
+			unpacked = f.Name
+		}
+	}
 	data := struct {
 		Params
-		Base64PGP string
-		EnvPrefix string
-	}{p, wrap(base64.StdEncoding.EncodeToString(pgp), 64), EnvPrefix(p.Name)}
+		Base64PGP      string
+		EnvPrefix      string
+		PackageFormats []string
+		Unpacked       string
+		RecordDir      string
+		TarballFiles   string
+		TarballScripts string
+		Ops            []packaging.Op
+		SyslogTail     string
+	}{p, wrap(base64.StdEncoding.EncodeToString(pgp), 64), EnvPrefix(p.Name), packageFormats, unpacked,
+		layout.RecordDir, layout.TarballFileList(p.Name), layout.TarballScriptsDir(p.Name), packaging.Ops, initsys.SyslogTail(p.Name)}
 	if err := t.Execute(&b, data); err != nil {
 		return nil, err
 	}
@@ -183,11 +200,28 @@ func (p *Params) check() error {
 	if len(p.Inits) == 0 {
 		bad("no init systems")
 	}
+	unpacked := 0
+	for _, f := range p.Formats {
+		if !initRe.MatchString(f.Name) {
+			bad("format name %q", f.Name)
+		}
+		if f.Unpacked {
+			unpacked++
+		}
+		for _, m := range f.Managers {
+			if !initRe.MatchString(m.Name) || !wordRe.MatchString(m.Tool) || m.Tool == "" {
+				bad("format %s: package manager %q, tool %q", f.Name, m.Name, m.Tool)
+			}
+		}
+	}
+	if unpacked != 1 {
+		bad("want one format the installer unpacks itself, have %d", unpacked)
+	}
 	for _, in := range p.Inits {
 		if !initRe.MatchString(in.Name) {
 			bad("init name %q", in.Name)
 		}
-		for _, f := range []string{in.Start, in.Stop, in.Restart, in.Status} {
+		for _, f := range []string{in.Start, in.Stop, in.Restart, in.Status, in.StatusHint} {
 			if strings.TrimSpace(f) == "" || strings.Contains(f, "\n") {
 				bad("init %s: every command must be one non-empty line", in.Name)
 				break

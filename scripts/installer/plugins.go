@@ -1,0 +1,128 @@
+package installer
+
+import (
+	"slices"
+	"strings"
+
+	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/init/inits"
+	"github.com/omnipack/omnipack/packaging"
+	"github.com/omnipack/omnipack/packaging/formats"
+)
+
+// Init is one init system's service commands and log access, as shell
+// fragments (initsys.Shell).
+type Init struct {
+	Name                         string
+	Start, Stop, Restart, Status string
+	// StatusHint is the command shown to the admin; Log prints the
+	// service's last log lines, "" when the init keeps none of its own.
+	StatusHint, Log string
+}
+
+// Format is what install.sh knows of one package format: rendered from
+// the format's plug-in (packaging.PackageManaged), so that install.sh and
+// omnipack install run the same commands.
+type Format struct {
+	Name string
+	// Unpacked formats are installed by install.sh itself (the tarball).
+	Unpacked bool
+	Managers []Manager
+	// Installed and Known are sh conditions on the package's state
+	// (packaging.PackageManaged.Installed and Known).
+	Installed, Known string
+	// TrustedKey is where the package manager reads the release's key
+	// from, "" when it needs none.
+	TrustedKey string
+}
+
+// Manager is one package manager of a format.
+type Manager struct {
+	Name string
+	// Tool is the program its commands run.
+	Tool string
+	// Commands holds, by packaging.Op, the command as sh words, the
+	// package file as "$a_file" and the name as "$pkg_name".
+	Commands map[packaging.Op]string
+}
+
+// InitsFor returns the enabled init systems' commands for the service, in
+// detection order.
+func InitsFor(svc initsys.Service, enabled []string) []Init {
+	var out []Init
+	for _, r := range inits.All() {
+		if !slices.Contains(enabled, r.Name()) {
+			continue
+		}
+		sh := r.Shell(svc)
+		out = append(out, Init{Name: r.Name(), Start: sh.Start, Stop: sh.Stop, Restart: sh.Restart, Status: sh.Status,
+			StatusHint: sh.StatusHint, Log: sh.Log})
+	}
+	return out
+}
+
+// FormatsFor returns every format a host may be given (by a package
+// manager, or unpacked), from the registry, for the package name and the
+// release's apk key name.
+func FormatsFor(name, apkKeyName string) []Format {
+	var out []Format
+	for _, f := range formats.All() {
+		switch {
+		case formats.Has(f, packaging.StageUnpack):
+			out = append(out, Format{Name: f.Name(), Unpacked: true})
+		case formats.Has(f, packaging.StageInstall):
+			m := f.(packaging.PackageManaged)
+			rf := Format{Name: f.Name(), Installed: m.Installed().Shell(name), Known: m.Known().Shell(name)}
+			if k := m.TrustedKey(apkKeyName); k != nil {
+				rf.TrustedKey = k.Path
+			}
+			for _, pm := range m.Managers() {
+				mgr := Manager{Name: pm, Commands: map[packaging.Op]string{}}
+				for _, op := range packaging.Ops {
+					c, ok := m.Command(pm, op)
+					if !ok {
+						continue
+					}
+					mgr.Commands[op] = shellWords(c)
+					if mgr.Tool == "" {
+						mgr.Tool = c.Argv[0]
+					}
+				}
+				rf.Managers = append(rf.Managers, mgr)
+			}
+			out = append(out, rf)
+		}
+	}
+	return out
+}
+
+// shellWords renders c as sh words: env(1) for its environment, the
+// package file and name as the installer's variables.
+func shellWords(c packaging.Command) string {
+	var words []string
+	if len(c.Env) > 0 {
+		words = append(words, "env")
+		for _, e := range c.Env {
+			words = append(words, ShellWord(e))
+		}
+	}
+	for _, a := range c.Argv {
+		switch a {
+		case packaging.FileArg:
+			words = append(words, `"$a_file"`)
+		case packaging.NameArg:
+			words = append(words, `"$pkg_name"`)
+		default:
+			words = append(words, ShellWord(a))
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// ShellWord quotes s for sh only where it needs it.
+func ShellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=@%+,-") == "" {
+		return s
+	}
+	return ShellQuote(s)
+}
