@@ -15,6 +15,7 @@ import (
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/signing"
+	"github.com/omnipack/omnipack/verify/verifytest"
 )
 
 // goInstallSecret is the auth key the test sets; it must never show in
@@ -50,7 +51,7 @@ func signedCopies(t *testing.T) (d1, d2, pub string) {
 	var previous int64
 	for i, r := range []*release{releaseV1, releaseV2} {
 		dir := filepath.Join(t.TempDir(), fmt.Sprintf("dist%d", i+1))
-		if err := copyTree(r.dir, dir); err != nil {
+		if err := verifytest.CopyTree(r.dir, dir); err != nil {
 			t.Fatal(err)
 		}
 		rel, err := manifest.Read(filepath.Join(dir, manifest.FileName))
@@ -84,7 +85,7 @@ func TestGoInstall(t *testing.T) {
 	h.CopyIn(t, bin, "/usr/local/bin/omnipack")
 	h.CopyIn(t, pub, "/var/tmp/release.pub")
 	for dir, dest := range map[string]string{d1: "/var/tmp/dist1", d2: "/var/tmp/dist2"} {
-		if err := copyTree(dir, h.Path(dest)); err != nil {
+		if err := verifytest.CopyTree(dir, h.Path(dest)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/omnipack/omnipack/config"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/pipeline"
+	"github.com/omnipack/omnipack/verify/verifytest"
 )
 
 // The two releases every test installs: v2 changes the version and the
@@ -113,7 +113,7 @@ func buildExampleRelease(work, version, configSuffix string, edit func(string) s
 // prepareExample copies the example agent to dst with archs = ["amd64"],
 // applies edits to its omnipack.toml, and returns the config's path.
 func prepareExample(dst string, edits ...func(string) string) (string, error) {
-	if err := copyTree("../examples/crashwatch", dst); err != nil {
+	if err := verifytest.CopyTree("../examples/crashwatch", dst); err != nil {
 		return "", err
 	}
 	cfgPath := filepath.Join(dst, config.DefaultFile)
@@ -130,29 +130,4 @@ func prepareExample(dst string, edits ...func(string) string) (string, error) {
 		text = edit(text)
 	}
 	return cfgPath, os.WriteFile(cfgPath, []byte(text), 0o644)
-}
-
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() && d.Name() == "dist" {
-			return filepath.SkipDir
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, info.Mode().Perm())
-	})
 }

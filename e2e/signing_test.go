@@ -34,6 +34,7 @@ import (
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/signing"
+	"github.com/omnipack/omnipack/verify/verifytest"
 )
 
 // TestSignManifestOpenSSL: openssl verifies release.json.sig (base64 of a
@@ -80,7 +81,7 @@ func TestSignManifestOpenSSL(t *testing.T) {
 		// openssl checks the signature only: an expired manifest still
 		// verifies. Refusing it is omnipack verify's job, tested there.
 		dir := filepath.Join(t.TempDir(), "dist")
-		if err := copyTree(rel.dir, dir); err != nil {
+		if err := verifytest.CopyTree(rel.dir, dir); err != nil {
 			t.Fatal(err)
 		}
 		m, err := manifest.Read(filepath.Join(dir, manifest.FileName))
@@ -614,7 +615,7 @@ func TestReadmeVerifyYourself(t *testing.T) {
 	// blocks in it.
 	run := func(t *testing.T, tamper func(t *testing.T, dir string)) (string, error) {
 		dir := filepath.Join(t.TempDir(), "release")
-		if err := copyTree(rel.dir, dir); err != nil {
+		if err := verifytest.CopyTree(rel.dir, dir); err != nil {
 			t.Fatal(err)
 		}
 		if tamper != nil {

@@ -354,10 +354,10 @@ func InitCommand(initName, name, what string) (Command, bool) {
 	return Command{Argv: []string{"/bin/sh", "-c", frag}}, true
 }
 
-// drivableInit returns the init to restart and health-check through: the
+// DrivableInit returns the init to restart and health-check through: the
 // one the maintainer scripts recorded, else the running one; "" when none
 // runs.
-func drivableInit(f detector.Facts, st State) string {
+func DrivableInit(f detector.Facts, st State) string {
 	if _, ok := inits.Lookup(f.Init); !ok {
 		// None or unknown (a tree): nothing can be started here.
 		return ""
@@ -479,7 +479,7 @@ func NewPlan(f detector.Facts, r *manifest.Release, st State, o PlanOptions) (*P
 			Desc: fmt.Sprintf("set %s in %s (mode 0640 or stricter, owner kept)", strings.Join(keys, " "), where)})
 	}
 
-	p.Init = drivableInit(f, st)
+	p.Init = DrivableInit(f, st)
 	switch {
 	case p.Init == "":
 		p.Notes = append(p.Notes, "no init system is running: the service is set up to start at boot, but not started or health-checked now")

@@ -203,6 +203,11 @@ type PackageManaged interface {
 	// TrustedKey names the release key the package manager must trust
 	// before it installs the package, or nil.
 	TrustedKey(apkKeyName string) *KeyFile
+	// VerifyCommand checks a local package file's native signature with
+	// the keys in the directory KeyDirArg, the way the package manager
+	// does, where it has such a command: install.sh's last resort on a host
+	// with neither openssl nor gpgv.
+	VerifyCommand() (Command, bool)
 }
 
 // Op is what a package-manager command does.
@@ -223,8 +228,9 @@ var Ops = []Op{OpInstall, OpUpgrade, OpDowngrade, OpReinstall, OpRemove, OpPurge
 
 // Words standing for values in a Command's or Query's Argv.
 const (
-	FileArg = "{file}" // the local package file
-	NameArg = "{name}" // the package name
+	FileArg   = "{file}"   // the local package file
+	NameArg   = "{name}"   // the package name
+	KeyDirArg = "{keydir}" // a directory of the keys TrustedKey names
 )
 
 // Command is a package-manager command: Env is added to the environment

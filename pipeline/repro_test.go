@@ -1,4 +1,4 @@
-package pipeline
+package pipeline_test
 
 import (
 	"bytes"
@@ -11,34 +11,9 @@ import (
 	"time"
 
 	"github.com/omnipack/omnipack/config"
+	"github.com/omnipack/omnipack/pipeline"
+	"github.com/omnipack/omnipack/verify/verifytest"
 )
-
-// copyTree copies a source tree, leaving out build output.
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() && (d.Name() == "dist" || d.Name() == ".git") {
-			return filepath.SkipDir
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		info, _ := d.Info()
-		return os.WriteFile(target, data, info.Mode().Perm())
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // touchAll gives every file in dir the same arbitrary mtime, so the two
 // copies differ in their file times.
@@ -58,7 +33,7 @@ func buildExample(t *testing.T, dir, dist string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Run(context.Background(), Options{Config: cfg, DistDir: dist}); err != nil {
+	if _, err := pipeline.Run(context.Background(), pipeline.Options{Config: cfg, DistDir: dist}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -70,8 +45,11 @@ func TestReproducible(t *testing.T) {
 	root := t.TempDir()
 	dirA := filepath.Join(root, "a", "crashwatch")
 	dirB := filepath.Join(root, "some", "other", "place")
-	copyTree(t, "../examples/crashwatch", dirA)
-	copyTree(t, "../examples/crashwatch", dirB)
+	for _, d := range []string{dirA, dirB} {
+		if err := verifytest.CopyTree("../examples/crashwatch", d); err != nil {
+			t.Fatal(err)
+		}
+	}
 	touchAll(t, dirB, time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC))
 	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
 

@@ -27,6 +27,12 @@ func (Format) Installed() packaging.Query {
 // Known: apk has no removed-but-configured state.
 func (f Format) Known() packaging.Query { return f.Installed() }
 
+// VerifyCommand: apk verify checks the package's signature against a
+// directory of keys.
+func (Format) VerifyCommand() (packaging.Command, bool) {
+	return packaging.Command{Argv: []string{"apk", "verify", "--keys-dir", packaging.KeyDirArg, packaging.FileArg}}, true
+}
+
 // TrustedKey: apk-tools looks keys up by the name the signature carries.
 func (Format) TrustedKey(apkKeyName string) *packaging.KeyFile {
 	return &packaging.KeyFile{Path: "/etc/apk/keys/" + apkKeyName + ".rsa.pub", Release: "keys/" + apkKeyName + ".rsa.pub"}

@@ -28,6 +28,10 @@ func (Format) Installed() packaging.Query {
 // Known: pacman has no removed-but-configured state.
 func (f Format) Known() packaging.Query { return f.Installed() }
 
+// VerifyCommand: none of its package managers checks a local file's
+// signature with a key directory of its own.
+func (Format) VerifyCommand() (packaging.Command, bool) { return packaging.Command{}, false }
+
 // TrustedKey: pacman's keyring is the host's (pacman-key); a local file
 // without a .sig beside it is not checked against it.
 func (Format) TrustedKey(string) *packaging.KeyFile { return nil }

@@ -50,6 +50,10 @@ func (Format) Known() packaging.Query {
 	return packaging.Query{Argv: []string{"dpkg-query", "-W", packaging.NameArg}}
 }
 
+// VerifyCommand: none of its package managers checks a local file's
+// signature with a key directory of its own.
+func (Format) VerifyCommand() (packaging.Command, bool) { return packaging.Command{}, false }
+
 // TrustedKey: apt checks repositories, not local files; there is no key
 // to trust for a local install.
 func (Format) TrustedKey(string) *packaging.KeyFile { return nil }

@@ -56,6 +56,10 @@ func (Format) Installed() packaging.Query {
 // Known: rpm has no removed-but-configured state.
 func (f Format) Known() packaging.Query { return f.Installed() }
 
+// VerifyCommand: none of its package managers checks a local file's
+// signature with a key directory of its own.
+func (Format) VerifyCommand() (packaging.Command, bool) { return packaging.Command{}, false }
+
 // TrustedKey: none of the rpm front ends checks a local file against a
 // key by default.
 func (Format) TrustedKey(string) *packaging.KeyFile { return nil }

@@ -615,10 +615,10 @@ choose_verifier() {
 		verifier=openssl
 	elif have gpgv; then
 		verifier=gpgv
-	elif [ "$detect_package_format" = apk ] && have apk; then
-		verifier=apk
+	elif c_tool=$(pkg_verify_tool "$detect_package_format") && have "$c_tool"; then
+		verifier=package
 		warn "neither openssl nor gpgv is installed, so release.json's signature cannot be checked here."
-		warn "apk-tools will check the package's own signature against the apk key built into this installer ($apk_key_name.rsa.pub) before anything is installed;"
+		warn "$c_tool will check the package's own signature against the key built into this installer ($apk_key_name.rsa.pub) before anything is installed;"
 		warn "the manifest's expiry and rollback checks rely on an unverified manifest. Install openssl for the full check."
 	elif [ "$opt_insecure_skip_verify" = yes ]; then
 		verifier=none
@@ -630,7 +630,7 @@ choose_verifier() {
 		warn "whoever serves the files can change. Install openssl or gpgv instead."
 		warn "**************************************************************************"
 	else
-		die "cannot verify the release: this host has neither openssl nor gpgv$([ "$detect_package_format" = apk ] && printf ' nor apk'). Install openssl (or gpgv) and run again. --insecure-skip-verify installs without any signature check and is not recommended; nothing was fetched"
+		die "cannot verify the release: this host has neither openssl nor gpgv$(c_tool=$(pkg_verify_tool "$detect_package_format") && printf ' nor %s' "$c_tool"). Install openssl (or gpgv) and run again. --insecure-skip-verify installs without any signature check and is not recommended; nothing was fetched"
 	fi
 }
 
@@ -1075,15 +1075,16 @@ prepare_artifact() {
 			say "dry run: $p_tool is not installed here; the install would need it"
 		fi
 	fi
-	if [ "$a_format" = apk ]; then
-		mkdir "$tmp/apkkeys" || die "could not create $tmp/apkkeys"
-		printf '%s\n' "$apk_pub" >"$tmp/apkkeys/$apk_key_name.rsa.pub" || die "could not write the apk key"
-		if [ "$verified_by" = apk ]; then
-			if apk verify --keys-dir "$tmp/apkkeys" "$a_file" >"$tmp/verify.out" 2>&1 </dev/null; then
-				say "$a_name: apk signature verified with the apk key built into this installer"
-			else
-				die "$a_name: apk signature does not verify with the apk key built into this installer: refusing it, nothing was installed"
-			fi
+	if p_key=$(pkg_trusted_key "$a_format"); then
+		p_keys=$tmp/pmkeys
+		mkdir "$p_keys" || die "could not create $p_keys"
+		printf '%s\n' "$apk_pub" >"$p_keys/${p_key##*/}" || die "could not write the package key"
+	fi
+	if [ "$verified_by" = package ]; then
+		if pkg_verify "$a_format"; then
+			say "$a_name: its own signature verified with $(pkg_verify_tool "$a_format") and the key built into this installer"
+		else
+			die "$a_name: its own signature does not verify with the key built into this installer: refusing it, nothing was installed"
 		fi
 	fi
 }
@@ -1156,20 +1157,20 @@ plan_line() {
 	printf '%s\n' "$l_out"
 }
 
-# install_trusted_key PATH: puts the apk key built into this installer at
-# PATH, where apk add looks for it.
+# install_trusted_key PATH: puts the package key built into this installer
+# (the release's apk key) at PATH, where the package manager looks for it.
 install_trusted_key() {
 	plan_line trust-key "$1"
-	if [ -f "$1" ] && cmp -s "$1" "$tmp/apkkeys/$apk_key_name.rsa.pub"; then
+	if [ -f "$1" ] && cmp -s "$1" "$p_keys/${1##*/}"; then
 		return 0
 	fi
 	if [ "$opt_dry_run" = yes ]; then
-		printf '  would write: %s (the apk key built into this installer)\n' "$1"
+		printf '  would write: %s (the package key built into this installer)\n' "$1"
 		return 0
 	fi
-	(umask 022 && mkdir -p "${1%/*}" && cp "$tmp/apkkeys/$apk_key_name.rsa.pub" "$1") ||
-		die "could not install the apk key as $1"
-	say "installed the apk key $1"
+	(umask 022 && mkdir -p "${1%/*}" && cp "$p_keys/${1##*/}" "$1") ||
+		die "could not install the release's package key as $1"
+	say "installed the release's package key $1"
 }
 
 # tarball_install: runs the tarball's preinstall, copies its files into

@@ -34,6 +34,10 @@ type Format struct {
 	// TrustedKey is where the package manager reads the release's key
 	// from, "" when it needs none.
 	TrustedKey string
+	// Verify checks the package file's native signature with the keys in
+	// "$p_keys" (sh words), and VerifyTool is the program it runs; both ""
+	// when the package manager has no such command.
+	Verify, VerifyTool string
 }
 
 // Manager is one package manager of a format.
@@ -76,6 +80,9 @@ func FormatsFor(name, apkKeyName string) []Format {
 			if k := m.TrustedKey(apkKeyName); k != nil {
 				rf.TrustedKey = k.Path
 			}
+			if c, ok := m.VerifyCommand(); ok {
+				rf.Verify, rf.VerifyTool = shellWords(c), c.Argv[0]
+			}
 			for _, pm := range m.Managers() {
 				mgr := Manager{Name: pm, Commands: map[packaging.Op]string{}}
 				for _, op := range packaging.Ops {
@@ -112,6 +119,8 @@ func shellWords(c packaging.Command) string {
 			words = append(words, `"$a_file"`)
 		case packaging.NameArg:
 			words = append(words, `"$pkg_name"`)
+		case packaging.KeyDirArg:
+			words = append(words, `"$p_keys"`)
 		default:
 			words = append(words, ShellWord(a))
 		}

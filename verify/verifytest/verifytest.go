@@ -9,9 +9,11 @@ import (
 	"context"
 	"crypto/rsa"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -230,4 +232,50 @@ func Copy(src, dst string) error {
 		}
 	}
 	return nil
+}
+
+// CopyTree copies a source tree such as the example project into dst,
+// leaving out build output (dist/) and .git, keeping file modes.
+func CopyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() && (d.Name() == "dist" || d.Name() == ".git") {
+			return filepath.SkipDir
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, info.Mode().Perm())
+	})
+}
+
+// EditConfig rewrites the omnipack.toml in dir: each edit replaces old
+// with new, and an old the file does not hold is an error, so an edit
+// cannot silently stop applying when the example changes.
+func EditConfig(dir string, edits ...[2]string) error {
+	p := filepath.Join(dir, config.DefaultFile)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	text := string(data)
+	for _, e := range edits {
+		if !strings.Contains(text, e[0]) {
+			return fmt.Errorf("%s no longer says %s", p, e[0])
+		}
+		text = strings.Replace(text, e[0], e[1], 1)
+	}
+	return os.WriteFile(p, []byte(text), 0o644)
 }
