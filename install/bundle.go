@@ -18,6 +18,7 @@ import (
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"golang.org/x/sys/unix"
 
+	"github.com/omnipack/omnipack/internal/atomicfile"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/release"
 	"github.com/omnipack/omnipack/signing"
@@ -130,7 +131,7 @@ func Bundle(ctx context.Context, o BundleOptions) (*BundleResult, error) {
 	var files []string
 	write := func(rel string, data []byte, mode os.FileMode) error {
 		files = append(files, rel)
-		return writeSynced(filepath.Join(tmp, filepath.FromSlash(rel)), data, mode)
+		return atomicfile.WriteFile(atomicfile.OS{}, filepath.Join(tmp, filepath.FromSlash(rel)), data, mode)
 	}
 
 	// The manifest exactly as signed, and its signatures.
@@ -229,17 +230,17 @@ func Bundle(ctx context.Context, o BundleOptions) (*BundleResult, error) {
 		}
 	}
 
-	if err := syncDir(filepath.Join(tmp, manifest.KeysDir)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Join(tmp, manifest.KeysDir)); err != nil {
 		return nil, err
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := atomicfile.SyncDir(tmp); err != nil {
 		return nil, err
 	}
 	if err := unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, o.Out, unix.RENAME_NOREPLACE); err != nil {
 		return nil, fmt.Errorf("rename %s to %s: %w", tmp, o.Out, err)
 	}
 	done = true
-	_ = syncDir(parent)
+	_ = atomicfile.SyncDir(parent)
 	sort.Strings(files)
 	return &BundleResult{Dir: o.Out, Name: r.Name, Version: r.Version, Files: files, Packages: pkgs, KeySHA256: v.KeySHA256}, nil
 }
@@ -332,33 +333,4 @@ func fetchChecked(ctx context.Context, src release.Source, a manifest.Artifact, 
 		return n, &mismatch{size: n, sha256: got}
 	}
 	return n, nil
-}
-
-func writeSynced(path string, data []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -1,14 +1,14 @@
 package install
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/omnipack/omnipack/internal/atomicfile"
 )
 
 // hostFS is the file system the installer changes: / itself, or a root
@@ -137,49 +137,10 @@ func (h *hostFS) exists(p string) bool {
 // renamed over p: readers see the old or the new file, never a part, and
 // a running binary at p is replaced, not overwritten.
 func (h *hostFS) WriteAtomic(p string, data []byte, mode os.FileMode, uid, gid int) error {
-	tmp, err := h.tempName(p)
-	if err != nil {
-		return err
+	f := atomicfile.File{Path: path.Clean(p), Data: data, Mode: mode, Chown: uid >= 0 || gid >= 0, UID: uid, GID: gid}
+	var fsys atomicfile.FS = atomicfile.OS{}
+	if h.r != nil {
+		fsys, f.Path = h.r, h.rel(p)
 	}
-	f, err := h.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			h.Remove(tmp)
-		}
-	}()
-	if uid >= 0 || gid >= 0 {
-		if err := f.Chown(uid, gid); err != nil {
-			return err
-		}
-	}
-	if err := f.Chmod(mode); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := h.Rename(tmp, p); err != nil {
-		return err
-	}
-	ok = true
-	return nil
-}
-
-func (h *hostFS) tempName(p string) (string, error) {
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return path.Join(path.Dir(p), "."+path.Base(p)+".omnipack-"+hex.EncodeToString(b[:])), nil
+	return atomicfile.Write(fsys, atomicfile.Options{}, f)
 }

@@ -6,13 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/sigstore/sigstore/pkg/signature"
 
+	"github.com/omnipack/omnipack/internal/atomicfile"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/packaging"
 	"github.com/omnipack/omnipack/signing"
@@ -136,40 +139,14 @@ func WriteSignedManifest(dir string, data, sums []byte, k *Keys) error {
 	return writeFiles(dir, files)
 }
 
-// writeFiles writes every file to a temporary name first and renames them
-// into place only when all are written, so that a failure cannot leave a
-// manifest beside signatures of another one.
+// writeFiles writes the files into dir, mode 0644, as one set: a failure
+// cannot leave a manifest beside signatures of another one.
 func writeFiles(dir string, files map[string][]byte) error {
-	tmp := map[string]string{}
-	defer func() {
-		for _, t := range tmp {
-			os.Remove(t)
-		}
-	}()
-	for name, body := range files {
-		f, err := os.CreateTemp(dir, "."+name+".tmp-*")
-		if err != nil {
-			return err
-		}
-		tmp[name] = f.Name()
-		_, err = f.Write(body)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Chmod(f.Name(), 0o644)
-		}
-		if err != nil {
-			return err
-		}
+	var set []atomicfile.File
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		set = append(set, atomicfile.File{Path: filepath.Join(dir, name), Data: files[name], Mode: 0o644})
 	}
-	for name, t := range tmp {
-		if err := os.Rename(t, filepath.Join(dir, name)); err != nil {
-			return err
-		}
-		delete(tmp, name)
-	}
-	return nil
+	return atomicfile.Write(atomicfile.OS{}, atomicfile.Options{}, set...)
 }
 
 // publishKeys copies the public keys into dir/keys, the apk key under the

@@ -22,6 +22,8 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/s2k"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/youmark/pkcs8"
+
+	"github.com/omnipack/omnipack/internal/atomicfile"
 )
 
 // PGPUserID is the user ID of a generated OpenPGP key.
@@ -48,9 +50,6 @@ type KeyInfo struct {
 	Public      string `json:"public"`
 	Fingerprint string `json:"fingerprint"`
 }
-
-// link is os.Link; tests replace it to fail part way through.
-var link = os.Link
 
 // keyFile is one file to write.
 type keyFile struct {
@@ -241,88 +240,35 @@ func makeAPKKey(password []byte) ([]keyFile, KeyInfo, error) {
 		KeyInfo{Private: APKKeyFile, Public: APKPubFile, Fingerprint: fp}, nil
 }
 
+// keyFS is where key files are written; tests make it fail.
+var keyFS atomicfile.FS = atomicfile.OS{}
+
 // install writes every file to a temporary name in dir, then moves them all
-// into place. On failure it removes its temporary files and, without force,
-// the key files it already placed.
-func install(dir string, files []keyFile, force bool) (err error) {
-	temps := make([]string, 0, len(files))
-	var placed []string
-	defer func() {
-		for _, t := range temps {
-			_ = os.Remove(t)
-		}
-		if err != nil {
-			for _, p := range placed {
-				_ = os.Remove(p)
-			}
-		}
-	}()
+// into place. A private key file is created 0600 by O_EXCL creation itself,
+// so it is never readable by anyone else, not even for a moment. Without
+// force, each is linked into place: link(2) fails if the file exists, so a
+// file that appeared since CheckNoKeys is never replaced, and on failure the
+// key files already placed are removed.
+func install(dir string, files []keyFile, force bool) error {
+	var set []atomicfile.File
 	for _, f := range files {
-		t, err := writeTemp(dir, f)
-		if t != "" {
-			temps = append(temps, t)
+		mode := os.FileMode(0o644)
+		if f.private {
+			mode = 0o600
 		}
-		if err != nil {
-			return err
+		set = append(set, atomicfile.File{Path: filepath.Join(dir, f.name), Data: f.data, Mode: mode})
+	}
+	err := atomicfile.Write(keyFS, atomicfile.Options{NoReplace: !force}, set...)
+	if errors.Is(err, os.ErrExist) {
+		var pe *os.LinkError
+		name := dir
+		if errors.As(err, &pe) {
+			name = pe.New
 		}
+		return &fileError{ErrKeyExists, fmt.Sprintf("%s already exists (fix: pass --force to replace every key in %s)", name, dir)}
 	}
-	for i, f := range files {
-		final := filepath.Join(dir, f.name)
-		if force {
-			err = os.Rename(temps[i], final)
-		} else {
-			// link(2) fails if final exists, so a file that appeared since
-			// CheckNoKeys is never replaced.
-			err = link(temps[i], final)
-			if errors.Is(err, os.ErrExist) {
-				err = &fileError{ErrKeyExists, fmt.Sprintf("%s already exists (fix: pass --force to replace every key in %s)", final, dir)}
-			}
-		}
-		if err != nil {
-			return err
-		}
-		if !force {
-			placed = append(placed, final)
-		}
-	}
-	return syncDir(dir)
-}
-
-// writeTemp writes one file under a temporary name. A private key file is
-// created 0600 by O_EXCL creation itself, so it is never readable by anyone
-// else, not even for a moment; a public key is then opened up to 0644
-// before any data is written.
-func writeTemp(dir string, f keyFile) (string, error) {
-	tf, err := os.CreateTemp(dir, "."+f.name+".tmp-*") // O_EXCL, mode 0600
-	if err != nil {
-		return "", fmt.Errorf("write %s: %w", f.name, err)
-	}
-	name := tf.Name()
-	if !f.private {
-		if err := tf.Chmod(0o644); err != nil {
-			tf.Close()
-			return name, fmt.Errorf("write %s: %w", f.name, err)
-		}
-	}
-	if _, err := tf.Write(f.data); err != nil {
-		tf.Close()
-		return name, fmt.Errorf("write %s: %w", f.name, err)
-	}
-	if err := tf.Sync(); err != nil {
-		tf.Close()
-		return name, fmt.Errorf("write %s: %w", f.name, err)
-	}
-	if err := tf.Close(); err != nil {
-		return name, fmt.Errorf("write %s: %w", f.name, err)
-	}
-	return name, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	return d.Sync()
+	return atomicfile.SyncDir(dir)
 }

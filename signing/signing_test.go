@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/omnipack/omnipack/internal/atomicfile"
 )
 
 const testPassword = "correct horse battery staple"
@@ -367,15 +369,9 @@ func TestGenerateRefusesWhenAnyKeyFileExists(t *testing.T) {
 // stays behind.
 func TestGenerateRemovesWhatItWroteOnFailure(t *testing.T) {
 	dir := t.TempDir()
-	n := 0
-	link = func(oldname, newname string) error {
-		n++
-		if n == 4 {
-			return errors.New("no space left on device")
-		}
-		return os.Link(oldname, newname)
-	}
-	defer func() { link = os.Link }()
+	fail := &failingLink{at: 4}
+	keyFS = fail
+	defer func() { keyFS = atomicfile.OS{} }()
 	_, err := Generate(dir, []byte(testPassword), false)
 	if err == nil || !strings.Contains(err.Error(), "no space left") {
 		t.Fatalf("Generate: %v, want the injected failure", err)
@@ -384,7 +380,7 @@ func TestGenerateRemovesWhatItWroteOnFailure(t *testing.T) {
 		t.Fatalf("failed Generate left %v", got)
 	}
 	// A key directory the call made goes too.
-	n = 0
+	fail.n = 0
 	fresh := filepath.Join(dir, "keys")
 	if _, err := Generate(fresh, []byte(testPassword), false); err == nil {
 		t.Fatal("Generate: no injected failure")
@@ -897,4 +893,18 @@ func TestDSSE(t *testing.T) {
 func sha1Sum(data []byte) []byte {
 	sum := sha1.Sum(data)
 	return sum[:]
+}
+
+// failingLink fails the at-th link with "no space left on device".
+type failingLink struct {
+	atomicfile.OS
+	n, at int
+}
+
+func (f *failingLink) Link(oldname, newname string) error {
+	f.n++
+	if f.n == f.at {
+		return errors.New("no space left on device")
+	}
+	return os.Link(oldname, newname)
 }
