@@ -13,6 +13,7 @@ import (
 
 	initsys "github.com/omnipack/omnipack/init"
 	"github.com/omnipack/omnipack/init/inits"
+	"github.com/omnipack/omnipack/internal/loopback"
 	"github.com/omnipack/omnipack/layout"
 )
 
@@ -56,7 +57,7 @@ func (c *Config) validateInstaller(add addFunc) {
 		switch {
 		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
 			add("installer.base_url", "use an absolute https URL", "%q is not an http(s) URL", in.BaseURL)
-		case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		case u.Scheme == "http" && !loopback.Host(u.Hostname()):
 			add("installer.base_url", "serve releases over https; plain http is only for loopback tests", "%q uses plain http", in.BaseURL)
 		}
 	}
@@ -71,10 +72,6 @@ func (c *Config) validateInstaller(add addFunc) {
 	if in.HealthSeconds < 1 || in.HealthSeconds > 600 {
 		add("installer.health_seconds", "use 1 to 600 seconds", "%d is out of range", in.HealthSeconds)
 	}
-}
-
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
 }
 
 func (c *Config) validateSigning(add addFunc) {

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/omnipack/omnipack/internal/loopback"
 )
 
 // ErrTooLarge: a file is larger than its signed size (or a cap).
@@ -95,15 +97,6 @@ func Open(src string, p Policy) (Source, error) {
 	return Dir(abs), nil
 }
 
-// IsLoopback is true for localhost and loopback addresses.
-func IsLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 func (p Policy) checkURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
@@ -115,7 +108,7 @@ func (p Policy) checkURL(raw string) (*url.URL, error) {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !IsLoopback(u.Hostname()) && !p.PlainHTTP {
+		if !loopback.Host(u.Hostname()) && !p.PlainHTTP {
 			flag := p.PlainHTTPFlag
 			if flag == "" {
 				flag = "--insecure-http"

@@ -14,6 +14,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/omnipack/omnipack/internal/loopback"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/scripts/installer"
@@ -618,8 +619,8 @@ auth_key = "in a table: not ours"
 func TestIsLoopbackAndEnvPrefix(t *testing.T) {
 	for host, want := range map[string]bool{"127.0.0.1": true, "127.1.2.3": true, "localhost": true, "::1": true,
 		"127.0.0.1.example.com": false, "128.0.0.1": false, "example.com": false, "0.0.0.0": false} {
-		if got := installer.IsLoopback(host); got != want {
-			t.Errorf("IsLoopback(%q) = %v", host, got)
+		if got := loopback.Host(host); got != want {
+			t.Errorf("loopback.Host(%q) = %v", host, got)
 		}
 	}
 	for name, want := range map[string]string{"crashwatch": "CRASHWATCH_", "my-agent.2": "MY_AGENT_2_"} {

@@ -19,6 +19,7 @@ import (
 	"text/template"
 
 	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/internal/loopback"
 	"github.com/omnipack/omnipack/layout"
 	"github.com/omnipack/omnipack/packaging"
 
@@ -244,21 +245,13 @@ func CheckBaseURL(s string) error {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !IsLoopback(u.Hostname()) {
+		if !loopback.Host(u.Hostname()) {
 			return fmt.Errorf("base URL %q: plain http is only for loopback addresses; serve releases over https", s)
 		}
 	default:
 		return fmt.Errorf("base URL %q: want https", s)
 	}
 	return nil
-}
-
-var ipv4LoopbackRe = regexp.MustCompile(`^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$`)
-
-// IsLoopback tells the loopback host names install.sh accepts plain http
-// for: localhost, 127.x.y.z and ::1.
-func IsLoopback(host string) bool {
-	return host == "localhost" || host == "::1" || ipv4LoopbackRe.MatchString(host)
 }
 
 func checkECDSAPub(data []byte) error {
