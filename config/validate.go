@@ -107,9 +107,13 @@ type addFunc func(field, fix, format string, a ...any)
 
 func (c *Config) validateProject(add addFunc) {
 	p := c.Project
-	if p.Name == "" {
+	switch {
+	case p.Name == "":
 		add("project.name", `set name = "myagent"`, "is required")
-	} else {
+	case len(p.Name) > layout.MaxName:
+		add("project.name", fmt.Sprintf("use at most %d characters: the name is also the service's system user, and useradd takes no more", layout.MaxName),
+			"is %d characters long", len(p.Name))
+	default:
 		for _, f := range c.Targets.Formats {
 			if r, ok := formatRules[f]; ok {
 				if why := r.CheckName(p.Name); why != "" {

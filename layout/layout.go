@@ -58,3 +58,7 @@ func InitStageRoot(name string) string { return PackageLib(name) + "/init" }
 // uninstalling.
 func TarballScriptsDir(name string) string { return PackageLib(name) + "/scripts" }
 func TarballFileList(name string) string   { return PackageLib(name) + "/files" }
+
+// MaxName is the longest project name: the name becomes the default
+// system user and group, and useradd takes at most 32 characters.
+const MaxName = 32

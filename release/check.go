@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/omnipack/omnipack/layout"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/packaging"
 	"github.com/omnipack/omnipack/packaging/formats"
@@ -39,7 +40,7 @@ func CheckFileName(name string) error {
 
 // CheckName refuses a project name that is unsafe in a path or a command.
 func CheckName(name string) error {
-	if len(name) > 64 || !nameRe.MatchString(name) || strings.Contains(name, "..") {
+	if len(name) > layout.MaxName || !nameRe.MatchString(name) || strings.Contains(name, "..") {
 		return fmt.Errorf("%q is not a valid project name", name)
 	}
 	return nil

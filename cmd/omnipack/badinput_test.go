@@ -118,6 +118,8 @@ func TestBadInput(t *testing.T) {
 		{"duplicate arch", replace(`archs = ["amd64"]`, `archs = ["amd64", "amd64"]`), 21, "targets.archs[1]", "listed twice"},
 		{"missing key directory", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[signing]\nkey_dir = \"nokeys\""), 24, "signing.key_dir", "does not exist"},
 		{"bad validity", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[signing]\nexpires = \"soon\""), 24, "signing.expires", "not a usable validity"},
+		{"name too long for a file name", replace(`name = "probe"`, `name = "`+strings.Repeat("p", 300)+`"`), 2, "project.name", "at most 32 characters"},
+		{"name too long for a user", replace(`name = "probe"`, `name = "`+strings.Repeat("p", 33)+`"`), 2, "project.name", "at most 32 characters"},
 		{"extra file in config dir", replace(`dest = "/usr/share/doc/probe/README"`, `dest = "/etc/probe/README"`), 18, "files[0].dest", "declare files under /etc/probe as [[config]]"},
 	}
 	if len(cases) < 15 {

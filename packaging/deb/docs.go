@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/goreleaser/nfpm/v2"
@@ -50,11 +51,25 @@ var lintianOverrides = []string{
 	"directory-in-etc-sv-directory-without-executable-run-script [usr/lib/%[1]s/init/runit/etc/sv/%[1]s/]",
 }
 
+// signedLintianOverrides are added to a signed deb's overrides: its
+// _gpgorigin member is the debsigs-style origin signature (dpkg-sig's
+// "origin" role) that debsig-verify checks and dpkg skips, as deb(5)
+// allows members whose names start with "_"; lintian's deb-format check
+// knows only dpkg's own members, a false positive other signed debs
+// override too.
+var signedLintianOverrides = []string{
+	"misplaced-extra-member-in-deb _gpgorigin (unexpected _member at position 3)",
+}
+
 // writeLintianOverrides ships the overrides where lintian looks for them.
 func writeLintianOverrides(info *nfpm.Info, spec *packaging.Spec, dir string) error {
 	var b strings.Builder
-	for _, o := range lintianOverrides {
-		fmt.Fprintf(&b, "%s: %s\n", spec.Name, fmt.Sprintf(o, spec.Name))
+	overrides := lintianOverrides
+	if spec.Sign != nil {
+		overrides = append(slices.Clip(overrides), signedLintianOverrides...)
+	}
+	for _, o := range overrides {
+		fmt.Fprintf(&b, "%s: %s\n", spec.Name, strings.ReplaceAll(o, "%[1]s", spec.Name))
 	}
 	p := filepath.Join(dir, "lintian-overrides")
 	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {

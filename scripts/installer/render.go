@@ -156,8 +156,8 @@ func Render(p Params) ([]byte, error) {
 func (p *Params) check() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if !nameRe.MatchString(p.Name) {
-		bad("package name %q: use lower-case letters, digits and . _ + -", p.Name)
+	if !nameRe.MatchString(p.Name) || len(p.Name) > layout.MaxName {
+		bad("package name %q: use at most %d lower-case letters, digits and . _ + -", p.Name, layout.MaxName)
 	}
 	if !wordRe.MatchString(p.Version) {
 		bad("version %q: use letters, digits and . _ + ~ -", p.Version)
