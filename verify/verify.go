@@ -277,16 +277,11 @@ func (v *verifier) cosignSig(relPath string) error {
 	if err != nil {
 		return err
 	}
-	der, err := signing.DecodeCosignSig(text)
-	if err != nil {
-		return fmt.Errorf("%s: %v", SigFile, err)
-	}
-	f, err := os.Open(relPath)
+	raw, err := readCapped(relPath, manifest.FileName, manifest.MaxManifest)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	if err := signing.VerifyBlob(v.key, f, der); err != nil {
+	if err := release.VerifyManifest(v.key, raw, text); err != nil {
 		return fmt.Errorf("%s: %v (key sha256:%s)", SigFile, err, v.rep.Key.SHA256)
 	}
 	return nil
