@@ -107,10 +107,21 @@ func ParseValidity(s string) (time.Duration, error) {
 
 type addFunc func(field, fix, format string, a ...any)
 
+// The installer refuses a release with a longer name or version, or ".."
+// in the name (install.CheckName and install.CheckRelease), so a config
+// must not get as far as building one.
+const (
+	maxNameLen    = 64
+	maxVersionLen = 128
+)
+
 func (c *Config) validateProject(add addFunc) {
 	p := c.Project
 	if p.Name == "" {
 		add("project.name", `set name = "myagent"`, "is required")
+	} else if len(p.Name) > maxNameLen || strings.Contains(p.Name, "..") {
+		add("project.name", fmt.Sprintf(`use at most %d characters and no ".."`, maxNameLen),
+			"%q is too long or contains \"..\": the installer refuses it", p.Name)
 	} else {
 		for _, f := range c.Targets.Formats {
 			if r, ok := formatRules[f]; ok {
@@ -125,6 +136,9 @@ func (c *Config) validateProject(add addFunc) {
 	case p.Version == "":
 		add("project.version", `set version = "1.0.0", or version = "git" to derive it from git describe`, "is required")
 	case p.Version == "git":
+	case len(p.Version) > maxVersionLen:
+		add("project.version", fmt.Sprintf("use at most %d characters", maxVersionLen),
+			"%q is longer than the installer accepts", p.Version)
 	default:
 		for _, f := range c.Targets.Formats {
 			if r, ok := formatRules[f]; ok {
