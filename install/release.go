@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -152,16 +151,11 @@ func VerifyManifest(pub crypto.PublicKey, raw, sigText []byte) error {
 // ParseManifest decodes release.json strictly: unknown fields and trailing
 // data are errors.
 func ParseManifest(raw []byte) (*manifest.Release, error) {
-	var r manifest.Release
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
+	r, err := manifest.Decode(raw)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", manifest.FileName, err)
 	}
-	if dec.More() {
-		return nil, fmt.Errorf("%s: trailing data after the manifest", manifest.FileName)
-	}
-	return &r, nil
+	return r, nil
 }
 
 func short(fp string) string {

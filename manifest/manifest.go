@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -101,22 +102,36 @@ func (r *Release) Marshal() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Decode parses a manifest strictly: unknown fields and anything after the
+// one JSON document are errors. It does not check the schema.
+func Decode(data []byte) (*Release, error) {
+	var r Release
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return nil, err
+	}
+	// Token, unlike More, also sees a stray "}" or "]" after the document.
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("trailing data after the manifest")
+	}
+	return &r, nil
+}
+
 // Read loads and checks a manifest.
 func Read(path string) (*Release, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var r Release
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
+	r, err := Decode(data)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if r.Schema != SchemaVersion {
 		return nil, fmt.Errorf("%s: schema %d is not supported (want %d); use a matching omnipack", path, r.Schema, SchemaVersion)
 	}
-	return &r, nil
+	return r, nil
 }
 
 // Digest returns the size and hex sha256 of a file, streaming it.
