@@ -21,7 +21,11 @@ import (
 // for (Void, Gentoo, ...). install.sh unpacks it and runs the maintainer
 // scripts it carries; they are the argument-free ones apk uses. It holds
 // the same files as the packages, with paths relative to /.
-var tarballNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+var (
+	tarballNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+	// Versions may also carry the "~" pre-release every format accepts.
+	tarballVersionRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+~-]*$`)
+)
 
 // TarballScriptsDir is where the tarball carries its maintainer scripts,
 // and TarballFileList the list of files it installs, for uninstalling.
@@ -33,7 +37,7 @@ func init() {
 		Name: "tarball",
 		Rule: config.FormatRule{
 			CheckName:    checkNameByPattern(tarballNameRe, "use letters, digits and . _ + -"),
-			CheckVersion: checkByPattern(func(v config.Version) string { return v.String() }, tarballNameRe, "letters, digits and . _ + ~ only", versionFix),
+			CheckVersion: checkByPattern(func(v config.Version) string { return v.String() }, tarballVersionRe, "letters, digits and . _ + ~ only", versionFix),
 		},
 		Arch:    func(a config.Arch) string { return a.Name },
 		Version: func(v config.Version) string { return v.String() },
