@@ -55,6 +55,11 @@ func walkTar(r io.Reader, skip func(name string) bool, extra func(*tar.Header) f
 	}
 }
 
+// maxWindow bounds the dictionary an lzma stream may declare, which the
+// decoder allocates up front: lzma -9 stays within it, and a forged header
+// cannot make us allocate more.
+const maxWindow = 128 << 20
+
 // decompress wraps r for a compression named by a file suffix or an rpm
 // PAYLOADCOMPRESSOR value. The returned close releases decoder resources.
 func decompress(r io.Reader, name string) (io.Reader, func(), error) {
@@ -69,6 +74,8 @@ func decompress(r io.Reader, name string) (io.Reader, func(), error) {
 		}
 		return zr, func() { zr.Close() }, nil
 	case "xz":
+		// Unbounded: ulikunitz/xz allocates whatever dictionary a block
+		// header declares (up to 4 GiB) and has no option to refuse it.
 		zr, err := xz.NewReader(r)
 		if err != nil {
 			return nil, nil, err
@@ -81,7 +88,7 @@ func decompress(r io.Reader, name string) (io.Reader, func(), error) {
 		}
 		return zr, zr.Close, nil
 	case "lzma":
-		zr, err := lzma.NewReader(r)
+		zr, err := lzma.ReaderConfig{DictCap: maxWindow}.NewReader(r)
 		if err != nil {
 			return nil, nil, err
 		}
