@@ -55,9 +55,9 @@ func walkTar(r io.Reader, skip func(name string) bool, extra func(*tar.Header) f
 	}
 }
 
-// maxWindow bounds the dictionary an lzma stream may declare, which the
-// decoder allocates up front: lzma -9 stays within it, and a forged header
-// cannot make us allocate more.
+// maxWindow bounds the dictionary (window) a zstd or lzma stream may
+// declare, which the decoders allocate up front: zstd --ultra -22 and
+// lzma -9 stay within it, and a forged header cannot make us allocate more.
 const maxWindow = 128 << 20
 
 // decompress wraps r for a compression named by a file suffix or an rpm
@@ -82,7 +82,7 @@ func decompress(r io.Reader, name string) (io.Reader, func(), error) {
 		}
 		return zr, nop, nil
 	case "zst", "zstd":
-		zr, err := zstd.NewReader(r)
+		zr, err := zstd.NewReader(r, zstd.WithDecoderMaxWindow(maxWindow))
 		if err != nil {
 			return nil, nil, err
 		}
