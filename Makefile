@@ -11,8 +11,11 @@ DIST     ?= dist
 DEMO_KEYS ?= .demo-keys
 DEMO_PASSWORD ?= omnipack-demo-only
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
+# Fuzzing time per target: `make fuzz` for developers, TEST_FUZZTIME in `make test`.
+FUZZTIME ?= 30s
+TEST_FUZZTIME ?= 10s
 
-.PHONY: all prereqs omnipack demo test test-unit test-example test-e2e lint clean
+.PHONY: all prereqs omnipack demo test test-unit test-fuzz test-example test-e2e fuzz lint clean
 
 all: omnipack
 
@@ -31,11 +34,19 @@ demo: prereqs omnipack
 	$(BIN) verify --key $(DEMO_KEYS)/release.pub $(DIST)
 	@echo "signed, verified demo release in $(DIST)/; public keys in $(DIST)/keys/, installer $(DIST)/install.sh"
 
-test: prereqs test-unit test-example test-e2e
+test: prereqs test-unit test-fuzz test-example test-e2e
 
 test-unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 $(UNIT_PKGS)
+
+# Every fuzz target, one at a time (.ci/fuzz finds them with go test -list).
+# `go test` in test-unit already runs their committed corpora as tests.
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) .ci/fuzz $(UNIT_PKGS)
+
+test-fuzz:
+	GO=$(GO) FUZZTIME=$(TEST_FUZZTIME) .ci/fuzz $(UNIT_PKGS)
 
 test-example:
 	cd $(EXAMPLE) && $(GO) vet ./... && $(GO) test -count=1 ./...

@@ -105,6 +105,11 @@ func ParseValidity(s string) (time.Duration, error) {
 
 type addFunc func(field, fix, format string, a ...any)
 
+// maxVersionLen is the longest version the installers take
+// (release.CheckVersion), so a config must not get as far as building a
+// release with a longer one.
+const maxVersionLen = 128
+
 func (c *Config) validateProject(add addFunc) {
 	p := c.Project
 	switch {
@@ -113,6 +118,8 @@ func (c *Config) validateProject(add addFunc) {
 	case len(p.Name) > layout.MaxName:
 		add("project.name", fmt.Sprintf("use at most %d characters: the name is also the service's system user, and useradd takes no more", layout.MaxName),
 			"is %d characters long", len(p.Name))
+	case strings.Contains(p.Name, ".."):
+		add("project.name", `use no ".."`, "%q contains \"..\": the installers refuse it", p.Name)
 	default:
 		for _, f := range c.Targets.Formats {
 			if r, ok := formatRules[f]; ok {
@@ -127,6 +134,9 @@ func (c *Config) validateProject(add addFunc) {
 	case p.Version == "":
 		add("project.version", `set version = "1.0.0", or version = "git" to derive it from git describe`, "is required")
 	case p.Version == "git":
+	case len(p.Version) > maxVersionLen:
+		add("project.version", fmt.Sprintf("use at most %d characters", maxVersionLen),
+			"%q is longer than the installer accepts", p.Version)
 	default:
 		for _, f := range c.Targets.Formats {
 			if r, ok := formatRules[f]; ok {

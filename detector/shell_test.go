@@ -17,7 +17,7 @@ import (
 
 // need fails the test when a tool is missing: a check that cannot run must
 // not pass quietly.
-func need(t *testing.T, tool, hint string) string {
+func need(t testing.TB, tool, hint string) string {
 	t.Helper()
 	p, err := exec.LookPath(tool)
 	if err != nil {
@@ -38,7 +38,7 @@ type shell struct {
 // BusyBox's readlink, od, dd, grep and sed; withHostPath keeps the
 // machine's PATH instead (the host test needs dpkg and systemd-detect-virt
 // in every shell).
-func shells(t *testing.T, withHostPath bool) []shell {
+func shells(t testing.TB, withHostPath bool) []shell {
 	t.Helper()
 	need(t, "dash", "apt-get install dash")
 	need(t, "bash", "apt-get install bash")
@@ -67,7 +67,7 @@ func shells(t *testing.T, withHostPath bool) []shell {
 
 // scripts writes detect.sh and detect-only.sh, as embedded, to a temp dir
 // and returns their paths.
-func scripts(t *testing.T) (detectSh, detectOnly string) {
+func scripts(t testing.TB) (detectSh, detectOnly string) {
 	t.Helper()
 	dir := t.TempDir()
 	detectSh = filepath.Join(dir, "detect.sh")

@@ -55,6 +55,11 @@ func WalkTar(r io.Reader, skip func(name string) bool, extra func(*tar.Header) f
 	}
 }
 
+// maxWindow bounds the dictionary (window) a zstd or lzma stream may
+// declare, which the decoders allocate up front: zstd --ultra -22 and
+// lzma -9 stay within it, and a forged header cannot make us allocate more.
+const maxWindow = 128 << 20
+
 // Decompress wraps r for a compression named by a file suffix or an rpm
 // PAYLOADCOMPRESSOR value. The returned close releases decoder resources.
 func Decompress(r io.Reader, name string) (io.Reader, func(), error) {
@@ -69,19 +74,21 @@ func Decompress(r io.Reader, name string) (io.Reader, func(), error) {
 		}
 		return zr, func() { zr.Close() }, nil
 	case "xz":
+		// Unbounded: ulikunitz/xz allocates whatever dictionary a block
+		// header declares (up to 4 GiB) and has no option to refuse it.
 		zr, err := xz.NewReader(r)
 		if err != nil {
 			return nil, nil, err
 		}
 		return zr, nop, nil
 	case "zst", "zstd":
-		zr, err := zstd.NewReader(r)
+		zr, err := zstd.NewReader(r, zstd.WithDecoderMaxWindow(maxWindow))
 		if err != nil {
 			return nil, nil, err
 		}
 		return zr, zr.Close, nil
 	case "lzma":
-		zr, err := lzma.NewReader(r)
+		zr, err := lzma.ReaderConfig{DictCap: maxWindow}.NewReader(r)
 		if err != nil {
 			return nil, nil, err
 		}

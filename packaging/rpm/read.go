@@ -230,12 +230,12 @@ func readHeader(r io.Reader) (uint32, header, error) {
 	if nindex > maxHeaderEntries || hsize > maxHeaderData {
 		return 0, nil, fmt.Errorf("header too large (%d entries, %d bytes)", nindex, hsize)
 	}
-	index := make([]byte, 16*nindex)
-	if _, err := io.ReadFull(r, index); err != nil {
+	index, err := readFull(r, 16*int64(nindex))
+	if err != nil {
 		return 0, nil, err
 	}
-	data := make([]byte, hsize)
-	if _, err := io.ReadFull(r, data); err != nil {
+	data, err := readFull(r, int64(hsize))
+	if err != nil {
 		return 0, nil, err
 	}
 	h := header{}
@@ -249,6 +249,16 @@ func readHeader(r io.Reader) (uint32, header, error) {
 		h[tag] = headerEntry{typ: binary.BigEndian.Uint32(e[4:8]), count: binary.BigEndian.Uint32(e[12:16]), data: data[off:]}
 	}
 	return hsize, h, nil
+}
+
+// readFull reads exactly n bytes. The buffer grows as bytes arrive, so a
+// header that claims more than the file holds costs what the file holds.
+func readFull(r io.Reader, n int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, n))
+	if err == nil && int64(len(b)) < n {
+		err = io.ErrUnexpectedEOF
+	}
+	return b, err
 }
 
 // strs returns a string or string-array tag, nil if absent or malformed.

@@ -26,7 +26,11 @@ import (
 // Name is the format's name in omnipack.toml and release.json.
 const Name = "tarball"
 
-var nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+var (
+	nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+	// Versions may also carry the "~" pre-release every format accepts.
+	versionRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+~-]*$`)
+)
 
 // Format is the release tarball format.
 type Format struct{}
@@ -42,7 +46,7 @@ func (Format) Stages() []packaging.Stage {
 func (f Format) Rule() config.FormatRule {
 	return config.FormatRule{
 		CheckName:    packaging.CheckNameByPattern(nameRe, "use letters, digits and . _ + -"),
-		CheckVersion: packaging.CheckByPattern(f.Version, nameRe, "letters, digits and . _ + ~ only", packaging.VersionFix),
+		CheckVersion: packaging.CheckByPattern(f.Version, versionRe, "letters, digits and . _ + ~ only", packaging.VersionFix),
 	}
 }
 

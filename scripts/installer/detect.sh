@@ -196,6 +196,12 @@ detect_os_release() {
 	_detect_o_id=''
 	_detect_o_like=''
 	_detect_o_ver=''
+	# In a UTF-8 locale bash and BusyBox count ${#var} in characters, but
+	# the 1024 limit is in bytes, as detector counts it: parse in the C
+	# locale, then put LC_ALL back as it was.
+	_detect_o_lc_set=${LC_ALL+set}
+	_detect_o_lc=${LC_ALL-}
+	LC_ALL=C
 	while IFS= read -r _detect_o_line; do
 		_detect_o_line=${_detect_o_line#"${_detect_o_line%%[!	 ]*}"}
 		case $_detect_o_line in
@@ -215,6 +221,7 @@ detect_os_release() {
 	done <<EOF
 $_detect_o_text
 EOF
+	if [ "$_detect_o_lc_set" = set ]; then LC_ALL=$_detect_o_lc; else unset LC_ALL; fi
 	if detect_valid "$_detect_o_id"; then
 		detect_distro_id=$_detect_o_id
 	fi
