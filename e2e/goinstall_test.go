@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,18 +19,6 @@ import (
 // goInstallSecret is the auth key the test sets; it must never show in
 // omnipack install's output.
 const goInstallSecret = "e2e-SECRET-7f3a91"
-
-// buildOmnipack builds a static omnipack binary to copy into a container.
-func buildOmnipack(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "omnipack")
-	cmd := exec.Command("go", "build", "-o", bin, "../cmd/omnipack")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // signedCopies signs copies of the example's v1 and v2 releases with
 // throw-away keys, v2 with the higher release version, and returns their
@@ -79,7 +65,7 @@ func signedCopies(t *testing.T) (d1, d2, pub string) {
 func TestGoInstall(t *testing.T) {
 	host.RequireRoot(t)
 	t.Parallel()
-	bin := buildOmnipack(t)
+	bin := omnipackCLI(t)
 	d1, d2, pub := signedCopies(t)
 	h := host.New(t, host.Systemd)
 	h.CopyIn(t, bin, "/usr/local/bin/omnipack")

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -383,5 +384,35 @@ func copyDist(t *testing.T, h *host.Host, r *release, dir string) {
 		if e.Type().IsRegular() {
 			h.CopyIn(t, filepath.Join(r.dir, e.Name()), dir+"/"+e.Name())
 		}
+	}
+}
+
+// assertDryRunsAgree runs omnipack install --dry-run on the host against
+// the release ch serves, as install.sh's dry run shOut did, and requires
+// the same plan lines: the artifact, the action, the package manager, the
+// running init the host's own detection found, and every command.
+func assertDryRunsAgree(t *testing.T, fx *installFixture, h *host.Host, ch *channel, shOut, args string) {
+	t.Helper()
+	if _, err := os.Stat(h.Path("/usr/local/bin/omnipack")); err != nil {
+		h.CopyIn(t, omnipackCLI(t), "/usr/local/bin/omnipack")
+		h.CopyIn(t, filepath.Join(fx.keys.Dir, signing.ReleasePubFile), "/var/tmp/release.pub")
+	}
+	goOut, err := h.Run(t, "omnipack install --dry-run --key /var/tmp/release.pub "+args+" "+ch.URL+" 2>&1")
+	if err != nil {
+		t.Fatalf("omnipack install --dry-run: %v\n%s", err, goOut)
+	}
+	plan := func(out string) []string {
+		var lines []string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "plan: ") {
+				lines = append(lines, l)
+			}
+		}
+		return lines
+	}
+	sh, goPlan := plan(shOut), plan(goOut)
+	if len(goPlan) == 0 || !slices.Equal(sh, goPlan) {
+		t.Errorf("install.sh and omnipack install plan differently on %s\n--- install.sh:\n%s\n--- omnipack install:\n%s",
+			h.Variant(), strings.Join(sh, "\n"), goOut)
 	}
 }

@@ -98,6 +98,7 @@ func installerLifecycle(t *testing.T, fx *installFixture, h *host.Host, ch *chan
 		t.Fatalf("dry run: %v\n%s", err, out)
 	}
 	t.Logf("dry run on %s:\n%s", v, out)
+	assertDryRunsAgree(t, fx, h, ch, out, "--set auth_key="+secret)
 	for _, want := range []string{"dry run: nothing on this host is changed", "host: debian 12", "init " + initName(v),
 		verifiedBy, "package: " + debName(t, fx.v1), "would run: env DEBIAN_FRONTEND=noninteractive apt-get install",
 		"would set: auth_key=<secret>", "would wait until healthy", "nothing was changed"} {
@@ -249,6 +250,7 @@ func installerOtherFormat(t *testing.T, fx *installFixture, h *host.Host, ch *ch
 		t.Fatalf("dry run: %v\n%s", err, out)
 	}
 	t.Logf("dry run, %s on %s:\n%s", format, v, out)
+	assertDryRunsAgree(t, fx, h, ch, out, "--set auth_key="+secret)
 	for _, want := range []string{pm, "package: " + pkg, "would wait until healthy"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run output lacks %q", want)
@@ -344,6 +346,7 @@ func installerNoInit(t *testing.T, fx *installFixture, h *host.Host, ch *channel
 		t.Fatalf("dry run: %v\n%s", err, out)
 	}
 	t.Logf("dry run on noinit:\n%s", out)
+	assertDryRunsAgree(t, fx, h, ch, out, "--set auth_key="+secret)
 	if !strings.Contains(out, "init none") || !strings.Contains(out, "nothing would be started") {
 		t.Errorf("dry run does not say that nothing would start:\n%s", out)
 	}

@@ -140,7 +140,8 @@ func buildSigned(work, name string) (*signedRelease, error) {
 	return &signedRelease{dir: dist, keys: keys, m: m}, nil
 }
 
-// omnipackCLI builds the omnipack command once.
+// omnipackCLI builds the omnipack command once, static, so that it runs
+// in the containers too.
 func omnipackCLI(t *testing.T) string {
 	t.Helper()
 	cliOnce.Do(func() {
@@ -151,6 +152,7 @@ func omnipackCLI(t *testing.T) string {
 		cliPath = filepath.Join(work, "omnipack")
 		cmd := exec.Command("go", "build", "-o", cliPath, "./cmd/omnipack")
 		cmd.Dir = ".."
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			cliErr = fmt.Errorf("go build ./cmd/omnipack: %v\n%s", err, out)
 		}
