@@ -10,6 +10,9 @@ import (
 	"text/template"
 
 	"github.com/spf13/cobra"
+
+	"github.com/omnipack/omnipack/init/inits"
+	"github.com/omnipack/omnipack/packaging/formats"
 )
 
 var initTemplate = template.Must(template.New("omnipack.toml").Parse(`# omnipack.toml: how omnipack packages {{.Name}} for every Linux host.
@@ -65,9 +68,9 @@ stop_timeout = 30
 # dest = "/usr/share/doc/{{.Name}}/README.md"
 
 [targets]
-formats = ["deb", "rpm", "apk", "archlinux", "tarball"]
+formats = [{{.Formats}}]
 archs = [{{.Archs}}]
-inits = ["systemd", "openrc", "sysvinit", "upstart", "runit"]
+inits = [{{.Inits}}]
 `))
 
 var nameRe = regexp.MustCompile(`[^a-z0-9.+-]+`)
@@ -93,7 +96,8 @@ func newInitCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			data := struct{ Name, GoPackage, Prebuilt, Archs string }{Archs: `"amd64", "arm64"`}
+			data := struct{ Name, GoPackage, Prebuilt, Archs, Formats, Inits string }{Archs: `"amd64", "arm64"`,
+				Formats: tomlList(formats.Names()), Inits: tomlList(inits.Names())}
 			if st.IsDir() {
 				data.GoPackage = rel
 				if rel != "." && !strings.HasPrefix(rel, "../") {
@@ -130,6 +134,9 @@ func newInitCmd(g *globals) *cobra.Command {
 	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing omnipack.toml")
 	return cmd
 }
+
+// tomlList spells names as the items of a TOML array.
+func tomlList(names []string) string { return `"` + strings.Join(names, `", "`) + `"` }
 
 // relativeTo returns path relative to the directory of configPath, with
 // forward slashes, as omnipack.toml spells paths.
