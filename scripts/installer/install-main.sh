@@ -14,6 +14,9 @@
 # Globals: opt_* are the options, m_* the verified manifest, a_* the chosen
 # artifact, rec_* the record of the installed release, detect_* the host.
 
+# How long an installer waits for another one on the same host.
+lock_wait=600
+
 # The manifest may be this large; signatures are a few hundred bytes.
 manifest_max=4194304
 sig_max=65536
@@ -197,6 +200,7 @@ usage() {
 	cat <<EOF
 Usage: sh install.sh [OPTIONS]$u_pos
        curl -fsSL ${default_base_url:-BASE_URL}/install.sh | sudo sh -s --$u_pos [OPTIONS]
+       curl -fsSL ${default_base_url:-BASE_URL}/install.sh | sudo sh -s uninstall   (or: purge)
 
 Installs, upgrades or removes $pkg_name (this installer was built with
 version $built_version). The release's signed manifest,
@@ -217,8 +221,10 @@ Options:
   --yes                  do not ask before changing the host (asked only on a
                          terminal)
   --uninstall            remove $pkg_name; its config and record are kept
+                         (also: a first argument "uninstall")
   --purge                with --uninstall: also delete the config, the state
-                         and the accounts the package created
+                         and the accounts the package created (also: a first
+                         argument "purge")
   --allow-downgrade      install a release older than the installed one
   --reinstall            install the package again even when this release is
                          installed
@@ -266,6 +272,7 @@ init_options() {
 	opt_base_url=
 	opt_base_url_given=no
 	n_positional=0
+	opt_word=
 	arg_keys=
 	pos_keys=
 }
@@ -343,8 +350,23 @@ option_value() {
 	esac
 }
 
-# add_positional VALUE: the next bare argument sets the next positional key.
+# add_positional VALUE: the next bare argument sets the next positional key;
+# a first bare argument "uninstall" or "purge" is that command instead, the
+# words the seed's documentation uses (curl ... | sh -s uninstall). A value
+# equal to one of these words can still be set with --set.
 add_positional() {
+	if [ "$n_positional" -eq 0 ] && [ -z "$opt_word" ]; then
+		case $1 in
+		uninstall)
+			opt_word=$1 opt_uninstall=yes
+			return 0
+			;;
+		purge)
+			opt_word=$1 opt_uninstall=yes opt_purge=yes
+			return 0
+			;;
+		esac
+	fi
 	n_positional=$((n_positional + 1))
 	# The keys are words without blanks or glob characters.
 	# shellcheck disable=SC2086
@@ -1680,9 +1702,13 @@ purge_leftovers() {
 	[ "$opt_dry_run" = yes ] || rmdir "$record_dir" 2>/dev/null || :
 }
 
-# cleanup: the exit trap: removes the temporary directory.
+# cleanup: the exit trap: removes the temporary directory and a lock
+# directory this run holds.
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
+	if [ -n "${lock_dir:-}" ]; then
+		rm -rf "$lock_dir"
+	fi
 	if [ -n "${tmp:-}" ] && [ -d "$tmp" ]; then
 		rm -rf "$tmp"
 	fi
@@ -1695,9 +1721,18 @@ check_options() {
 		usage_error "--purge goes with --uninstall"
 	fi
 	if [ "$opt_uninstall" = yes ]; then
-		if [ -n "$arg_keys$pos_keys" ] || [ -n "$opt_offline$opt_version" ] || [ "$opt_base_url_given" = yes ]; then
-			usage_error "--uninstall takes no config values, --offline, --version or --base-url"
+		# A user who needed --base-url (or a key) to install passes it
+		# again to remove: accept what only installing uses, and say so.
+		c_ignored=
+		[ -z "$arg_keys$pos_keys" ] || c_ignored="$c_ignored config values,"
+		[ -z "$opt_offline" ] || c_ignored="$c_ignored --offline,"
+		[ -z "$opt_version" ] || c_ignored="$c_ignored --version,"
+		[ "$opt_base_url_given" != yes ] || c_ignored="$c_ignored --base-url,"
+		[ "$opt_no_start$opt_reinstall$opt_allow_downgrade" = nonono ] || c_ignored="$c_ignored --no-start/--reinstall/--allow-downgrade,"
+		if [ -n "$c_ignored" ]; then
+			say "note: removing; ignoring what only installing uses:${c_ignored%,}"
 		fi
+		arg_keys='' pos_keys='' opt_offline='' opt_version='' opt_base_url_given=no
 	fi
 	if [ "$opt_root" != / ]; then
 		[ "$opt_dry_run" = yes ] || usage_error "--root goes with --dry-run or --detect-only: this installer changes only the host it runs on"
@@ -1721,6 +1756,44 @@ check_options() {
 		return 0
 	fi
 	check_base_url
+}
+
+# take_lock: one installer at a time on this host (cloud-init and a cron
+# job can start two at once): flock(1) on a lock file beside the records,
+# or, without flock, a lock directory holding the owner's pid, broken when
+# that process is gone. It waits up to lock_wait seconds; the run that
+# waited then finds the other's work done, or does it.
+take_lock() {
+	[ "$opt_dry_run" != yes ] || return 0
+	(umask 022 && mkdir -p "$record_dir") || die "could not create $record_dir"
+	l_file=$record_dir/.$pkg_name.lock
+	l_waited=0
+	if have flock; then
+		exec 9>>"$l_file" || die "could not open $l_file"
+		until flock -n 9; do
+			lock_wait_step "$l_file"
+		done
+		return 0
+	fi
+	until mkdir "$l_file.d" 2>/dev/null; do
+		l_pid=
+		[ ! -f "$l_file.d/pid" ] || IFS= read -r l_pid <"$l_file.d/pid" || :
+		if is_digits "${l_pid:-}" && ! kill -0 "$l_pid" 2>/dev/null; then
+			rm -rf "$l_file.d"
+			continue
+		fi
+		lock_wait_step "$l_file"
+	done
+	lock_dir=$l_file.d
+	printf '%s\n' "$$" >"$lock_dir/pid" || die "could not write $lock_dir/pid"
+}
+
+# lock_wait_step LOCK: one second of waiting for another installer.
+lock_wait_step() {
+	[ "$l_waited" -gt 0 ] || say "another installer of $pkg_name is running; waiting for it (up to $lock_wait s)"
+	l_waited=$((l_waited + 1))
+	[ "$l_waited" -le "$lock_wait" ] || die "another installer of $pkg_name has held $1 for $lock_wait s; try again when it is done"
+	sleep 1
 }
 
 # main ARG...: the installer. --detect-only runs detect.sh's own main.
@@ -1748,6 +1821,7 @@ main() {
 	parse_args "$@"
 	[ "$opt_dry_run" != yes ] || say "dry run: nothing on this host is changed"
 	check_options
+	take_lock
 	if [ "$opt_uninstall" = yes ]; then
 		uninstall_main
 	else
