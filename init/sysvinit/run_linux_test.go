@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -19,7 +19,21 @@ import (
 	"github.com/omnipack/omnipack/init/inittest"
 )
 
-func TestSysvinitRuns(t *testing.T) {
+// serial makes each test service's name, and so its pidfile, its own.
+var serial atomic.Int64
+
+func TestSysvinitRuns(t *testing.T) { sysvinitRuns(t) }
+
+// TestSysvinitRunsSlowDaemon runs the same with a daemon that takes seconds
+// to install its signal handlers after writing its output, as on a busy
+// machine: the test must wait for the daemon to be ready, not for its
+// output or for start to return, or the reload kills it.
+func TestSysvinitRunsSlowDaemon(t *testing.T) {
+	t.Setenv(inittest.RecorderDelayEnv, "3")
+	sysvinitRuns(t)
+}
+
+func sysvinitRuns(t *testing.T) {
 	inittest.Need(t, "setpriv", "apt-get install util-linux")
 	inittest.Need(t, "start-stop-daemon", "apt-get install dpkg")
 	inittest.Subreaper(t)
@@ -40,10 +54,10 @@ func TestSysvinitRuns(t *testing.T) {
 		{"sh+setpriv", initsys.ProfileDefault, func(t *testing.T) string { return inittest.PathWithout(t, "start-stop-daemon") }, true},
 		{"sh+chroot", initsys.ProfileDefault, func(t *testing.T) string { return inittest.PathWithout(t, "start-stop-daemon", "setpriv") }, false},
 	}
-	for i, m := range modes {
+	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			sb := inittest.NewSandbox(t)
-			s := sb.Service(t, fmt.Sprintf("omnipack-test-%d-%d", os.Getpid(), i))
+			s := sb.Service(t, fmt.Sprintf("omnipack-test-%d-%d", os.Getpid(), serial.Add(1)))
 			s.Profile = m.profile
 			script := inittest.WriteTemp(t, s.Name, inittest.Render(t, Init{}, s)[0].Body, 0o755)
 			pidfile := "/run/" + s.Name + ".pid"
@@ -84,6 +98,7 @@ func TestSysvinitRuns(t *testing.T) {
 			if out, code := action("status"); code != 0 {
 				t.Fatalf("status after start = %d\n%s", code, out)
 			}
+			sb.WaitReady(t, pid)
 			sb.Check(t, s, m.wantCaps)
 			isolated := strings.TrimSpace(sb.Read(t, "netns")) != ownNetns
 			if isolated != (m.profile == initsys.ProfileNoNetwork) {
@@ -98,23 +113,13 @@ func TestSysvinitRuns(t *testing.T) {
 			if out, code := action("reload"); code != 0 {
 				t.Errorf("reload = %d\n%s", code, out)
 			}
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				if _, err := os.Stat(filepath.Join(sb.Out, "hup")); err == nil {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Errorf("daemon never saw SIGHUP")
-					break
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
+			sb.WaitFor(t, "hup", pid)
 			if out, code := action("stop"); code != 0 {
 				t.Errorf("stop = %d\n%s", code, out)
 			}
 			select {
 			case <-exited:
-			case <-time.After(10 * time.Second):
+			case <-time.After(inittest.WaitTimeout):
 				t.Errorf("daemon %d still running after stop", pid)
 			}
 			if out, code := action("status"); code != 3 {
