@@ -208,9 +208,13 @@ func waitRunningNot(t *testing.T, h *host.Host, old string) string {
 	return waitFor(t, h, func(pid string) bool { return pid != old })
 }
 
+// waitTimeout bounds waitFor. It is generous for a busy machine: the wait
+// ends as soon as the service is up.
+const waitTimeout = 90 * time.Second
+
 func waitFor(t *testing.T, h *host.Host, accept func(pid string) bool) string {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(waitTimeout)
 	var last string
 	for time.Now().Before(deadline) {
 		status, err := h.Run(t, initStatus[h.Variant()])

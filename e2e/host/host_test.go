@@ -132,12 +132,14 @@ func testCopyIn(t *testing.T, h *Host) {
 func testBackground(t *testing.T, h *Host) {
 	t.Helper()
 	start := time.Now()
-	h.MustRun(t, "sleep 600 &")
+	pid := strings.TrimSpace(h.MustRun(t, "sleep 600 & echo $!"))
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("Run with a background process took %v", d)
 	}
-	if out := h.MustRun(t, "pgrep -x sleep || true"); strings.TrimSpace(out) == "" {
-		t.Errorf("background process did not outlive Run")
+	// By its pid, not by pgrep -x sleep: the shell has forked the child
+	// when Run returns, but the child may not have exec'd sleep yet.
+	if out, err := h.Run(t, "kill -0 "+pid); err != nil {
+		t.Errorf("background process %s did not outlive Run: %v %s", pid, err, out)
 	}
 }
 
