@@ -46,9 +46,13 @@ type Service struct {
 	RestartSec   int    // seconds between restarts
 	AfterNetwork bool
 	Capabilities []string // e.g. CAP_NET_BIND_SERVICE; ambient + bounding set
-	Profile      string   // one of Profiles
-	ReloadSignal string   // e.g. HUP; empty means no reload support
-	StopTimeout  int      // seconds before SIGKILL
+	// RequiredCapabilities are those of Capabilities the daemon cannot run
+	// without: where the host's bounding set lacks one, the start fails
+	// instead of going on without it, as it does for the others.
+	RequiredCapabilities []string
+	Profile              string // one of Profiles
+	ReloadSignal         string // e.g. HUP; empty means no reload support
+	StopTimeout          int    // seconds before SIGKILL
 }
 
 // EnvKeys returns the environment variable names in a stable order, so

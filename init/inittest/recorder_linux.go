@@ -238,3 +238,42 @@ func Subreaper(t *testing.T) {
 		t.Fatalf("prctl(PR_SET_CHILD_SUBREAPER): %v", errno)
 	}
 }
+
+// WithoutCap returns argv run under a capability bounding set without c,
+// as in a systemd-nspawn container, which drops CAP_SYSLOG.
+func WithoutCap(t *testing.T, c string, argv ...string) []string {
+	t.Helper()
+	Need(t, "setpriv", "apt-get install util-linux")
+	return append([]string{"setpriv", "--bounding-set=-" + initsys.CapShort(c), "--"}, argv...)
+}
+
+// DroppedWarning is what every init says when it starts s without the
+// capability c, which the bounding set lacks.
+func DroppedWarning(s initsys.Service, c string) string {
+	return s.Name + ": warning: " + c + " is not in this host's capability bounding set; starting without it"
+}
+
+// RequiredError is what every init says when it refuses to start s
+// without the required capability c.
+func RequiredError(s initsys.Service, c string) string {
+	return s.Name + ": error: " + c + " is required but not in this host's capability bounding set; not starting without it"
+}
+
+// CapField returns a field of the recorder's capability status, such as
+// CapBnd, as the kernel printed it.
+func (sb Sandbox) CapField(t *testing.T, field string) string {
+	t.Helper()
+	for _, l := range strings.Split(sb.Read(t, "status"), "\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("the recorder's status has no %s", field)
+	return ""
+}
+
+// Has reports whether the recorder wrote the file name.
+func (sb Sandbox) Has(name string) bool {
+	_, err := os.Stat(filepath.Join(sb.Out, name))
+	return err == nil
+}

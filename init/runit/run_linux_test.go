@@ -7,6 +7,7 @@ package runit
 // container builds do) to include them.
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,6 +92,77 @@ func runitRuns(t *testing.T) {
 				}
 			case <-time.After(inittest.WaitTimeout):
 				t.Errorf("the daemon still runs %v after TERM", inittest.WaitTimeout)
+			}
+		})
+	}
+}
+
+// TestRunitWithoutCapability runs ./run, for a service that declares
+// CAP_SYSLOG and CAP_NET_RAW, three times as runsv restarts it, with
+// CAP_SYSLOG missing from the bounding set as in a systemd-nspawn container:
+// the daemon runs with CAP_NET_RAW only each time, and the log says so once,
+// not on every restart. When CAP_SYSLOG is required, ./run fails saying so,
+// tells runsv not to restart it, and no daemon runs.
+func TestRunitWithoutCapability(t *testing.T) {
+	for _, required := range []bool{false, true} {
+		t.Run(map[bool]string{false: "declared", true: "required"}[required], func(t *testing.T) {
+			sb := inittest.NewSandbox(t)
+			s := sb.Service(t, fmt.Sprintf("omnipack-runit-test-%d", os.Getpid()))
+			s.Capabilities = []string{"CAP_SYSLOG", "CAP_NET_RAW"}
+			if required {
+				s.RequiredCapabilities = []string{"CAP_SYSLOG"}
+			}
+			s.Environment["ONESHOT"] = "1"
+			t.Cleanup(func() { os.Remove(capsWarned(s.Name)) })
+			dir := svDir(t, s)
+			// An sv that notes what the run script asks of runsv.
+			bin := t.TempDir()
+			svLog := filepath.Join(bin, "sv.log")
+			if err := os.WriteFile(filepath.Join(bin, "sv"), []byte("#!/bin/sh\necho \"$*\" >>"+svLog+"\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+
+			var outputs []string
+			for range 3 {
+				argv := inittest.WithoutCap(t, "CAP_SYSLOG", "./run")
+				cmd := exec.Command(argv[0], argv[1:]...)
+				cmd.Dir = dir
+				cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+				out, err := cmd.CombinedOutput()
+				if required {
+					if err == nil || !strings.Contains(string(out), inittest.RequiredError(s, "CAP_SYSLOG")) {
+						t.Fatalf("run: %v, want a failure saying %q:\n%s", err, inittest.RequiredError(s, "CAP_SYSLOG"), out)
+					}
+					if got, _ := os.ReadFile(svLog); string(got) != "once .\n" {
+						t.Errorf("run told runsv %q, want \"once .\" so that it is not restarted every second", got)
+					}
+					if sb.Has("args") {
+						t.Errorf("the daemon ran without its required capability")
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("run: %v\n%s", err, out)
+				}
+				outputs = append(outputs, string(out))
+			}
+			if !strings.Contains(outputs[0], inittest.DroppedWarning(s, "CAP_SYSLOG")) || strings.Count(outputs[0], "warning") != 1 {
+				t.Errorf("first start: want the one warning %q:\n%s", inittest.DroppedWarning(s, "CAP_SYSLOG"), outputs[0])
+			}
+			for i, out := range outputs[1:] {
+				if strings.Contains(out, "warning") {
+					t.Errorf("restart %d warned again:\n%s", i+1, out)
+				}
+			}
+			if starts := strings.Count(sb.Read(t, "starts"), "start"); starts != 3 {
+				t.Errorf("the daemon started %d times, want 3", starts)
+			}
+			// CAP_NET_RAW is bit 13.
+			const netRawOnly = "0000000000002000"
+			for _, field := range []string{"CapBnd", "CapAmb", "CapEff"} {
+				if got := sb.CapField(t, field); got != netRawOnly {
+					t.Errorf("daemon %s = %s, want %s", field, got, netRawOnly)
+				}
 			}
 		})
 	}
