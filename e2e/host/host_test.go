@@ -3,6 +3,7 @@ package host
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,7 @@ func TestBoot(t *testing.T) {
 			testRunExitCode(t, h)
 			testCopyIn(t, h)
 			testBackground(t, h)
+			testBounds(t, h)
 		})
 	}
 }
@@ -124,6 +126,20 @@ func testCopyIn(t *testing.T, h *Host) {
 		if out != "750\nhello from the machine\n" {
 			t.Errorf("%s in the container: %q", p, out)
 		}
+	}
+}
+
+// testBounds checks that a command has the bounding set of the container's
+// init, which lacks CAP_SYSLOG (bit 34), as a shell in the container would.
+func testBounds(t *testing.T, h *Host) {
+	t.Helper()
+	out := h.MustRun(t, "sed -n 's/^CapBnd:[[:space:]]*//p' /proc/self/status /proc/1/status")
+	f := strings.Fields(out)
+	if len(f) != 2 || f[0] != f[1] {
+		t.Fatalf("bounding sets of a command and of the init: %q, want two equal", out)
+	}
+	if mask, err := strconv.ParseUint(f[0], 16, 64); err != nil || mask&(1<<34) != 0 {
+		t.Errorf("the container's bounding set %s holds CAP_SYSLOG: nspawn's default should not", f[0])
 	}
 }
 
