@@ -93,6 +93,11 @@ type Shell struct {
 	Start   string
 	Stop    string
 	Restart string
+	// StartCheck runs before Start and Restart in the maintainer scripts:
+	// it says what the service will go without on this host and fails
+	// when it must not start (a required capability is missing). Empty
+	// when Start says so itself, as the OpenRC and sysvinit scripts do.
+	StartCheck string
 	// Status exits 0 when the service runs, asked through the init itself.
 	Status string
 	// StatusHint is the command an admin runs to see the service's state,

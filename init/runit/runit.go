@@ -156,14 +156,10 @@ func (Init) Shell(s initsys.Service) initsys.Shell {
 	}
 	sv := func(cmd string) string { return "sv " + cmd + " " + dir }
 	// The run script's output goes to the service's log; the check here
-	// says in the installer's output what the service goes without, and
-	// fails a start that a missing required capability will fail.
-	withCaps := func(cmd string) string {
-		check := initsys.CapsCheckLine(s)
-		if check == "" {
-			return cmd
-		}
-		return check + "; " + cmd + " && [ -z \"$" + initsys.CapsMissing + "\" ]"
+	// says in the installer's output what the service goes without.
+	check := initsys.CapsCheckLine(s)
+	if check != "" {
+		check += "; [ -z \"$" + initsys.CapsMissing + "\" ]"
 	}
 	return initsys.Shell{
 		Running:   `{ [ "$(cat /proc/1/comm 2>/dev/null)" = runit ] || grep -qsx runsvdir /proc/[0-9]*/comm; }`,
@@ -182,10 +178,16 @@ func (Init) Shell(s initsys.Service) initsys.Shell {
 			dirs, s.Name, dir, capsWarned(s.Name)),
 		// runsvdir looks for new service directories every five seconds;
 		// until runsv runs, sv cannot reach the service.
-		Start: withCaps(fmt.Sprintf(`omnipack_wait=0; until %[1]s >/dev/null 2>&1 || [ "$omnipack_wait" -ge 10 ]; do `+
-			`omnipack_wait=$((omnipack_wait + 1)); sleep 1; done; %[1]s`, sv(start))),
-		Stop:       sv("down"),
-		Restart:    withCaps(sv("restart")),
+		Start: fmt.Sprintf(`omnipack_wait=0; until %[1]s >/dev/null 2>&1 || [ "$omnipack_wait" -ge 10 ]; do `+
+			`omnipack_wait=$((omnipack_wait + 1)); sleep 1; done; %[1]s`, sv(start)),
+		Stop: sv("down"),
+		// Not sv restart: it counts the restart done when the service's
+		// status changed in the same second it was asked, so right after
+		// a start it returns before the old process is even signalled.
+		// force-stop waits until the daemon is gone (killing it after
+		// the stop timeout), then start until the new one runs.
+		Restart:    fmt.Sprintf("sv -w %d force-stop %s; sv start %s", s.StopTimeout, dir, dir),
+		StartCheck: check,
 		Status:     sv("status") + " 2>/dev/null | grep -q '^run:'",
 		StatusHint: sv("status"),
 		Reload:     ":",

@@ -299,22 +299,20 @@ func (Init) Shell(s initsys.Service) initsys.Shell {
 	unit := initsys.ShQuote(s.Name + ".service")
 	// systemd leaves out the capabilities its bounding set lacks without a
 	// word, and fails AssertCapability= with little more: the check says
-	// which in the installer's output. systemctl still runs, so that the
-	// unit's status shows the failed assertion too.
-	withCaps := func(cmd string) string {
-		if check := initsys.CapsCheckLine(s); check != "" {
-			return check + "; " + cmd
-		}
-		return cmd
+	// which in the installer's output.
+	check := initsys.CapsCheckLine(s)
+	if check != "" {
+		check += "; [ -z \"$" + initsys.CapsMissing + "\" ]"
 	}
 	return initsys.Shell{
 		Running:    `[ -d /run/systemd/system ]`,
 		Installed:  `{ [ "$(readlink -f /sbin/init 2>/dev/null)" = /lib/systemd/systemd ] || [ "$(readlink -f /sbin/init 2>/dev/null)" = /usr/lib/systemd/systemd ]; }`,
 		Enable:     "systemctl enable " + unit,
 		Disable:    "systemctl disable " + unit,
-		Start:      withCaps("systemctl start " + unit),
+		Start:      "systemctl start " + unit,
 		Stop:       "systemctl stop " + unit,
-		Restart:    withCaps("systemctl restart " + unit),
+		Restart:    "systemctl restart " + unit,
+		StartCheck: check,
 		Status:     "systemctl is-active --quiet " + unit + " 2>/dev/null",
 		StatusHint: "systemctl status " + unit,
 		Reload:     "systemctl daemon-reload",
