@@ -70,9 +70,13 @@ type Service struct {
 	RestartSec       int               `toml:"restart_sec"`
 	AfterNetwork     bool              `toml:"after_network"`
 	Capabilities     []string          `toml:"capabilities"`
-	Profile          string            `toml:"profile"`       // default, strict, trusted or nonetwork
-	ReloadSignal     string            `toml:"reload_signal"` // e.g. HUP; empty for none
-	StopTimeout      int               `toml:"stop_timeout"`  // seconds
+	// RequiredCapabilities are those of Capabilities the daemon cannot
+	// work without: on a host whose bounding set lacks one, the start
+	// fails rather than going on without it.
+	RequiredCapabilities []string `toml:"required_capabilities"`
+	Profile              string   `toml:"profile"`       // default, strict, trusted or nonetwork
+	ReloadSignal         string   `toml:"reload_signal"` // e.g. HUP; empty for none
+	StopTimeout          int      `toml:"stop_timeout"`  // seconds
 }
 
 // ConfigFile is a file installed under /etc/NAME/ and preserved across
@@ -315,22 +319,23 @@ func (c *Config) ConfigDest(f ConfigFile) string {
 func (c *Config) ServiceModel() initsys.Service {
 	s, name := c.Service, c.Project.Name
 	return initsys.Service{
-		Name:         name,
-		Description:  c.Project.Summary,
-		Exec:         s.Exec,
-		Args:         s.Args,
-		User:         s.User,
-		Group:        s.Group,
-		Environment:  s.Environment,
-		WorkingDir:   s.WorkingDirectory,
-		StateDir:     layout.StateDir(name),
-		ConfigDir:    layout.ConfigDir(name),
-		Restart:      s.Restart,
-		RestartSec:   s.RestartSec,
-		AfterNetwork: s.AfterNetwork,
-		Capabilities: s.Capabilities,
-		Profile:      s.Profile,
-		ReloadSignal: s.ReloadSignal,
-		StopTimeout:  s.StopTimeout,
+		Name:                 name,
+		Description:          c.Project.Summary,
+		Exec:                 s.Exec,
+		Args:                 s.Args,
+		User:                 s.User,
+		Group:                s.Group,
+		Environment:          s.Environment,
+		WorkingDir:           s.WorkingDirectory,
+		StateDir:             layout.StateDir(name),
+		ConfigDir:            layout.ConfigDir(name),
+		Restart:              s.Restart,
+		RestartSec:           s.RestartSec,
+		AfterNetwork:         s.AfterNetwork,
+		Capabilities:         s.Capabilities,
+		RequiredCapabilities: s.RequiredCapabilities,
+		Profile:              s.Profile,
+		ReloadSignal:         s.ReloadSignal,
+		StopTimeout:          s.StopTimeout,
 	}
 }

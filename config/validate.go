@@ -264,9 +264,23 @@ func (c *Config) validateService(add addFunc) {
 	if s.StopTimeout < 1 || s.StopTimeout > 3600 {
 		add("service.stop_timeout", "use 1 to 3600 seconds", "%d is out of range", s.StopTimeout)
 	}
-	for i, cp := range s.Capabilities {
-		if !capRe.MatchString(cp) {
-			add(fmt.Sprintf("service.capabilities[%d]", i), `use a capability name such as "CAP_NET_BIND_SERVICE"`, "%q is not a capability name", cp)
+	checkCaps := func(field string, caps []string) {
+		for i, cp := range caps {
+			f := fmt.Sprintf("%s[%d]", field, i)
+			if _, known := initsys.CapNumber(cp); !capRe.MatchString(cp) {
+				add(f, `use a capability name such as "CAP_NET_BIND_SERVICE"`, "%q is not a capability name", cp)
+			} else if !known {
+				add(f, "use a capability listed in capabilities(7), such as CAP_NET_BIND_SERVICE", "unknown capability %q", cp)
+			}
+		}
+	}
+	checkCaps("service.capabilities", s.Capabilities)
+	checkCaps("service.required_capabilities", s.RequiredCapabilities)
+	for i, cp := range s.RequiredCapabilities {
+		if capRe.MatchString(cp) && !slices.Contains(s.Capabilities, cp) {
+			add(fmt.Sprintf("service.required_capabilities[%d]", i),
+				fmt.Sprintf("add %q to service.capabilities as well, or remove it here", cp),
+				"%q is not in service.capabilities: only a declared capability can be required", cp)
 		}
 	}
 	if !slices.Contains(initsys.Profiles, s.Profile) {

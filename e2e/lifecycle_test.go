@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -129,6 +130,7 @@ func lifecycle(t *testing.T, h *host.Host, pm packageManager) {
 	t.Logf("install:\n%s", out)
 	pid1 := waitRunning(t, h)
 	assertRunsAs(t, h, pid1, agent)
+	assertWithoutSyslog(t, h, pid1, out)
 	conf := "/etc/" + agent + "/" + agent + ".toml"
 	if got := strings.TrimSpace(h.MustRun(t, "stat -c '%a %U %G' "+conf)); got != "640 root "+agent {
 		t.Errorf("config mode/owner = %q, want 640 root %s", got, agent)
@@ -208,9 +210,13 @@ func waitRunningNot(t *testing.T, h *host.Host, old string) string {
 	return waitFor(t, h, func(pid string) bool { return pid != old })
 }
 
+// waitTimeout bounds waitFor. It is generous for a busy machine: the wait
+// ends as soon as the service is up.
+const waitTimeout = 90 * time.Second
+
 func waitFor(t *testing.T, h *host.Host, accept func(pid string) bool) string {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(waitTimeout)
 	var last string
 	for time.Now().Before(deadline) {
 		status, err := h.Run(t, initStatus[h.Variant()])
@@ -225,6 +231,32 @@ func waitFor(t *testing.T, h *host.Host, accept func(pid string) bool) string {
 	diag, _ := h.Run(t, "ps -ef; cat /var/lib/omnipack/"+agent+".init")
 	t.Fatalf("%s: service not running as expected: %s\n%s", h.Variant(), last, diag)
 	return ""
+}
+
+// droppedSyslog is what every init says when it starts the agent without
+// CAP_SYSLOG, which systemd-nspawn's bounding set lacks.
+const droppedSyslog = agent + ": warning: CAP_SYSLOG is not in this host's capability bounding set; starting without it"
+
+// assertWithoutSyslog checks that the agent, pid, runs without CAP_SYSLOG,
+// which the container's bounding set lacks, and that the install output
+// said so exactly once.
+func assertWithoutSyslog(t *testing.T, h *host.Host, pid, installOut string) {
+	t.Helper()
+	// Else the rest would prove nothing.
+	bnd := strings.TrimSpace(h.MustRun(t, "sed -n 's/^CapBnd:[[:space:]]*//p' /proc/1/status"))
+	if mask, err := strconv.ParseUint(bnd, 16, 64); err != nil || mask&(1<<34) != 0 {
+		t.Fatalf("the container's bounding set %q holds CAP_SYSLOG (bit 34): %v", bnd, err)
+	}
+	if n := strings.Count(installOut, droppedSyslog); n != 1 {
+		t.Errorf("install output names the dropped CAP_SYSLOG %d times, want once (%q):\n%s", n, droppedSyslog, installOut)
+	}
+	// The agent declares CAP_SYSLOG only, so it is left none.
+	st := h.MustRun(t, "grep -E '^Cap(Eff|Amb|Bnd):' /proc/"+pid+"/status")
+	for _, field := range []string{"CapEff", "CapAmb", "CapBnd"} {
+		if !strings.Contains(st, field+":\t0000000000000000") {
+			t.Errorf("the agent has capabilities it should not (%s):\n%s", field, st)
+		}
+	}
 }
 
 func assertRunsAs(t *testing.T, h *host.Host, pid, user string) {

@@ -46,9 +46,13 @@ type Service struct {
 	RestartSec   int    // seconds between restarts
 	AfterNetwork bool
 	Capabilities []string // e.g. CAP_NET_BIND_SERVICE; ambient + bounding set
-	Profile      string   // one of Profiles
-	ReloadSignal string   // e.g. HUP; empty means no reload support
-	StopTimeout  int      // seconds before SIGKILL
+	// RequiredCapabilities are those of Capabilities the daemon cannot run
+	// without: where the host's bounding set lacks one, the start fails
+	// instead of going on without it, as it does for the others.
+	RequiredCapabilities []string
+	Profile              string // one of Profiles
+	ReloadSignal         string // e.g. HUP; empty means no reload support
+	StopTimeout          int    // seconds before SIGKILL
 }
 
 // EnvKeys returns the environment variable names in a stable order, so
@@ -89,6 +93,11 @@ type Shell struct {
 	Start   string
 	Stop    string
 	Restart string
+	// StartCheck runs before Start and Restart in the maintainer scripts:
+	// it says what the service will go without on this host and fails
+	// when it must not start (a required capability is missing). Empty
+	// when Start says so itself, as the OpenRC and sysvinit scripts do.
+	StartCheck string
 	// Status exits 0 when the service runs, asked through the init itself.
 	Status string
 	// StatusHint is the command an admin runs to see the service's state,

@@ -34,6 +34,7 @@ var reloadSignals = []string{"ALRM", "HUP", "INT", "QUIT", "USR1", "USR2"}
 // safely. Names are validated elsewhere too, but the renderers embed them
 // unquoted, so they check again rather than trust the caller.
 func Prepare(s Service) (Service, error) {
+	var err error
 	if !nameRE.MatchString(s.Name) {
 		return s, fmt.Errorf("initsys: invalid service name %q", s.Name)
 	}
@@ -98,19 +99,17 @@ func Prepare(s Service) (Service, error) {
 	if s.StopTimeout == 0 {
 		s.StopTimeout = DefaultStopTimeout
 	}
-	caps := make([]string, 0, len(s.Capabilities))
-	for _, c := range s.Capabilities {
-		c = strings.ToUpper(c)
-		if !strings.HasPrefix(c, "CAP_") {
-			c = "CAP_" + c
-		}
-		if !capRE.MatchString(c) {
-			return s, fmt.Errorf("initsys: %s: invalid capability %q", s.Name, c)
-		}
-		caps = append(caps, c)
+	if s.Capabilities, err = normalizeCaps(s.Name, s.Capabilities); err != nil {
+		return s, err
 	}
-	slices.Sort(caps)
-	s.Capabilities = slices.Compact(caps)
+	if s.RequiredCapabilities, err = normalizeCaps(s.Name, s.RequiredCapabilities); err != nil {
+		return s, err
+	}
+	for _, c := range s.RequiredCapabilities {
+		if !slices.Contains(s.Capabilities, c) {
+			return s, fmt.Errorf("initsys: %s: required capability %s is not among the declared capabilities %v", s.Name, c, s.Capabilities)
+		}
+	}
 	if s.ReloadSignal != "" {
 		sig := strings.TrimPrefix(strings.ToUpper(s.ReloadSignal), "SIG")
 		if !slices.Contains(reloadSignals, sig) {
@@ -119,6 +118,27 @@ func Prepare(s Service) (Service, error) {
 		s.ReloadSignal = sig
 	}
 	return s, nil
+}
+
+// normalizeCaps spells capabilities as CAP_NAME, sorted and without
+// duplicates, and rejects names that are not capabilities.
+func normalizeCaps(name string, in []string) ([]string, error) {
+	caps := make([]string, 0, len(in))
+	for _, c := range in {
+		c = strings.ToUpper(c)
+		if !strings.HasPrefix(c, "CAP_") {
+			c = "CAP_" + c
+		}
+		if !capRE.MatchString(c) {
+			return nil, fmt.Errorf("initsys: %s: invalid capability %q", name, c)
+		}
+		if _, ok := CapNumber(c); !ok {
+			return nil, fmt.Errorf("initsys: %s: unknown capability %s", name, c)
+		}
+		caps = append(caps, c)
+	}
+	slices.Sort(caps)
+	return slices.Compact(caps), nil
 }
 
 // hasControl reports whether s holds a character no init file format can
@@ -193,14 +213,22 @@ func ProfilePrivileges(profile string) Privileges {
 	return Privileges{Confine: true, Umask: "0077"}
 }
 
-// SetprivArgs returns the setpriv(1) options that switch to the service user
-// and leave it exactly the declared capabilities, ending in "--". It returns
-// nil when setpriv has nothing to do (root, trusted profile).
-func SetprivArgs(s Service) []string {
-	caps := "-all"
-	for _, c := range s.Capabilities {
-		caps += ",+" + CapShort(c)
+// SetprivCaps is the setpriv capability list that keeps exactly caps:
+// "-all,+syslog".
+func SetprivCaps(caps []string) string {
+	list := "-all"
+	for _, c := range caps {
+		list += ",+" + CapShort(c)
 	}
+	return list
+}
+
+// SetprivArgs returns the setpriv(1) options that switch to the service user
+// and leave it the capabilities caps, ending in "--". caps is a setpriv
+// capability list (SetprivCaps) or sh that expands to one at start time,
+// such as "$caps_keep" after caps_check. It returns nil when setpriv has
+// nothing to do (root, trusted profile).
+func SetprivArgs(s Service, caps string) []string {
 	var args []string
 	if !IsRoot(s) {
 		args = append(args, "--reuid="+s.User, "--regid="+s.Group, "--init-groups")
@@ -237,6 +265,16 @@ func SetprivLoss(s Service, withCaps bool) string {
 		lost = append(lost, "network isolation")
 	}
 	return strings.Join(lost, ", ")
+}
+
+// SetprivRequired names the required capabilities that the init's own user
+// switch, used when setpriv is missing, cannot grant; empty when it can or
+// none are required. withCaps is as for SetprivLoss.
+func SetprivRequired(s Service, withCaps bool) string {
+	if IsRoot(s) || withCaps {
+		return ""
+	}
+	return strings.Join(s.RequiredCapabilities, ", ")
 }
 
 // HaveSetpriv is a sh condition true when setpriv is util-linux's: BusyBox

@@ -528,6 +528,15 @@ func debLifecycle(t *testing.T, flavor string) {
 	r.remove("/etc/testinit.failstart")
 	r.actions("testinit")
 
+	// A failed start check: the init is still asked to start (it records
+	// why the service does not run), and the start counts as failed.
+	r.touch("/etc/testinit.failcheck")
+	msg = r.ok(deb.PostInstall, "configure", "1.0")
+	contains(t, "postinst", msg, "crashwatch: error: the start check failed",
+		"crashwatch: warning: the service failed to restart; the package is installed anyway; check it with: testinitctl status crashwatch")
+	equal(t, "actions", r.actions("testinit"), "reload\nenable\nrestart")
+	r.remove("/etc/testinit.failcheck")
+
 	// Removal, in dpkg's order: prerm only stops; postrm disables and
 	// takes down exactly what was recorded.
 	r.ok(deb.PreRemove, "remove")

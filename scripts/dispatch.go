@@ -41,6 +41,7 @@ var fragments = []fragment{
 	{"init_start", "starts the service through INIT", func(s initsys.Shell) string { return s.Start }, pass},
 	{"init_stop", "stops the service through INIT", func(s initsys.Shell) string { return s.Stop }, capture},
 	{"init_restart", "restarts the service through INIT", func(s initsys.Shell) string { return s.Restart }, pass},
+	{"init_start_check", "says what the service will go without here; false when it must not start", func(s initsys.Shell) string { return s.StartCheck }, pass},
 	{"init_reload", "makes INIT re-read its service definitions", func(s initsys.Shell) string { return s.Reload }, capture},
 }
 

@@ -12,7 +12,8 @@ import (
 //   - it "runs" while /run/NAME exists and "is installed" while
 //     /etc/NAME.installed exists;
 //   - every action appends "NAME ACTION" to /var/log/NAME/actions;
-//   - start and restart fail while /etc/NAME.failstart exists.
+//   - start and restart fail while /etc/NAME.failstart exists;
+//   - the start check says so and fails while /etc/NAME.failcheck exists.
 type testInit struct {
 	name  string
 	prec  int
@@ -41,6 +42,7 @@ func (t testInit) Shell(s initsys.Service) initsys.Shell {
 		// subshell, so the script must not notice.
 		Start:      "init=clobbered online=clobbered\n" + failing + act("start"),
 		Stop:       act("stop"),
+		StartCheck: fmt.Sprintf("if [ -e /etc/%s.failcheck ]; then echo '%s: error: the start check failed'; false; fi", t.name, s.Name),
 		Restart:    failing + act("restart"),
 		Status:     t.name + "ctl status " + s.Name,
 		StatusHint: t.name + "ctl status " + s.Name,

@@ -41,8 +41,8 @@
 // deletes those and never an account that existed before (nobody, adm).
 //
 // Output: messages go to stderr with the prefix; what tools and init
-// fragments print is prefixed too, except for the start and restart
-// fragments, whose output is passed to stderr as is: capturing it could hang
+// fragments print is prefixed too, except for the start, restart and start
+// check fragments, whose output is passed to stderr as is: capturing it could hang
 // the package manager on a daemon that inherits the pipe.
 //
 // Install and upgrade are told apart by the record, not by the package

@@ -14,7 +14,7 @@ var (
 	stopFuncs = append(baseFuncs[:len(baseFuncs):len(baseFuncs)],
 		"in_chroot", "init_running", "init_online", "init_known", "init_stop", "read_record", "stop_recorded")
 	configureFuncs = append(append(accountFuncs[:len(accountFuncs):len(accountFuncs)], recordFuncs...),
-		"init_installed", "init_enable", "init_start", "init_restart", "init_status_hint",
+		"init_installed", "init_enable", "init_start", "init_restart", "init_start_check", "init_status_hint",
 		"init_files", "detect_init", "record_parents", "install_file", "prune_stale",
 		"ensure_state_dir", "own_config_path", "own_config", "integrate", "configure_service")
 	purgeFuncs = append(append(baseFuncs[:len(baseFuncs):len(baseFuncs)], recordFuncs...),
@@ -364,13 +364,17 @@ integrate() {
 	fi
 	init_reload "$init" || warn "$init could not re-read its service definitions"
 	init_enable "$init" || warn "could not enable the service in $init; check it with: $hint"
+	# The init still starts the service when the check fails, so that it
+	# records why it would not run (systemd's failed assertion).
+	init_start_check "$init"
+	check_status=$?
 	if [ "$old_init" = "$init" ]; then
-		if init_restart "$init"; then
+		if init_restart "$init" && [ "$check_status" -eq 0 ]; then
 			say "restarted the service ($init)"
 		else
 			warn "the service failed to restart; the package is installed anyway; check it with: $hint"
 		fi
-	elif init_start "$init"; then
+	elif init_start "$init" && [ "$check_status" -eq 0 ]; then
 		say "started the service ($init)"
 	else
 		warn "the service failed to start; the package is installed anyway; check it with: $hint"

@@ -120,6 +120,8 @@ func TestBadInput(t *testing.T) {
 		{"bad validity", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[signing]\nexpires = \"soon\""), 24, "signing.expires", "not a usable validity"},
 		{"name too long for a file name", replace(`name = "probe"`, `name = "`+strings.Repeat("p", 300)+`"`), 2, "project.name", "at most 32 characters"},
 		{"name too long for a user", replace(`name = "probe"`, `name = "`+strings.Repeat("p", 33)+`"`), 2, "project.name", "at most 32 characters"},
+		{"unknown capability", replace(`args = ["-v"]`, "args = [\"-v\"]\ncapabilities = [\"CAP_SYS_TIME\", \"CAP_SYSLOGD\"]"), 12, "service.capabilities[1]", `unknown capability "CAP_SYSLOGD"`},
+		{"required capability not declared", replace(`args = ["-v"]`, "args = [\"-v\"]\ncapabilities = [\"CAP_SYS_TIME\"]\nrequired_capabilities = [\"CAP_SYSLOG\"]"), 13, "service.required_capabilities[0]", `"CAP_SYSLOG" is not in service.capabilities`},
 		{"extra file in config dir", replace(`dest = "/usr/share/doc/probe/README"`, `dest = "/etc/probe/README"`), 18, "files[0].dest", "declare files under /etc/probe as [[config]]"},
 	}
 	if len(cases) < 15 {

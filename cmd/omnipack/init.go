@@ -53,6 +53,9 @@ restart = "on-failure"              # always, on-failure or never
 restart_sec = 5
 after_network = true
 # capabilities = ["CAP_NET_BIND_SERVICE"]
+# Where a container's bounding set lacks a declared capability, the service
+# starts without it and a warning says so; one listed here fails the start.
+# required_capabilities = ["CAP_NET_BIND_SERVICE"]
 profile = "default"                 # default, strict, trusted or nonetwork
 reload_signal = "HUP"               # leave unset if the daemon cannot reload
 stop_timeout = 30

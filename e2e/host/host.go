@@ -28,6 +28,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	initsys "github.com/omnipack/omnipack/init"
 )
 
 // Variant names the init system a host boots.
@@ -114,7 +116,7 @@ func RequireRoot(t testing.TB) {
 	if os.Geteuid() != 0 {
 		missing = append(missing, "root (euid is "+strconv.Itoa(os.Geteuid())+")")
 	}
-	for _, tool := range []string{"systemd-nspawn", "nsenter", "unshare", "chroot", "debootstrap", "tar"} {
+	for _, tool := range []string{"systemd-nspawn", "nsenter", "unshare", "setpriv", "chroot", "debootstrap", "tar"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing = append(missing, tool)
 		}
@@ -188,10 +190,8 @@ func (h *Host) boot(t testing.TB, timeout time.Duration) {
 		"-D", h.root,
 		"--machine=" + h.name,
 		"--uuid=" + uuid(),
-		// nspawn's default bounding set lacks CAP_SYSLOG, which every real
-		// host has and log-reading agents declare; without it an init
-		// inside the container could not grant it to the service.
-		"--capability=CAP_SYSLOG",
+		// nspawn's default capability bounding set, which lacks
+		// CAP_SYSLOG, as many container setups do: the services must cope.
 	}
 	if h.variant == Systemd {
 		args = append(args, "-b")
@@ -377,7 +377,8 @@ func (h *Host) ConsoleLog() string {
 //
 // On a booted host the command joins all the container's namespaces
 // (nsenter -t PID1 -a), so it sees the running init, and processes it
-// starts in the background live on. On noinit each Run is a container of
+// starts in the background live on. It has the capability bounding set of
+// the container's init, as a shell in the container would. On noinit each Run is a container of
 // its own (systemd-nspawn --pipe): /tmp and /run are fresh tmpfs every time
 // and nothing outlives the command.
 func (h *Host) Run(t testing.TB, cmd string) (string, error) {
@@ -425,7 +426,8 @@ func (h *Host) run(script string, timeout time.Duration) (string, error) {
 		if h.hasExited() {
 			return "", fmt.Errorf("host %s is not running", h.name)
 		}
-		cmd = exec.Command("nsenter", "-t", strconv.Itoa(h.pid1), "-a", "/bin/sh", "-c", script)
+		argv := append(h.containerBounds(), "nsenter", "-t", strconv.Itoa(h.pid1), "-a", "/bin/sh", "-c", script)
+		cmd = exec.Command(argv[0], argv[1:]...)
 		// nsenter passes its environment on unchanged.
 		cmd.Env = cleanEnv()
 	}
@@ -474,6 +476,45 @@ func (h *Host) run(script string, timeout time.Duration) (string, error) {
 		h.removeNspawnLeftovers()
 	}
 	return string(b), runErr
+}
+
+// containerBounds returns the setpriv command that gives what follows it
+// the capability bounding set of the container's init, as a shell inside
+// the container has. nsenter alone keeps the machine's, so a daemon that a
+// command started would have capabilities that no process in the container
+// can have (nspawn's set lacks CAP_SYSLOG). It is read on every call: the
+// set is final only once nspawn has exec'd the init.
+func (h *Host) containerBounds() []string {
+	own, errOwn := capBnd("/proc/self/status")
+	initSet, errInit := capBnd(fmt.Sprintf("/proc/%d/status", h.pid1))
+	if errOwn != nil || errInit != nil {
+		return nil // the command fails on its own: the container is gone
+	}
+	var drop []string
+	for _, name := range initsys.CapNames() {
+		n, _ := initsys.CapNumber(name)
+		if own&^initSet&(1<<n) != 0 {
+			drop = append(drop, "-"+initsys.CapShort(name))
+		}
+	}
+	if len(drop) == 0 {
+		return nil
+	}
+	return []string{"setpriv", "--bounding-set=" + strings.Join(drop, ","), "--"}
+}
+
+// capBnd reads the capability bounding set from a /proc/PID/status file.
+func capBnd(status string) (uint64, error) {
+	b, err := os.ReadFile(status)
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "CapBnd:"); ok {
+			return strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+		}
+	}
+	return 0, fmt.Errorf("%s has no CapBnd", status)
 }
 
 // dropNspawnNoise removes the one message systemd-nspawn 252 prints into

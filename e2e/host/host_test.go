@@ -3,6 +3,7 @@ package host
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,7 @@ func TestBoot(t *testing.T) {
 			testRunExitCode(t, h)
 			testCopyIn(t, h)
 			testBackground(t, h)
+			testBounds(t, h)
 		})
 	}
 }
@@ -127,17 +129,33 @@ func testCopyIn(t *testing.T, h *Host) {
 	}
 }
 
+// testBounds checks that a command has the bounding set of the container's
+// init, which lacks CAP_SYSLOG (bit 34), as a shell in the container would.
+func testBounds(t *testing.T, h *Host) {
+	t.Helper()
+	out := h.MustRun(t, "sed -n 's/^CapBnd:[[:space:]]*//p' /proc/self/status /proc/1/status")
+	f := strings.Fields(out)
+	if len(f) != 2 || f[0] != f[1] {
+		t.Fatalf("bounding sets of a command and of the init: %q, want two equal", out)
+	}
+	if mask, err := strconv.ParseUint(f[0], 16, 64); err != nil || mask&(1<<34) != 0 {
+		t.Errorf("the container's bounding set %s holds CAP_SYSLOG: nspawn's default should not", f[0])
+	}
+}
+
 // testBackground checks that Run returns when the shell exits even though a
 // process it started still holds its stdout.
 func testBackground(t *testing.T, h *Host) {
 	t.Helper()
 	start := time.Now()
-	h.MustRun(t, "sleep 600 &")
+	pid := strings.TrimSpace(h.MustRun(t, "sleep 600 & echo $!"))
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("Run with a background process took %v", d)
 	}
-	if out := h.MustRun(t, "pgrep -x sleep || true"); strings.TrimSpace(out) == "" {
-		t.Errorf("background process did not outlive Run")
+	// By its pid, not by pgrep -x sleep: the shell has forked the child
+	// when Run returns, but the child may not have exec'd sleep yet.
+	if out, err := h.Run(t, "kill -0 "+pid); err != nil {
+		t.Errorf("background process %s did not outlive Run: %v %s", pid, err, out)
 	}
 }
 

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"reflect"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -126,5 +128,27 @@ func TestFollowKmsgStops(t *testing.T) {
 	case <-done:
 	case <-time.After(time.Second):
 		t.Fatal("follow on /dev/kmsg did not return within a second of cancel")
+	}
+}
+
+func TestKmsgHint(t *testing.T) {
+	open := func(path string, errno syscall.Errno) error {
+		return &fs.PathError{Op: "open", Path: path, Err: errno}
+	}
+	for _, tc := range []struct {
+		source string
+		err    error
+		want   string // a fragment; "" for no hint
+	}{
+		{kmsgPath, open(kmsgPath, syscall.EPERM), "needs CAP_SYSLOG"},
+		{kmsgPath, open(kmsgPath, syscall.EACCES), "needs CAP_SYSLOG"},
+		{kmsgPath, open(kmsgPath, syscall.ENOENT), "has no /dev/kmsg"},
+		{kmsgPath, open(kmsgPath, syscall.EIO), ""},
+		{"/var/log/kern.log", open("/var/log/kern.log", syscall.EPERM), ""},
+	} {
+		got := kmsgHint(tc.source, tc.err)
+		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+			t.Errorf("kmsgHint(%s, %v) = %q, want %q", tc.source, tc.err, got, tc.want)
+		}
 	}
 }

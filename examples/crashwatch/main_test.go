@@ -495,3 +495,34 @@ func TestAuthKeyNotLogged(t *testing.T) {
 		t.Error("warned about an unset auth_key that is set")
 	}
 }
+
+// TestKmsgWithoutSyslog runs the agent on /dev/kmsg without CAP_SYSLOG, as
+// in a container whose bounding set lacks it, where kernel.dmesg_restrict=1
+// (Debian's default): it must keep running, say once why it reads nothing
+// and what to do, and stop cleanly.
+func TestKmsgWithoutSyslog(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to drop CAP_SYSLOG from the bounding set")
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/dmesg_restrict"); err != nil || strings.TrimSpace(string(b)) != "1" {
+		t.Skip("kernel.dmesg_restrict is not 1: /dev/kmsg is readable without CAP_SYSLOG here")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Fatalf("setpriv not found; install util-linux: %v", err)
+	}
+	bin := buildAgent(t)
+	config := writeConfig(t, "auth_key = \"k\"\nnode_id = \"n\"\nretry_interval = \"50ms\"\n")
+	p := startAgent(t, setpriv, "--bounding-set=-syslog", "--", bin, "-config", config)
+	first := p.waitLog(t, "source unreadable, will retry", 1)[0]
+	if hint, _ := first["hint"].(string); !strings.Contains(hint, "needs CAP_SYSLOG") {
+		t.Errorf("the log does not say that CAP_SYSLOG is missing: %v", first)
+	}
+	if err, _ := first["err"].(string); !strings.Contains(err, "operation not permitted") {
+		t.Errorf("err = %q, want EPERM", err)
+	}
+	p.stop(t, syscall.SIGTERM)
+	if n := len(p.logs(t, "source unreadable, will retry")); n != 1 {
+		t.Errorf("logged %d times, want once", n)
+	}
+}

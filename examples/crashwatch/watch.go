@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"sync/atomic"
@@ -76,8 +77,11 @@ func (w *watcher) run(ctx context.Context, fromStart bool) {
 		}
 		if err.Error() != lastErr {
 			lastErr = err.Error()
-			w.log.Error("source unreadable, will retry", "err", lastErr,
-				"retry_interval", time.Duration(w.retry.Load()).String())
+			attrs := []any{"err", lastErr, "retry_interval", time.Duration(w.retry.Load()).String()}
+			if hint := kmsgHint(w.source, err); hint != "" {
+				attrs = append(attrs, "hint", hint)
+			}
+			w.log.Error("source unreadable, will retry", attrs...)
 		}
 		select {
 		case <-ctx.Done():
@@ -85,6 +89,23 @@ func (w *watcher) run(ctx context.Context, fromStart bool) {
 		case <-time.After(time.Duration(w.retry.Load())):
 		}
 	}
+}
+
+// kmsgHint says what it means that /dev/kmsg cannot be opened, as in many
+// containers: crashwatch keeps running and retrying, so that it picks the
+// kernel log up once it is granted, but reports nothing until then.
+func kmsgHint(source string, err error) string {
+	if source != kmsgPath {
+		return ""
+	}
+	const meanwhile = "no crashes are reported until then; or set source to a log file that the kernel's messages reach"
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return "reading /dev/kmsg needs CAP_SYSLOG where kernel.dmesg_restrict=1, and this host or container does not grant it: " + meanwhile
+	case errors.Is(err, fs.ErrNotExist):
+		return "this host has no /dev/kmsg, as in many containers (systemd-nspawn, Docker): " + meanwhile
+	}
+	return ""
 }
 
 // follow opens the source and reads it until an error or until ctx is

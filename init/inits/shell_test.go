@@ -26,6 +26,9 @@ func shellScript(s initsys.Service) []byte {
 		for _, cmd := range []string{sh.Enable, sh.Disable, sh.Start, sh.Stop, sh.Restart, sh.Reload} {
 			fmt.Fprintf(&b, "%s\n", cmd)
 		}
+		if sh.StartCheck != "" {
+			fmt.Fprintf(&b, "if %s; then\n\techo ok\nfi\n", sh.StartCheck)
+		}
 	}
 	return []byte(b.String())
 }
@@ -45,6 +48,9 @@ func TestShellFragments(t *testing.T) {
 			if strings.TrimSpace(frag) == "" || strings.Contains(frag, "\n") {
 				t.Errorf("%s %s fragment %q must be one non-empty line", r.Name(), name, frag)
 			}
+		}
+		if strings.Contains(sh.StartCheck, "\n") {
+			t.Errorf("%s StartCheck fragment %q must be one line", r.Name(), sh.StartCheck)
 		}
 	}
 }

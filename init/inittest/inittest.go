@@ -84,6 +84,12 @@ func Variants() []Variant {
 		always.Capabilities = []string{"cap_net_raw", "CAP_NET_BIND_SERVICE"}
 		always.Profile = p
 		out = append(out, Variant{"always-caps-" + p, always})
+
+		required := Crashwatch()
+		required.Name = "needwatch"
+		required.RequiredCapabilities = []string{"CAP_SYSLOG"}
+		required.Profile = p
+		out = append(out, Variant{"required-caps-" + p, required})
 	}
 	return out
 }

@@ -1,33 +1,53 @@
 package inittest
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	initsys "github.com/omnipack/omnipack/init"
 )
 
+// RecorderDelayEnv names a test-only knob: the recorder sleeps that many
+// seconds after writing its output and before installing its signal
+// handlers, widening the window in which a signal kills it. A test that
+// passes with it set waits for Ready, not for the output or for start to
+// return.
+const RecorderDelayEnv = "OMNIPACK_TEST_RECORDER_DELAY"
+
 // recorder is a daemon that writes down its arguments, environment,
-// credentials and capabilities, then (unless ONESHOT is set) waits for
-// signals, noting each SIGHUP.
+// credentials and capabilities, then (unless ONESHOT is set) installs its
+// signal handlers, says it is ready by renaming its pid into the file
+// "ready", and waits for signals, noting each SIGHUP in "hup".
 const recorder = `#!/bin/sh
 out=%s
 for a; do printf '%%s\n' "$a"; done >"$out/args"
 env >"$out/env"
 id -u >"$out/uid"
-grep -E '^(CapAmb|CapBnd|NoNewPrivs):' "/proc/$$/status" >"$out/status"
+grep -E '^(CapEff|CapAmb|CapBnd|NoNewPrivs):' "/proc/$$/status" >"$out/status"
 pwd >"$out/pwd"
 umask >"$out/umask"
 readlink "/proc/$$/ns/net" >"$out/netns"
+echo start >>"$out/starts"
 [ -n "$ONESHOT" ] && exit 0
+if [ -n "$` + RecorderDelayEnv + `" ]; then
+	sleep "$` + RecorderDelayEnv + `"
+fi
 trap 'echo hup >>"$out/hup"' HUP
 trap 'exit 0' TERM
+# Until here a HUP or TERM kills the shell: only now is it ready. The
+# rename makes "ready" appear whole.
+echo $$ >"$out/ready.tmp" && mv "$out/ready.tmp" "$out/ready"
 while :; do
 	sleep 1 &
 	wait $!
@@ -70,6 +90,57 @@ func (sb Sandbox) Read(t *testing.T, name string) string {
 		t.Fatalf("daemon did not record %s: %v", name, err)
 	}
 	return string(b)
+}
+
+// WaitTimeout bounds every wait on the recorder. It is generous because a
+// wait only ends early when the awaited event happens: a slow machine makes
+// the tests slower, never wrong.
+const WaitTimeout = 60 * time.Second
+
+// WaitFor polls until the recorder has written the file name and returns
+// its contents. It fails the test when daemon, the recorder's pid, has
+// exited first, or after WaitTimeout.
+func (sb Sandbox) WaitFor(t *testing.T, name string, daemon int) string {
+	t.Helper()
+	deadline := time.Now().Add(WaitTimeout)
+	for {
+		b, err := os.ReadFile(filepath.Join(sb.Out, name))
+		if err == nil {
+			return string(b)
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("reading the recorder's %s: %v", name, err)
+		}
+		if !Alive(daemon) {
+			t.Fatalf("the daemon (pid %d) exited without writing %s", daemon, name)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon (pid %d) wrote no %s within %v", daemon, name, WaitTimeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// WaitReady waits until the recorder running as pid daemon has installed
+// its signal handlers, which it does after writing everything Check reads.
+func (sb Sandbox) WaitReady(t *testing.T, daemon int) {
+	t.Helper()
+	raw := sb.WaitFor(t, "ready", daemon)
+	if pid, err := strconv.Atoi(strings.TrimSpace(raw)); err != nil || pid != daemon {
+		t.Fatalf("the recorder that got ready is %q, not pid %d", raw, daemon)
+	}
+}
+
+// Alive reports whether pid runs: it exists and is not a zombie.
+func Alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name in parentheses, which may
+	// itself hold ") ".
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && b[i+2] != 'Z'
 }
 
 // Service is the representative service pointed at the recorder, running
@@ -166,4 +237,43 @@ func Subreaper(t *testing.T) {
 	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
 		t.Fatalf("prctl(PR_SET_CHILD_SUBREAPER): %v", errno)
 	}
+}
+
+// WithoutCap returns argv run under a capability bounding set without c,
+// as in a systemd-nspawn container, which drops CAP_SYSLOG.
+func WithoutCap(t *testing.T, c string, argv ...string) []string {
+	t.Helper()
+	Need(t, "setpriv", "apt-get install util-linux")
+	return append([]string{"setpriv", "--bounding-set=-" + initsys.CapShort(c), "--"}, argv...)
+}
+
+// DroppedWarning is what every init says when it starts s without the
+// capability c, which the bounding set lacks.
+func DroppedWarning(s initsys.Service, c string) string {
+	return s.Name + ": warning: " + c + " is not in this host's capability bounding set; starting without it"
+}
+
+// RequiredError is what every init says when it refuses to start s
+// without the required capability c.
+func RequiredError(s initsys.Service, c string) string {
+	return s.Name + ": error: " + c + " is required but not in this host's capability bounding set; not starting without it"
+}
+
+// CapField returns a field of the recorder's capability status, such as
+// CapBnd, as the kernel printed it.
+func (sb Sandbox) CapField(t *testing.T, field string) string {
+	t.Helper()
+	for _, l := range strings.Split(sb.Read(t, "status"), "\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	t.Fatalf("the recorder's status has no %s", field)
+	return ""
+}
+
+// Has reports whether the recorder wrote the file name.
+func (sb Sandbox) Has(name string) bool {
+	_, err := os.Stat(filepath.Join(sb.Out, name))
+	return err == nil
 }

@@ -56,7 +56,14 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	}
 	supervised := s.Restart != initsys.RestartNever
 	priv := initsys.ProfilePrivileges(s.Profile)
-	setpriv := initsys.SetprivArgs(s)
+	// caps_check works out at start time which declared capabilities this
+	// host can grant; the fallback without setpriv uses capabilities=.
+	check := initsys.CapsCheckFunc(s, !initsys.IsRoot(s), openrcEmit(s.Name))
+	setprivCaps := initsys.SetprivCaps(nil)
+	if check != "" {
+		setprivCaps = "$" + initsys.CapsKeep
+	}
+	setpriv := initsys.SetprivArgs(s, setprivCaps)
 
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
@@ -125,10 +132,18 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	}
 	line("}")
 
+	if check != "" {
+		line("")
+		b.WriteString(check)
+	}
+
 	line("")
 	line("start_pre() {")
 	if s.StateDir != "" {
 		line("\tcheckpath -d -m 0750 -o %s %s || return 1", initsys.ShQuote(s.User+":"+s.Group), initsys.ShQuote(s.StateDir))
+	}
+	if check != "" {
+		line("\tcaps_check || return 1")
 	}
 	if setpriv != nil {
 		line("\t# OpenRC's capabilities= and no_new_privs= do not work on every")
@@ -144,8 +159,15 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 			line("\t\t\tcommand=$(command -v unshare)")
 			line("\t\tfi")
 		}
-		if loss := initsys.SetprivLoss(s, true); loss != "" {
+		loss := initsys.SetprivLoss(s, true)
+		iab := check != "" && !initsys.IsRoot(s)
+		if loss != "" || iab {
 			line("\telse")
+		}
+		if iab {
+			line("\t\tcapabilities=$%s", initsys.CapsIAB)
+		}
+		if loss != "" {
 			line("\t\tewarn \"setpriv (util-linux) not found, starting without %s\"", loss)
 		}
 		line("\tfi")
@@ -175,6 +197,15 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 		line("}")
 	}
 	return []initsys.File{{Target: "/etc/init.d/" + s.Name, Mode: 0o755, Body: []byte(b.String())}}, nil
+}
+
+// openrcEmit reports through OpenRC's own message functions, which also
+// reach its log, in the same words as the other inits.
+func openrcEmit(name string) initsys.CapsEmit {
+	return func(level, msg string) string {
+		fn := map[string]string{"warning": "ewarn", "error": "eerror"}[level]
+		return fmt.Sprintf(`%s "%s: %s: %s"`, fn, name, level, msg)
+	}
 }
 
 // Shell drives rc-update and rc-service; rc-update only edits symlinks under

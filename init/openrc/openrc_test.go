@@ -34,7 +34,7 @@ func TestOpenRCScripts(t *testing.T) {
 func openrcEval(t *testing.T, body []byte, path string, startPre bool) (argv []string, user string) {
 	t.Helper()
 	script := inittest.WriteTemp(t, "openrc", body, 0o644)
-	prog := `checkpath() { :; }; ewarn() { :; }
+	prog := `checkpath() { :; }; ewarn() { :; }; eerror() { :; }
 . "$1"
 ` + map[bool]string{true: "start_pre\n"}[startPre] + `
 eval "set -- $command $command_args"
@@ -70,7 +70,7 @@ func TestOpenRCCommand(t *testing.T) {
 
 	// With setpriv, setpriv switches and execs the daemon.
 	argv, user = openrcEval(t, body, os.Getenv("PATH"), true)
-	wantWrapped := append(append([]string{setpriv}, initsys.SetprivArgs(mustPrepare(t, s))...), want...)
+	wantWrapped := append(append([]string{setpriv}, initsys.SetprivArgs(mustPrepare(t, s), initsys.SetprivCaps(s.Capabilities))...), want...)
 	if !slices.Equal(argv, wantWrapped) || user != "unset" {
 		t.Errorf("with setpriv: argv %q user %q, want %q unset", argv, user, wantWrapped)
 	}
@@ -81,7 +81,7 @@ func TestOpenRCCommand(t *testing.T) {
 	nonet := s
 	nonet.Profile = initsys.ProfileNoNetwork
 	argv, _ = openrcEval(t, inittest.Render(t, Init{}, nonet)[0].Body, os.Getenv("PATH"), true)
-	wantWrapped = append(append([]string{unshare, "--net", "--", setpriv}, initsys.SetprivArgs(mustPrepare(t, nonet))...), want...)
+	wantWrapped = append(append([]string{unshare, "--net", "--", setpriv}, initsys.SetprivArgs(mustPrepare(t, nonet), initsys.SetprivCaps(nonet.Capabilities))...), want...)
 	if !slices.Equal(argv, wantWrapped) {
 		t.Errorf("nonetwork: argv %q, want %q", argv, wantWrapped)
 	}
@@ -146,5 +146,62 @@ func TestOpenRCScript(t *testing.T) {
 	spaced.Exec = "/opt/crash watch/bin/crashwatch"
 	if _, err := (Init{}).Render(spaced); err == nil {
 		t.Errorf("OpenRC accepted an exec path with a space")
+	}
+}
+
+// TestOpenRCWithoutCapability runs start_pre, for a service that declares
+// CAP_SYSLOG and CAP_NET_RAW, with CAP_SYSLOG missing from the bounding set
+// as in a systemd-nspawn container: setpriv is asked for CAP_NET_RAW only
+// and ewarn says so once; when CAP_SYSLOG is required, start_pre fails with
+// eerror saying so. (openrc-run itself is not installed here; the script is
+// sourced as openrc-run.sh does.)
+func TestOpenRCWithoutCapability(t *testing.T) {
+	inittest.Need(t, "setpriv", "apt-get install util-linux")
+	for _, required := range []bool{false, true} {
+		t.Run(map[bool]string{false: "declared", true: "required"}[required], func(t *testing.T) {
+			s := inittest.Crashwatch()
+			s.Capabilities = []string{"CAP_SYSLOG", "CAP_NET_RAW"}
+			if required {
+				s.RequiredCapabilities = []string{"CAP_SYSLOG"}
+			}
+			script := inittest.WriteTemp(t, "openrc", inittest.Render(t, Init{}, s)[0].Body, 0o644)
+			prog := `checkpath() { :; }
+ewarn() { printf 'ewarn %s\n' "$*" >&2; }
+eerror() { printf 'eerror %s\n' "$*" >&2; }
+. "$1"
+start_pre || exit 3
+eval "set -- $command $command_args"
+for a; do printf '%s\n' "$a"; done`
+			for _, sh := range []string{"dash", "busybox"} {
+				inittest.Need(t, sh, "apt-get install "+sh)
+				argv := inittest.WithoutCap(t, "CAP_SYSLOG", sh)
+				if sh == "busybox" {
+					argv = append(argv, "sh")
+				}
+				cmd := exec.Command(argv[0], append(argv[1:], "-c", prog, "sh", script)...)
+				var stdout, stderr strings.Builder
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				err := cmd.Run()
+				if required {
+					want := "eerror " + inittest.RequiredError(s, "CAP_SYSLOG")
+					if err == nil || !strings.Contains(stderr.String(), want) {
+						t.Errorf("%s: start_pre: %v, want it to fail with %q:\n%s", sh, err, want, stderr.String())
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s: start_pre: %v\n%s", sh, err, stderr.String())
+				}
+				if want := "ewarn " + inittest.DroppedWarning(s, "CAP_SYSLOG") + "\n"; stderr.String() != want {
+					t.Errorf("%s: start_pre said %q, want the one warning %q", sh, stderr.String(), want)
+				}
+				args := strings.Split(stdout.String(), "\n")
+				for _, want := range []string{"--inh-caps=-all,+net_raw", "--ambient-caps=-all,+net_raw", "--bounding-set=-all,+net_raw"} {
+					if !slices.Contains(args, want) {
+						t.Errorf("%s: setpriv is not given %s: %q", sh, want, args)
+					}
+				}
+			}
+		})
 	}
 }

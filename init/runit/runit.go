@@ -46,6 +46,24 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 		line("# Restart=never: ask runsv not to restart the daemon when it exits.")
 		line("sv once . >/dev/null 2>&1")
 	}
+	setprivCaps := initsys.SetprivCaps(nil)
+	if check := initsys.CapsCheckFunc(s, false, warnOnce(s.Name)); check != "" {
+		b.WriteString(check)
+		line("if ! caps_check; then")
+		line("	# Failing again every second would not help: stay down until")
+		line("	# sv up asks again.")
+		line("	sv once . >/dev/null 2>&1")
+		line("	exit 1")
+		line("fi")
+		setprivCaps = `"$` + initsys.CapsKeep + `"`
+	}
+	if required := initsys.SetprivRequired(s, false); required != "" {
+		line("if ! %s; then", initsys.HaveSetpriv)
+		line("	echo \"%s: error: setpriv (util-linux) not found; without it %s cannot be granted to %s, and the service requires it; install util-linux\"", s.Name, required, s.User)
+		line("	sv once . >/dev/null 2>&1")
+		line("	exit 1")
+		line("fi")
+	}
 	if s.StateDir != "" {
 		line("install -d -m 0750 -o %s -g %s %s || exit 1", s.User, s.Group, initsys.ShQuote(s.StateDir))
 	}
@@ -61,7 +79,7 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	} else {
 		line("set -- %s", initsys.ShQuote(s.Exec))
 	}
-	if setpriv := initsys.SetprivArgs(s); setpriv != nil {
+	if setpriv := initsys.SetprivArgs(s, setprivCaps); setpriv != nil {
 		line("if %s; then", initsys.HaveSetpriv)
 		if initsys.ProfilePrivileges(s.Profile).NoNetwork {
 			line("\t# An empty network namespace, like systemd's PrivateNetwork=.")
@@ -71,7 +89,7 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 		}
 		line("\texec setpriv %s \"$@\"", strings.Join(setpriv, " "))
 		line("fi")
-		if loss := initsys.SetprivLoss(s, false); loss != "" {
+		if loss := initsys.SetprivLoss(s, false); loss != "" && initsys.SetprivRequired(s, false) == "" {
 			line("echo \"%s: setpriv (util-linux) not found, starting without %s\"", s.Name, loss)
 		}
 	}
@@ -101,6 +119,24 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	}, nil
 }
 
+// capsWarned is where the run script notes the capabilities it last warned
+// about: runsv runs it again on every restart, and the log should say it
+// once a boot, not once a second.
+func capsWarned(name string) string { return "/run/" + name + ".caps-warned" }
+
+// warnOnce prints a capability warning to the log unless the run script
+// already gave it for the same capabilities since boot; errors always.
+func warnOnce(name string) initsys.CapsEmit {
+	plain := initsys.StderrEmit(name)
+	return func(level, msg string) string {
+		if level != "warning" {
+			return plain(level, msg)
+		}
+		return fmt.Sprintf(`if [ "$(cat %[1]s 2>/dev/null)" != "$caps_lacking" ]; then %[2]s; echo "$caps_lacking" >%[1]s; fi`,
+			capsWarned(name), plain(level, msg))
+	}
+}
+
 // runitServiceDirs are the directories runsvdir watches, in the order they
 // are tried: Debian's runit-init, Void and others, and the runsvdir
 // default behind Debian's /etc/service when that symlink is dangling.
@@ -119,6 +155,12 @@ func (Init) Shell(s initsys.Service) initsys.Shell {
 		start = "once"
 	}
 	sv := func(cmd string) string { return "sv " + cmd + " " + dir }
+	// The run script's output goes to the service's log; the check here
+	// says in the installer's output what the service goes without.
+	check := initsys.CapsCheckLine(s)
+	if check != "" {
+		check += "; [ -z \"$" + initsys.CapsMissing + "\" ]"
+	}
 	return initsys.Shell{
 		Running:   `{ [ "$(cat /proc/1/comm 2>/dev/null)" = runit ] || grep -qsx runsvdir /proc/[0-9]*/comm; }`,
 		Installed: `case "$(readlink -f /sbin/init 2>/dev/null)" in */runit-init | */runit) true ;; *) false ;; esac`,
@@ -132,14 +174,20 @@ func (Init) Shell(s initsys.Service) initsys.Shell {
 		Disable: fmt.Sprintf(`for omnipack_sv in %s; do if [ -L "$omnipack_sv/%[2]s" ]; then rm -f "$omnipack_sv/%[2]s"; fi; done; `+
 			`sv exit %[3]s >/dev/null 2>&1; omnipack_wait=0; `+
 			`while sv status %[3]s >/dev/null 2>&1 && [ "$omnipack_wait" -lt 10 ]; do omnipack_wait=$((omnipack_wait + 1)); sleep 1; done; `+
-			`rm -rf %[3]s/supervise %[3]s/log/supervise`,
-			dirs, s.Name, dir),
+			`rm -rf %[3]s/supervise %[3]s/log/supervise %[4]s`,
+			dirs, s.Name, dir, capsWarned(s.Name)),
 		// runsvdir looks for new service directories every five seconds;
 		// until runsv runs, sv cannot reach the service.
 		Start: fmt.Sprintf(`omnipack_wait=0; until %[1]s >/dev/null 2>&1 || [ "$omnipack_wait" -ge 10 ]; do `+
 			`omnipack_wait=$((omnipack_wait + 1)); sleep 1; done; %[1]s`, sv(start)),
-		Stop:       sv("down"),
-		Restart:    sv("restart"),
+		Stop: sv("down"),
+		// Not sv restart: it counts the restart done when the service's
+		// status changed in the same second it was asked, so right after
+		// a start it returns before the old process is even signalled.
+		// force-stop waits until the daemon is gone (killing it after
+		// the stop timeout), then start until the new one runs.
+		Restart:    fmt.Sprintf("sv -w %d force-stop %s; sv start %s", s.StopTimeout, dir, dir),
+		StartCheck: check,
 		Status:     sv("status") + " 2>/dev/null | grep -q '^run:'",
 		StatusHint: sv("status"),
 		Reload:     ":",

@@ -99,6 +99,13 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 		line("Wants=network-online.target")
 		line("After=network-online.target")
 	}
+	for _, c := range s.RequiredCapabilities {
+		// Checked against the service manager's bounding set: a
+		// capability it lacks could not reach the service. Unlike the
+		// others, which systemd quietly leaves out, this one fails the
+		// start.
+		line("AssertCapability=%s", c)
+	}
 	line("")
 	line("[Service]")
 	line("Type=exec")
@@ -290,6 +297,13 @@ func systemdCommand(exec string, args []string) string {
 // works in a chroot without a running systemd.
 func (Init) Shell(s initsys.Service) initsys.Shell {
 	unit := initsys.ShQuote(s.Name + ".service")
+	// systemd leaves out the capabilities its bounding set lacks without a
+	// word, and fails AssertCapability= with little more: the check says
+	// which in the installer's output.
+	check := initsys.CapsCheckLine(s)
+	if check != "" {
+		check += "; [ -z \"$" + initsys.CapsMissing + "\" ]"
+	}
 	return initsys.Shell{
 		Running:    `[ -d /run/systemd/system ]`,
 		Installed:  `{ [ "$(readlink -f /sbin/init 2>/dev/null)" = /lib/systemd/systemd ] || [ "$(readlink -f /sbin/init 2>/dev/null)" = /usr/lib/systemd/systemd ]; }`,
@@ -298,6 +312,7 @@ func (Init) Shell(s initsys.Service) initsys.Shell {
 		Start:      "systemctl start " + unit,
 		Stop:       "systemctl stop " + unit,
 		Restart:    "systemctl restart " + unit,
+		StartCheck: check,
 		Status:     "systemctl is-active --quiet " + unit + " 2>/dev/null",
 		StatusHint: "systemctl status " + unit,
 		Reload:     "systemctl daemon-reload",

@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -19,7 +19,21 @@ import (
 	"github.com/omnipack/omnipack/init/inittest"
 )
 
-func TestSysvinitRuns(t *testing.T) {
+// serial makes each test service's name, and so its pidfile, its own.
+var serial atomic.Int64
+
+func TestSysvinitRuns(t *testing.T) { sysvinitRuns(t) }
+
+// TestSysvinitRunsSlowDaemon runs the same with a daemon that takes seconds
+// to install its signal handlers after writing its output, as on a busy
+// machine: the test must wait for the daemon to be ready, not for its
+// output or for start to return, or the reload kills it.
+func TestSysvinitRunsSlowDaemon(t *testing.T) {
+	t.Setenv(inittest.RecorderDelayEnv, "3")
+	sysvinitRuns(t)
+}
+
+func sysvinitRuns(t *testing.T) {
 	inittest.Need(t, "setpriv", "apt-get install util-linux")
 	inittest.Need(t, "start-stop-daemon", "apt-get install dpkg")
 	inittest.Subreaper(t)
@@ -40,10 +54,10 @@ func TestSysvinitRuns(t *testing.T) {
 		{"sh+setpriv", initsys.ProfileDefault, func(t *testing.T) string { return inittest.PathWithout(t, "start-stop-daemon") }, true},
 		{"sh+chroot", initsys.ProfileDefault, func(t *testing.T) string { return inittest.PathWithout(t, "start-stop-daemon", "setpriv") }, false},
 	}
-	for i, m := range modes {
+	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
 			sb := inittest.NewSandbox(t)
-			s := sb.Service(t, fmt.Sprintf("omnipack-test-%d-%d", os.Getpid(), i))
+			s := sb.Service(t, fmt.Sprintf("omnipack-test-%d-%d", os.Getpid(), serial.Add(1)))
 			s.Profile = m.profile
 			script := inittest.WriteTemp(t, s.Name, inittest.Render(t, Init{}, s)[0].Body, 0o755)
 			pidfile := "/run/" + s.Name + ".pid"
@@ -84,6 +98,7 @@ func TestSysvinitRuns(t *testing.T) {
 			if out, code := action("status"); code != 0 {
 				t.Fatalf("status after start = %d\n%s", code, out)
 			}
+			sb.WaitReady(t, pid)
 			sb.Check(t, s, m.wantCaps)
 			isolated := strings.TrimSpace(sb.Read(t, "netns")) != ownNetns
 			if isolated != (m.profile == initsys.ProfileNoNetwork) {
@@ -98,23 +113,13 @@ func TestSysvinitRuns(t *testing.T) {
 			if out, code := action("reload"); code != 0 {
 				t.Errorf("reload = %d\n%s", code, out)
 			}
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				if _, err := os.Stat(filepath.Join(sb.Out, "hup")); err == nil {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Errorf("daemon never saw SIGHUP")
-					break
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
+			sb.WaitFor(t, "hup", pid)
 			if out, code := action("stop"); code != 0 {
 				t.Errorf("stop = %d\n%s", code, out)
 			}
 			select {
 			case <-exited:
-			case <-time.After(10 * time.Second):
+			case <-time.After(inittest.WaitTimeout):
 				t.Errorf("daemon %d still running after stop", pid)
 			}
 			if out, code := action("status"); code != 3 {
@@ -125,6 +130,82 @@ func TestSysvinitRuns(t *testing.T) {
 			}
 			if out, code := action("bogus"); code != 2 {
 				t.Errorf("unknown action = %d, want 2\n%s", code, out)
+			}
+		})
+	}
+}
+
+// TestSysvinitWithoutCapability starts the service, which declares
+// CAP_SYSLOG and CAP_NET_RAW, with CAP_SYSLOG missing from the bounding set,
+// as in a systemd-nspawn container: the daemon runs with CAP_NET_RAW only
+// and start warns once; when CAP_SYSLOG is required, start fails saying so
+// and no daemon runs.
+func TestSysvinitWithoutCapability(t *testing.T) {
+	inittest.Need(t, "start-stop-daemon", "apt-get install dpkg")
+	inittest.Subreaper(t)
+	for _, required := range []bool{false, true} {
+		t.Run(map[bool]string{false: "declared", true: "required"}[required], func(t *testing.T) {
+			sb := inittest.NewSandbox(t)
+			s := sb.Service(t, fmt.Sprintf("omnipack-test-%d-%d", os.Getpid(), serial.Add(1)))
+			s.Capabilities = []string{"CAP_SYSLOG", "CAP_NET_RAW"}
+			if required {
+				s.RequiredCapabilities = []string{"CAP_SYSLOG"}
+			}
+			script := inittest.WriteTemp(t, s.Name, inittest.Render(t, Init{}, s)[0].Body, 0o755)
+			pidfile := "/run/" + s.Name + ".pid"
+			t.Cleanup(func() { os.Remove(pidfile) })
+			action := func(a string) (string, int) {
+				argv := inittest.WithoutCap(t, "CAP_SYSLOG", script, a)
+				out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+				if ee, ok := err.(*exec.ExitError); ok {
+					return string(out), ee.ExitCode()
+				} else if err != nil {
+					t.Fatalf("%s: %v", a, err)
+				}
+				return string(out), 0
+			}
+
+			out, code := action("start")
+			if required {
+				if code == 0 || !strings.Contains(out, inittest.RequiredError(s, "CAP_SYSLOG")) {
+					t.Errorf("start = %d, want a failure saying %q:\n%s", code, inittest.RequiredError(s, "CAP_SYSLOG"), out)
+				}
+				if out, code := action("status"); code != 3 {
+					t.Errorf("status after the refused start = %d, want 3\n%s", code, out)
+				}
+				if sb.Has("args") {
+					t.Errorf("the daemon ran without its required capability")
+				}
+				return
+			}
+			if code != 0 {
+				t.Fatalf("start = %d\n%s", code, out)
+			}
+			if n := strings.Count(out, "warning"); n != 1 || !strings.Contains(out, inittest.DroppedWarning(s, "CAP_SYSLOG")) {
+				t.Errorf("start printed %d warnings, want one: %q\n%s", n, inittest.DroppedWarning(s, "CAP_SYSLOG"), out)
+			}
+			raw, err := os.ReadFile(pidfile)
+			if err != nil {
+				t.Fatalf("no pidfile: %v", err)
+			}
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(raw)))
+			// Reaped here, as an orphan of the script, so that stop
+			// does not wait for a zombie.
+			go syscall.Wait4(pid, nil, 0, nil)
+			t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+			sb.WaitReady(t, pid)
+			// CAP_NET_RAW is bit 13.
+			const netRawOnly = "0000000000002000"
+			for field, want := range map[string]string{"CapBnd": netRawOnly, "CapAmb": netRawOnly, "CapEff": netRawOnly} {
+				if got := sb.CapField(t, field); got != want {
+					t.Errorf("daemon %s = %s, want %s", field, got, want)
+				}
+			}
+			if uid := strings.TrimSpace(sb.Read(t, "uid")); uid == "0" {
+				t.Errorf("the daemon runs as root")
+			}
+			if out, code := action("stop"); code != 0 {
+				t.Errorf("stop = %d\n%s", code, out)
 			}
 		})
 	}

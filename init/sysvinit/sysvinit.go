@@ -113,10 +113,18 @@ running_pid() {
 	echo "$pid_"
 }
 
+{{- if .CapsCheck}}
+
+{{.CapsCheck}}
+{{- end}}
+
 do_start() {
 	if running_pid >/dev/null; then
 		return 0
 	fi
+{{- if .CapsCheck}}
+	caps_check || return 1
+{{- end}}
 {{- if .StateDir}}
 	install -d -m 0750 -o {{.User}} -g {{.Group}} {{.StateDir}} || return 1
 {{- end}}
@@ -131,7 +139,11 @@ do_start() {
 			set -- "$(command -v unshare)" --net -- "$@"
 		fi
 {{- end}}
-{{- if .Loss}}
+{{- if .RequiredLost}}
+	else
+		echo "$NAME: error: setpriv (util-linux) not found; without it {{.RequiredLost}} cannot be granted to {{.User}}, and the service requires it; install util-linux" >&2
+		return 1
+{{- else if .Loss}}
 	else
 		echo "$NAME: setpriv (util-linux) not found, starting without {{.Loss}}" >&2
 {{- end}}
@@ -257,11 +269,18 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	// caps_check works out at start time which declared capabilities
+	// this host can grant.
+	setprivCaps := initsys.SetprivCaps(nil)
+	if len(s.Capabilities) > 0 {
+		setprivCaps = `"$` + initsys.CapsKeep + `"`
+	}
 	data := struct {
 		Name, Description, Header, Deps    string
 		Daemon, Comm, RunAs, WorkDir, Args string
 		User, Group, StateDir              string
 		HaveSetpriv, Setpriv, Loss, Umask  string
+		CapsCheck, RequiredLost            string
 		NoNetwork                          bool
 		ReloadSignal                       string
 		StopTimeout                        int
@@ -277,7 +296,9 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 		User:         s.User,
 		Group:        s.Group,
 		HaveSetpriv:  initsys.HaveSetpriv,
-		Setpriv:      strings.Join(initsys.SetprivArgs(s), " "),
+		Setpriv:      strings.Join(initsys.SetprivArgs(s, setprivCaps), " "),
+		CapsCheck:    strings.TrimSuffix(initsys.CapsCheckFunc(s, false, initsys.StderrEmit("$NAME")), "\n"),
+		RequiredLost: initsys.SetprivRequired(s, false),
 		Umask:        initsys.ProfilePrivileges(s.Profile).Umask,
 		NoNetwork:    initsys.ProfilePrivileges(s.Profile).NoNetwork,
 		Loss:         initsys.SetprivLoss(s, false),

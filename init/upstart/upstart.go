@@ -79,9 +79,34 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 		line("env %s", upstartQuote(k+"="+s.Environment[k]))
 	}
 	line("console log")
-	if s.StateDir != "" && initsys.IsRoot(s) {
+	makeState := s.StateDir != "" && initsys.IsRoot(s)
+	var preStart []string // a pre-start script, run by sh -e
+	if makeState {
+		preStart = append(preStart, "install -d -m 0750 "+initsys.ShQuote(s.StateDir))
+	}
+	switch {
+	case len(s.RequiredCapabilities) > 0 && !initsys.IsRoot(s):
+		// Running it without them would be running it crippled.
+		preStart = append(preStart,
+			fmt.Sprintf(`echo "%s: error: %s required, but Upstart cannot grant capabilities to user %s; not starting" >&2`,
+				s.Name, strings.Join(s.RequiredCapabilities, ", "), s.User),
+			"exit 1")
+	case initsys.IsRoot(s):
+		// root keeps what the bounding set holds: say what it lacks.
+		preStart = append(preStart, initsys.CapsCheckBody(s, initsys.StderrEmit(s.Name))...)
+	}
+	switch {
+	case len(preStart) == 0:
+	case len(preStart) == 1 && makeState:
 		line("")
 		line("pre-start exec install -d -m 0750 %s", upstartQuote(s.StateDir))
+	default:
+		line("")
+		line("pre-start script")
+		for _, l := range preStart {
+			line("\t%s", l)
+		}
+		line("end script")
 	}
 	if s.Restart != initsys.RestartNever && s.RestartSec > 0 {
 		line("")

@@ -1,6 +1,7 @@
 package upstart
 
 import (
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -181,5 +182,57 @@ func TestUpstartJob(t *testing.T) {
 		if !inittest.HasLine(body, want) {
 			t.Errorf("job lacks %q\n%s", want, inittest.Numbered(body))
 		}
+	}
+}
+
+// preStartScript returns the body of the job's pre-start script block.
+func preStartScript(t *testing.T, body []byte) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(string(body), "\npre-start script\n")
+	if !ok {
+		t.Fatalf("no pre-start script\n%s", body)
+	}
+	script, _, ok := strings.Cut(rest, "\nend script\n")
+	if !ok {
+		t.Fatalf("pre-start script without end script\n%s", body)
+	}
+	return script
+}
+
+// TestUpstartWithoutCapability runs the pre-start script as Upstart does
+// (sh -e) with CAP_SYSLOG missing from the bounding set. root keeps what
+// the bounding set holds, so the job warns about CAP_SYSLOG, or fails when
+// it is required; for another user Upstart can grant no capability, so a
+// required one always fails the start.
+func TestUpstartWithoutCapability(t *testing.T) {
+	root := inittest.Crashwatch()
+	root.User, root.Group, root.StateDir = "root", "root", "/nonexistent/omnipack-test"
+	root.Capabilities = []string{"CAP_SYSLOG", "CAP_NET_RAW"}
+	rootRequired := root
+	rootRequired.RequiredCapabilities = []string{"CAP_SYSLOG"}
+	user := inittest.Crashwatch()
+	user.RequiredCapabilities = []string{"CAP_SYSLOG"}
+	cases := []struct {
+		name  string
+		svc   initsys.Service
+		fails bool
+		says  string
+	}{
+		{"root", root, false, inittest.DroppedWarning(root, "CAP_SYSLOG")},
+		{"root-required", rootRequired, true, inittest.RequiredError(root, "CAP_SYSLOG")},
+		{"user-required", user, true, "crashwatch: error: CAP_SYSLOG required, but Upstart cannot grant capabilities to user crashwatch; not starting"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			script := preStartScript(t, inittest.Render(t, Init{}, tc.svc)[0].Body)
+			// The state directory is not what is tested here.
+			script = strings.Replace(script, "install -d -m 0750 /nonexistent/omnipack-test", ":", 1)
+			inittest.Shellcheck(t, "pre-start", []byte("#!/bin/sh -e\n"+script))
+			argv := inittest.WithoutCap(t, "CAP_SYSLOG", "sh", "-e", "-c", script)
+			out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+			if (err != nil) != tc.fails || !strings.Contains(string(out), tc.says) {
+				t.Errorf("pre-start: %v (want failure %v), want it to say %q:\n%s\n--- script ---\n%s", err, tc.fails, tc.says, out, script)
+			}
+		})
 	}
 }
