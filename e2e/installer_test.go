@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,6 +71,11 @@ func TestInstallScript(t *testing.T) {
 	t.Run("noinit", func(t *testing.T) {
 		t.Parallel()
 		installerNoInit(t, fx, host.New(t, host.NoInit), noinit)
+	})
+	words := fx.srv.channel(len(cases) + 2 + len(others))
+	t.Run("words-and-concurrency", func(t *testing.T) {
+		t.Parallel()
+		installerWordsAndConcurrency(t, fx, host.New(t, host.Systemd), words)
 	})
 	attacks := fx.srv.channel(len(cases) + 1)
 	t.Run("attacks", func(t *testing.T) {
@@ -586,4 +592,69 @@ func initName(v host.Variant) string {
 		return "none"
 	}
 	return string(v)
+}
+
+// installerWordsAndConcurrency: the seed's words (sh -s AUTH NODE, then
+// sh -s uninstall and sh -s purge, with the --base-url of the install
+// passed again) and three installers started at once on one host, which
+// must all succeed and leave one consistent install.
+func installerWordsAndConcurrency(t *testing.T, fx *installFixture, h *host.Host, ch *channel) {
+	ch.publish(fx, fx.v1.dir)
+	const secret, node = "Words-auth-KEY-e2e", "node-7"
+	seed := func(words string) string {
+		return fmt.Sprintf("curl -fsSL %s/install.sh | sh -s %s", ch.URL, words)
+	}
+	out := mustInstall(t, h, seed(secret+" "+node))
+	waitRunning(t, h)
+	assertConfig(t, h, secret)
+	if _, err := h.Run(t, "grep -qxF 'node_id = \""+node+"\"' "+confPath); err != nil {
+		t.Errorf("sh -s AUTH NODE did not set node_id:\n%s", out)
+	}
+	// uninstall, with the install's --base-url passed again.
+	out = mustInstall(t, h, seed("uninstall --base-url "+ch.URL))
+	if !strings.Contains(out, "ignoring what only installing uses: --base-url") {
+		t.Errorf("uninstall does not note the ignored --base-url:\n%s", out)
+	}
+	if _, err := h.Run(t, "dpkg-query -W -f='${db:Status-Status}' "+agent+" | grep -qx installed"); err == nil {
+		t.Errorf("sh -s uninstall left the package installed:\n%s", out)
+	}
+	if _, err := h.Run(t, "test -f "+confPath); err != nil {
+		t.Errorf("sh -s uninstall deleted the config")
+	}
+	mustInstall(t, h, seed(secret))
+	out = mustInstall(t, h, seed("purge"))
+	assertPristine(t, h, "sh -s purge")
+
+	// Three at once.
+	var wg sync.WaitGroup
+	outs := make([]string, 3)
+	errs := make([]error, 3)
+	for i := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = h.Run(t, installCmd("curl", ch, "--set auth_key="+secret))
+		}()
+	}
+	wg.Wait()
+	waited := 0
+	for i := range outs {
+		if errs[i] != nil {
+			t.Errorf("concurrent installer %d failed: %v\n%s", i, errs[i], outs[i])
+		}
+		if strings.Contains(outs[i], "another installer of "+agent+" is running") {
+			waited++
+		}
+	}
+	// Whether they overlapped is up to the scheduler; say what happened.
+	t.Logf("%d of 3 installers waited for another", waited)
+	waitRunning(t, h)
+	assertConfig(t, h, secret)
+	if got := strings.TrimSpace(h.MustRun(t, "dpkg-query -W -f='${db:Status-Status} ${Version}' "+agent)); got != "installed "+v1+"-1" {
+		t.Errorf("after three installers: %q", got)
+	}
+	rec := h.MustRun(t, "cat /var/lib/omnipack/"+agent+".release")
+	if !strings.Contains(rec, "version="+v1+"\n") {
+		t.Errorf("record after three installers:\n%s", rec)
+	}
 }
