@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/omnipack/omnipack/detector"
 	"github.com/omnipack/omnipack/layout"
@@ -185,6 +188,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if p.Action == ActionNone {
 		fmt.Fprintf(o.Out, "omnipack install: %s %s is installed already; the package is left as it is\n", p.Name, p.Version)
 	}
+	unlock, err := lockHost(ctx, name, o.Out)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
 	ex := &Executor{Source: src, Root: o.Root, Out: o.Out, Log: o.Log, Runner: o.Runner, Sets: o.Plan.Sets,
 		HealthGrace: o.HealthGrace, Poll: o.Poll}
 	err = ex.Execute(ctx, p)
@@ -208,4 +216,45 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 // limits.
 func policy(insecureHTTP bool, l release.Limits) release.Policy {
 	return release.Policy{PlainHTTP: insecureHTTP, PlainHTTPFlag: "--insecure-http", Limits: l, UserAgent: "omnipack-install"}
+}
+
+// lockWait is how long an installer waits for another one on the host.
+const lockWait = 10 * time.Minute
+
+// lockHost takes the installer lock (layout.InstallLock) of the machine it
+// runs on, the one install.sh takes with flock(1), waiting up to lockWait
+// for another installer: cloud-init and a cron job can start two at once.
+func lockHost(ctx context.Context, name string, out io.Writer) (func(), error) {
+	p := layout.InstallLock(name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(lockWait)
+	for said := false; ; said = true {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+		}
+		if !said {
+			fmt.Fprintf(out, "omnipack install: another installer of %s is running; waiting for it (up to %s)\n", name, lockWait)
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("another installer of %s has held %s for %s; try again when it is done", name, f.Name(), lockWait)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }

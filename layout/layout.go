@@ -62,3 +62,9 @@ func TarballFileList(name string) string   { return PackageLib(name) + "/files" 
 // MaxName is the longest project name: the name becomes the default
 // system user and group, and useradd takes at most 32 characters.
 const MaxName = 32
+
+// InstallLock is the lock file install.sh and omnipack install hold while
+// they change the host, so that only one runs at a time. It is in /run, a
+// tmpfs: nothing of it outlives a boot, and a refused or removed install
+// leaves nothing behind in the host's own directories.
+func InstallLock(name string) string { return "/run/omnipack/" + name + ".lock" }

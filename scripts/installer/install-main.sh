@@ -1759,14 +1759,14 @@ check_options() {
 }
 
 # take_lock: one installer at a time on this host (cloud-init and a cron
-# job can start two at once): flock(1) on a lock file beside the records,
+# job can start two at once): flock(1) on a lock file in /run,
 # or, without flock, a lock directory holding the owner's pid, broken when
 # that process is gone. It waits up to lock_wait seconds; the run that
 # waited then finds the other's work done, or does it.
 take_lock() {
 	[ "$opt_dry_run" != yes ] || return 0
-	(umask 022 && mkdir -p "$record_dir") || die "could not create $record_dir"
-	l_file=$record_dir/.$pkg_name.lock
+	l_file=$lock_file
+	(umask 022 && mkdir -p "${l_file%/*}") || die "could not create ${l_file%/*}"
 	l_waited=0
 	if have flock; then
 		exec 9>>"$l_file" || die "could not open $l_file"

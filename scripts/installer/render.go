@@ -135,12 +135,13 @@ func Render(p Params) ([]byte, error) {
 		PackageFormats []string
 		Unpacked       string
 		RecordDir      string
+		LockFile       string
 		TarballFiles   string
 		TarballScripts string
 		Ops            []packaging.Op
 		SyslogTail     string
 	}{p, wrap(base64.StdEncoding.EncodeToString(pgp), 64), EnvPrefix(p.Name), packageFormats, unpacked,
-		layout.RecordDir, layout.TarballFileList(p.Name), layout.TarballScriptsDir(p.Name), packaging.Ops, initsys.SyslogTail(p.Name)}
+		layout.RecordDir, layout.InstallLock(p.Name), layout.TarballFileList(p.Name), layout.TarballScriptsDir(p.Name), packaging.Ops, initsys.SyslogTail(p.Name)}
 	if err := t.Execute(&b, data); err != nil {
 		return nil, err
 	}
