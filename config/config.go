@@ -23,6 +23,7 @@ const DefaultFile = "omnipack.toml"
 // Config is one omnipack.toml.
 type Config struct {
 	Project   Project      `toml:"project"`
+	Package   Package      `toml:"package"`
 	Binary    Binary       `toml:"binary"`
 	Service   Service      `toml:"service"`
 	Configs   []ConfigFile `toml:"config"`
@@ -35,6 +36,60 @@ type Config struct {
 	// which every relative path in the config is resolved.
 	Path string `toml:"-"`
 	Dir  string `toml:"-"`
+	// Notes say what validation decided for the vendor that is worth
+	// knowing but no problem: a package name mapped for a format.
+	Notes []string `toml:"-"`
+}
+
+// Package names the packages where they differ from the program, and
+// their relations to other packages. The program (binary, service, user,
+// /etc directory) keeps [project] name.
+type Package struct {
+	PackageFields
+	// Formats overrides the fields for one format: [package.formats.deb].
+	Formats map[string]PackageFields `toml:"formats"`
+}
+
+// PackageFields are one package's name and relations.
+type PackageFields struct {
+	Name      string   `toml:"name"`
+	Replaces  []string `toml:"replaces"`  // packages whose files this one takes over
+	Conflicts []string `toml:"conflicts"` // packages that cannot be installed beside it
+	Provides  []string `toml:"provides"`  // virtual packages it stands in for
+}
+
+// PackageFor returns the package's name and relations for one format: its
+// [package.formats.FORMAT] fields, else [package]'s, and for the name, else
+// the project name mapped by the format's rule.
+func (c *Config) PackageFor(format string) PackageFields {
+	over := c.Package.Formats[format]
+	p := c.Package.PackageFields
+	p.Name = first(over.Name, p.Name)
+	if p.Name == "" {
+		p.Name = c.Project.Name
+		if r, ok := formatRules[format]; ok && r.PackageName != nil {
+			p.Name = r.PackageName(c.Project.Name)
+		}
+	}
+	if over.Replaces != nil {
+		p.Replaces = over.Replaces
+	}
+	if over.Conflicts != nil {
+		p.Conflicts = over.Conflicts
+	}
+	if over.Provides != nil {
+		p.Provides = over.Provides
+	}
+	return p
+}
+
+func first(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // Project describes the software being packaged.
@@ -238,7 +293,8 @@ func (c *Config) applyDefaults() {
 		s.Exec = layout.Bin(p.Name)
 	}
 	if s.User == "" {
-		s.User = p.Name
+		// The program name as a system account may: lower case, no "." or ":".
+		s.User = accountSuggestion(p.Name)
 	}
 	if s.Group == "" {
 		s.Group = s.User

@@ -12,6 +12,13 @@ type FormatRule struct {
 	// CheckVersion returns why a version is invalid for the format, with a
 	// suggested fix, or "". It sees the version as written in the config.
 	CheckVersion func(version string) (problem, fix string)
+	// PackageName maps a program name to the package name the format's
+	// policy allows (deb: lower case, no "_"), for a package that names
+	// none of its own.
+	PackageName func(program string) string
+	// NameRule says what PackageName changes, for the note that explains
+	// the mapping ("deb package names have no _ and no upper case").
+	NameRule string
 }
 
 var formatRules = map[string]FormatRule{}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path"
@@ -118,16 +119,11 @@ func (c *Config) validateProject(add addFunc) {
 	case len(p.Name) > layout.MaxName:
 		add("project.name", fmt.Sprintf("use at most %d characters: the name is also the service's system user, and useradd takes no more", layout.MaxName),
 			"is %d characters long", len(p.Name))
-	case strings.Contains(p.Name, ".."):
-		add("project.name", `use no ".."`, "%q contains \"..\": the installers refuse it", p.Name)
 	default:
-		for _, f := range c.Targets.Formats {
-			if r, ok := formatRules[f]; ok {
-				if why := r.CheckName(p.Name); why != "" {
-					add("project.name", "use lower-case letters, digits and - . + only, starting with a letter or digit",
-						"%q is not a valid %s package name: %s", p.Name, f, why)
-				}
-			}
+		if err := layout.CheckName(p.Name); err != nil {
+			add("project.name", `name the program as its binary and service are called, such as "node_exporter"`, "%v", err)
+		} else {
+			c.validatePackages(add)
 		}
 	}
 	switch {
@@ -164,6 +160,60 @@ func (c *Config) validateProject(add addFunc) {
 	}
 	if strings.ContainsAny(p.Summary, "\n") {
 		add("project.summary", "keep the summary to one line; put details in description", "must be one line")
+	}
+}
+
+// validatePackages checks each target format's package name (mapped from
+// the program's, or set in [package]) and relations against the format's
+// rule, and notes the names a format's rule changed.
+func (c *Config) validatePackages(add addFunc) {
+	for name := range c.Package.Formats {
+		if _, ok := formatRules[name]; !ok {
+			add("package.formats."+name, "name a format of targets.formats: "+strings.Join(FormatNames(), ", "), "unknown format %q", name)
+		}
+	}
+	mapped := map[string][]string{} // package name -> formats it was mapped for
+	for _, f := range c.Targets.Formats {
+		r, ok := formatRules[f]
+		if !ok {
+			continue
+		}
+		pkg := c.PackageFor(f)
+		field, explicit := "package.formats."+f+".name", true
+		switch {
+		case c.Package.Formats[f].Name != "":
+		case c.Package.Name != "":
+			field = "package.name"
+		default:
+			field, explicit = "project.name", false
+		}
+		if why := r.CheckName(pkg.Name); why != "" {
+			if explicit {
+				add(field, "choose a name the format allows", "%q is not a valid %s package name: %s", pkg.Name, f, why)
+			} else {
+				add(field, fmt.Sprintf("set [package] name, or [package.formats.%s] name, to a %s package name", f, f),
+					"%q gives the %s package name %q, which is not valid: %s", c.Project.Name, f, pkg.Name, why)
+			}
+		} else if !explicit && pkg.Name != c.Project.Name {
+			mapped[pkg.Name] = append(mapped[pkg.Name], f)
+		}
+		for kind, names := range map[string][]string{"replaces": pkg.Replaces, "conflicts": pkg.Conflicts, "provides": pkg.Provides} {
+			for i, n := range names {
+				if why := r.CheckName(n); why != "" {
+					add(fmt.Sprintf("package.%s[%d]", kind, i), "name the other package as "+f+" spells it, or set it in [package.formats."+f+"]",
+						"%q is not a valid %s package name: %s", n, f, why)
+				}
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(mapped)) {
+		fs := mapped[name]
+		var rules []string
+		for _, f := range fs {
+			rules = append(rules, formatRules[f].NameRule)
+		}
+		c.Notes = append(c.Notes, fmt.Sprintf("the %s package of %s is named %s (%s); the program, its service and /etc/%s keep %s; set [package] name to choose another",
+			strings.Join(fs, " and "), c.Project.Name, name, strings.Join(slices.Compact(rules), "; "), c.Project.Name, c.Project.Name))
 	}
 }
 

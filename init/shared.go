@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/omnipack/omnipack/layout"
 )
 
 // DefaultStopTimeout is used when the service leaves StopTimeout at 0. The
@@ -21,9 +23,10 @@ import (
 const DefaultStopTimeout = 30
 
 var (
-	nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._+-]*$`)
-	envRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	capRE  = regexp.MustCompile(`^CAP_[A-Z_]+$`)
+	// accountRE is a system account name useradd and busybox adduser take.
+	accountRE = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+	envRE     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	capRE     = regexp.MustCompile(`^CAP_[A-Z_]+$`)
 )
 
 // reloadSignals are the signals every init can deliver: runit's sv(8) has a
@@ -35,7 +38,7 @@ var reloadSignals = []string{"ALRM", "HUP", "INT", "QUIT", "USR1", "USR2"}
 // unquoted, so they check again rather than trust the caller.
 func Prepare(s Service) (Service, error) {
 	var err error
-	if !nameRE.MatchString(s.Name) {
+	if layout.CheckName(s.Name) != nil {
 		return s, fmt.Errorf("initsys: invalid service name %q", s.Name)
 	}
 	if s.Description == "" {
@@ -58,7 +61,7 @@ func Prepare(s Service) (Service, error) {
 	if s.Group == "" {
 		s.Group = s.User
 	}
-	if !nameRE.MatchString(s.User) || !nameRE.MatchString(s.Group) {
+	if !accountRE.MatchString(s.User) || !accountRE.MatchString(s.Group) {
 		return s, fmt.Errorf("initsys: %s: invalid user or group %q:%q", s.Name, s.User, s.Group)
 	}
 	for k, v := range s.Environment {

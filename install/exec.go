@@ -213,7 +213,11 @@ func (e *Executor) step(ctx context.Context, p *Plan, s Step) error {
 		return err
 	case StepRecord:
 		r := Record{ReleaseVersion: p.ReleaseVersion, Version: p.Version, Release: p.Release, Format: p.Format,
-			PackageManager: p.PackageManager, Artifact: p.Artifact.Name, SHA256: p.Artifact.SHA256}
+			PackageManager: p.PackageManager, Artifact: p.Artifact.Name, SHA256: p.Artifact.SHA256,
+		}
+		if _, ok := managed(p.Format); ok {
+			r.Package = packageName(p.Format, p.Name, p.Artifact.Package)
+		}
 		if err := writeRecord(e.h, p.Name, r); err != nil {
 			return err
 		}

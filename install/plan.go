@@ -326,6 +326,16 @@ func fill(argv []string, file, name string) []string {
 	return out
 }
 
+// packageName is the package's name as format's package manager knows
+// it: the one the manifest or record gives, else the format's mapping of
+// the program's name.
+func packageName(format, program, given string) string {
+	if given != "" {
+		return given
+	}
+	return formats.PackageName(format, program)
+}
+
 // apkKeyName is the apk key's name the signed manifest gives, "" for an
 // unsigned one.
 func apkKeyName(r *manifest.Release) string {
@@ -457,7 +467,7 @@ func NewPlan(f detector.Facts, r *manifest.Release, st State, o PlanOptions) (*P
 				p.Steps = append(p.Steps, Step{Kind: StepTrustKey, Path: k.Path, Key: k.Release,
 					Desc: fmt.Sprintf("install the release's key %s as %s for %s, checked against the signed manifest", k.Release, k.Path, f.PackageManager)})
 			}
-			cmd, err := PackageCommand(a.Format, f.PackageManager, ops[p.Action], ArtifactToken, r.Name)
+			cmd, err := PackageCommand(a.Format, f.PackageManager, ops[p.Action], ArtifactToken, packageName(a.Format, r.Name, a.Package))
 			if err != nil {
 				return nil, err
 			}
@@ -559,11 +569,16 @@ func NewUninstallPlan(f detector.Facts, name string, st State, o PlanOptions) (*
 		if o.Purge {
 			op = packaging.OpPurge
 		}
-		cmd, err := PackageCommand(p.Format, f.PackageManager, op, "", name)
+		pkg := ""
+		if st.Record != nil {
+			pkg = st.Record.Package
+		}
+		pkg = packageName(p.Format, name, pkg)
+		cmd, err := PackageCommand(p.Format, f.PackageManager, op, "", pkg)
 		if err != nil {
 			return nil, err
 		}
-		q := KnownCommand(p.Format, name)
+		q := KnownCommand(p.Format, pkg)
 		p.Steps = append(p.Steps, Step{Kind: StepRun, Cmd: &cmd, OnlyIf: &q, Desc: "remove the package with " + f.PackageManager + " (if installed)"})
 	default:
 		if f.DistroID == "nixos" {

@@ -35,7 +35,9 @@ type Record struct {
 	Release int `json:"release,omitempty"`
 	// Format is how it was installed (deb, rpm, apk, archlinux, tarball);
 	// empty when the writer did not say.
-	Format         string `json:"format,omitempty"`
+	Format string `json:"format,omitempty"`
+	// Package is the package's name as its package manager knows it.
+	Package        string `json:"package,omitempty"`
 	PackageManager string `json:"package_manager,omitempty"`
 	Artifact       string `json:"artifact,omitempty"`
 	SHA256         string `json:"sha256,omitempty"`
@@ -49,7 +51,7 @@ func (r Record) Marshal() []byte {
 	if r.Release > 0 {
 		fmt.Fprintf(&b, "release=%d\n", r.Release)
 	}
-	for _, kv := range [][2]string{{"format", r.Format}, {"package_manager", r.PackageManager}, {"artifact", r.Artifact}, {"sha256", r.SHA256}} {
+	for _, kv := range [][2]string{{"format", r.Format}, {"package_manager", r.PackageManager}, {"artifact", r.Artifact}, {"sha256", r.SHA256}, {"package", r.Package}} {
 		if kv[1] != "" {
 			fmt.Fprintf(&b, "%s=%s\n", kv[0], kv[1])
 		}
@@ -85,6 +87,9 @@ func ParseRecord(data []byte) (*Record, error) {
 	}
 	if f := kv["format"]; release.IsPackage(f) {
 		r.Format = f
+	}
+	if p := kv["package"]; r.Format != "" && release.CheckPackageName(r.Format, p) == nil {
+		r.Package = p
 	}
 	if pm := kv["package_manager"]; release.IsIdent(pm) {
 		r.PackageManager = pm

@@ -3,7 +3,13 @@
 // installer all read these paths from here, so they cannot drift apart.
 package layout
 
-import "path"
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+)
 
 // Bin is where the daemon binary is installed.
 func Bin(name string) string { return "/usr/bin/" + name }
@@ -68,3 +74,22 @@ const MaxName = 32
 // tmpfs: nothing of it outlives a boot, and a refused or removed install
 // leaves nothing behind in the host's own directories.
 func InstallLock(name string) string { return "/run/omnipack/" + name + ".lock" }
+
+// programNameRe is what a program's name may hold: what a Unix program
+// name and a systemd unit name both allow, without a leading dot or dash.
+// Package names are the formats' own business (config's PackageFor).
+var programNameRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.:-]*$`)
+
+// CheckName refuses a program name that is not safe as a file name, a
+// unit name and a shell word, or longer than MaxName.
+func CheckName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("the name is empty")
+	case len(name) > MaxName:
+		return fmt.Errorf("%q is %d characters long; at most %d", name, len(name), MaxName)
+	case !programNameRe.MatchString(name) || strings.Contains(name, ".."):
+		return fmt.Errorf("%q: use letters, digits and _ . : - only, starting with a letter, digit or _, with no \"..\"", name)
+	}
+	return nil
+}

@@ -111,6 +111,9 @@ type Artifact struct {
 	Arch    string `json:"arch"`    // omnipack architecture name (amd64, ...)
 	OS      string `json:"os"`      // always linux today
 	Version string `json:"version"` // the version as the format spells it
+	// Package is a package artifact's name as its package manager knows
+	// it; the program keeps the release's Name.
+	Package string `json:"package,omitempty"`
 	Size    int64  `json:"size"`
 	SHA256  string `json:"sha256"`
 }

@@ -57,8 +57,9 @@ func NFPMInfo(f Format, spec *Spec) (info *nfpm.Info, scratch string, err error)
 			})
 		}
 	}
+	pkg := spec.Package(f.Name())
 	info = &nfpm.Info{
-		Name:          spec.Name,
+		Name:          pkg.Name,
 		Arch:          spec.Arch.GOARCH,
 		Platform:      "linux",
 		Version:       f.Version(spec.Version),
@@ -73,8 +74,11 @@ func NFPMInfo(f Format, spec *Spec) (info *nfpm.Info, scratch string, err error)
 		License:       spec.License,
 		MTime:         spec.MTime,
 		Overridables: nfpm.Overridables{
-			Contents: contents,
-			Umask:    0o022,
+			Contents:  contents,
+			Umask:     0o022,
+			Replaces:  pkg.Replaces,
+			Conflicts: pkg.Conflicts,
+			Provides:  pkg.Provides,
 		},
 	}
 	scratch, err = os.MkdirTemp(spec.ScratchDir, f.Name()+"-"+spec.Arch.Name+"-*")
@@ -94,7 +98,7 @@ func WriteNFPM(f Format, spec *Spec, info *nfpm.Info, packager, dir string) (Res
 	if err := nfpm.PrepareForPackager(info, packager); err != nil {
 		return Result{}, err
 	}
-	name := f.FileName(spec.Name, spec.Version, spec.Release, spec.Arch)
+	name := f.FileName(spec.Package(f.Name()).Name, spec.Version, spec.Release, spec.Arch)
 	if conv := pkgr.ConventionalFileName(info); conv != name {
 		return Result{}, fmt.Errorf("%s names the package %s, nfpm %s", f.Name(), name, conv)
 	}

@@ -26,6 +26,8 @@ import (
 
 // Spec is everything one package needs, independent of its format.
 type Spec struct {
+	// Name is the program's: its binary, service, user and /etc
+	// directory. Packages names the packages.
 	Name        string
 	Version     config.Version
 	Release     int
@@ -57,6 +59,26 @@ type Spec struct {
 	// Sign, when set, makes every package carry its format's native
 	// signature.
 	Sign *Signer
+
+	// Packages holds, by format, the package's name and its relations to
+	// other packages as that format spells them.
+	Packages map[string]Relations
+}
+
+// Relations are a package's name and its relations to other packages.
+type Relations struct {
+	Name                          string
+	Replaces, Conflicts, Provides []string
+}
+
+// Package returns the package's name and relations for format; the
+// program's name where the spec gives none.
+func (s *Spec) Package(format string) Relations {
+	r, ok := s.Packages[format]
+	if !ok || r.Name == "" {
+		r.Name = s.Name
+	}
+	return r
 }
 
 // Signer holds the signing functions packages need. They are plain

@@ -45,3 +45,21 @@ func CheckNameByPattern(re *regexp.Regexp, rule string) func(string) string {
 
 // VersionFix is the fix every format suggests for a version it refuses.
 const VersionFix = `use dotted numbers such as "1.2.3", with an optional pre-release "~rc1"`
+
+// MapName spells a program name as a package name of a format that allows
+// only the characters in allowed (besides ASCII letters and digits), and
+// with lower, only lower case: every other character becomes "-".
+func MapName(program, allowed string, lower bool) string {
+	if lower {
+		program = strings.ToLower(program)
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', strings.ContainsRune(allowed, r):
+			return r
+		case r >= 'A' && r <= 'Z' && !lower:
+			return r
+		}
+		return '-'
+	}, program)
+}

@@ -139,6 +139,7 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 			Binary: bin, Service: svc, Inits: inits, InitFiles: initFiles, StageDir: stageDir,
 			ScratchDir: scratchDir,
 			Configs:    configFiles(cfg), Files: extraFiles(cfg), Sign: opts.Keys.packageSigner(),
+			Packages:   packages(cfg),
 		})
 	}
 
@@ -309,6 +310,16 @@ func expandLdflags(tmpl string, v config.Version) (string, error) {
 	return b.String(), nil
 }
 
+// packages gives each target format's package name and relations.
+func packages(cfg *config.Config) map[string]packaging.Relations {
+	out := map[string]packaging.Relations{}
+	for _, f := range cfg.Targets.Formats {
+		p := cfg.PackageFor(f)
+		out[f] = packaging.Relations{Name: p.Name, Replaces: p.Replaces, Conflicts: p.Conflicts, Provides: p.Provides}
+	}
+	return out
+}
+
 func configFiles(cfg *config.Config) []packaging.File {
 	var out []packaging.File
 	for _, f := range cfg.Configs {
@@ -385,6 +396,7 @@ func packageOne(spec *packaging.Spec, format string, cfg *config.Config, v confi
 	if err != nil {
 		return nil, err
 	}
+	pkg.Package = spec.Package(format).Name
 	out := []manifest.Artifact{pkg}
 	if res.SigPath != "" {
 		sig, err := artifact(res.SigPath, FormatSignature, res.Arch, res.Version)
@@ -394,7 +406,7 @@ func packageOne(spec *packaging.Spec, format string, cfg *config.Config, v confi
 		out = append(out, sig)
 	}
 	in := sbom.Input{
-		PackagePath: res.Path, Artifact: pkg, Name: cfg.Project.Name, Version: v.String(),
+		PackagePath: res.Path, Artifact: pkg, Name: pkg.Package, Version: v.String(),
 		License: cfg.Project.License, Supplier: cfg.Project.Vendor, Homepage: cfg.Project.Homepage,
 		BinaryPath: layout.Bin(cfg.Project.Name), Created: spec.MTime,
 	}

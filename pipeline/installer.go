@@ -72,6 +72,10 @@ func installerParams(cfg *config.Config, k *Keys, version string) (installer.Par
 		return p, err
 	}
 	p.Inits = installer.InitsFor(cfg.ServiceModel(), cfg.Targets.Inits)
-	p.Formats = installer.FormatsFor(cfg.Project.Name, k.APKKeyName)
+	packages := map[string]string{}
+	for _, f := range cfg.Targets.Formats {
+		packages[f] = cfg.PackageFor(f).Name
+	}
+	p.Formats = installer.FormatsFor(cfg.Project.Name, packages, k.APKKeyName)
 	return p, nil
 }

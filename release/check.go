@@ -20,8 +20,6 @@ func IsPackage(format string) bool {
 var (
 	// fileNameRe is a plain file name: no directory, no leading dot.
 	fileNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+~-]*$`)
-	// nameRe is a project (service, package) name, as initsys accepts it.
-	nameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._+-]*$`)
 	// identRe is an arch or os identifier.
 	identRe  = regexp.MustCompile(`^[a-z0-9][a-z0-9_]*$`)
 	sha256Re = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -40,7 +38,7 @@ func CheckFileName(name string) error {
 
 // CheckName refuses a project name that is unsafe in a path or a command.
 func CheckName(name string) error {
-	if len(name) > layout.MaxName || !nameRe.MatchString(name) || strings.Contains(name, "..") {
+	if layout.CheckName(name) != nil {
 		return fmt.Errorf("%q is not a valid project name", name)
 	}
 	return nil
@@ -79,6 +77,11 @@ func CheckArtifact(a manifest.Artifact) error {
 	}
 	if err := CheckSHA256(a.SHA256); err != nil {
 		return fmt.Errorf("artifact %s: %w", a.Name, err)
+	}
+	if a.Package != "" {
+		if err := CheckPackageName(a.Format, a.Package); err != nil {
+			return fmt.Errorf("artifact %s: %w", a.Name, err)
+		}
 	}
 	return nil
 }
@@ -133,6 +136,19 @@ func IsIdent(s string) bool { return identRe.MatchString(s) }
 func CheckVersion(v string) error {
 	if len(v) > 128 || !versionRe.MatchString(v) {
 		return fmt.Errorf("%q is not a valid version", v)
+	}
+	return nil
+}
+
+// CheckPackageName refuses a package name format's rule refuses: it is
+// put into package-manager commands.
+func CheckPackageName(format, name string) error {
+	f, ok := formats.Lookup(format)
+	if !ok {
+		return fmt.Errorf("unknown format %q", format)
+	}
+	if why := f.Rule().CheckName(name); why != "" {
+		return fmt.Errorf("%q is not a %s package name: %s", name, format, why)
 	}
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 func TestCheckName(t *testing.T) {
 	for name, ok := range map[string]bool{
 		"crashwatch": true, strings.Repeat("a", 32): true, strings.Repeat("a", 33): false,
-		strings.Repeat("a", 300): false, "../x": false, "Agent": false, "": false,
+		strings.Repeat("a", 300): false, "../x": false, "a b": false, "": false, "node_exporter": true, "Agent": true,
 	} {
 		if err := release.CheckName(name); (err == nil) != ok {
 			t.Errorf("CheckName(%q): %v", name, err)

@@ -191,7 +191,6 @@ type data struct {
 }
 
 var (
-	nameRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9+._-]*$`)
 	accountRE = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 	initRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 	// Paths are embedded in shell code and messages and listed one a
@@ -224,8 +223,8 @@ func checkOwnDir(what, p, name string) error {
 
 func prepare(in Input, format string) (*data, error) {
 	s := in.Service
-	if !nameRE.MatchString(s.Name) {
-		return nil, fmt.Errorf("scripts: service name %q must be lower-case letters, digits and +._-", s.Name)
+	if err := layout.CheckName(s.Name); err != nil {
+		return nil, fmt.Errorf("scripts: service name: %w", err)
 	}
 	if !accountRE.MatchString(s.User) {
 		return nil, fmt.Errorf("scripts: user %q is not a valid system account name", s.User)

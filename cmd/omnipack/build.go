@@ -27,6 +27,9 @@ func newBuildCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			for _, n := range cfg.Notes {
+				fmt.Fprintf(g.stderr, "%s: note: %s\n", cfg.Path, n)
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			opts := pipeline.Options{Config: cfg, DistDir: dist, Jobs: jobs, OmnipackVersion: version}

@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/omnipack/omnipack/config"
-	_ "github.com/omnipack/omnipack/packaging" // registers the package formats' rules
+	_ "github.com/omnipack/omnipack/packaging/formats" // registers the formats' rules with config
 )
 
 func newValidateCmd(g *globals) *cobra.Command {
@@ -20,8 +20,11 @@ func newValidateCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				g.printJSON(map[string]any{"ok": true, "config": cfg.Path})
+				g.printJSON(map[string]any{"ok": true, "config": cfg.Path, "notes": cfg.Notes})
 				return nil
+			}
+			for _, n := range cfg.Notes {
+				fmt.Fprintf(g.stdout, "%s: note: %s\n", cfg.Path, n)
 			}
 			fmt.Fprintf(g.stdout, "%s: ok\n", cfg.Path)
 			return nil

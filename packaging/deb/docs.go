@@ -33,7 +33,7 @@ func writeCopyright(info *nfpm.Info, spec *packaging.Spec, dir string) error {
 	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
 		return err
 	}
-	return packaging.AddDoc(info, spec, p, "/usr/share/doc/"+spec.Name+"/copyright")
+	return packaging.AddDoc(info, spec, p, "/usr/share/doc/"+info.Name+"/copyright")
 }
 
 // lintianOverrides are the lintian tags that omnipack's design triggers on
@@ -69,11 +69,11 @@ func writeLintianOverrides(info *nfpm.Info, spec *packaging.Spec, dir string) er
 		overrides = append(slices.Clip(overrides), signedLintianOverrides...)
 	}
 	for _, o := range overrides {
-		fmt.Fprintf(&b, "%s: %s\n", spec.Name, strings.ReplaceAll(o, "%[1]s", spec.Name))
+		fmt.Fprintf(&b, "%s: %s\n", info.Name, strings.ReplaceAll(o, "%[1]s", spec.Name))
 	}
 	p := filepath.Join(dir, "lintian-overrides")
 	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
 		return err
 	}
-	return packaging.AddDoc(info, spec, p, "/usr/share/lintian/overrides/"+spec.Name)
+	return packaging.AddDoc(info, spec, p, "/usr/share/lintian/overrides/"+info.Name)
 }

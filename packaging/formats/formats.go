@@ -157,3 +157,17 @@ func ReadFile(pkgPath, format, member string) ([]byte, error) {
 	}
 	return pkgfile.ReadFile(pkgPath, w, member)
 }
+
+// PackageName is the package name format gives the program by default,
+// its rule's mapping (config.FormatRule.PackageName): what a manifest or
+// record that names no package falls back to.
+func PackageName(format, program string) string {
+	f, ok := registry[format]
+	if !ok {
+		return program
+	}
+	if r := f.Rule(); r.PackageName != nil {
+		return r.PackageName(program)
+	}
+	return program
+}

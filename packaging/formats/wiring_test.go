@@ -64,7 +64,7 @@ func TestEveryFormatIsWired(t *testing.T) {
 			sigChecked[c.File] = true
 		}
 	}
-	rendered := installer.FormatsFor(rel.Name, rel.Keys.APKKeyName)
+	rendered := installer.FormatsFor(rel.Name, nil, rel.Keys.APKKeyName)
 
 	unpacked := 0
 	for _, f := range formats.All() {

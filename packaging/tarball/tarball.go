@@ -47,6 +47,8 @@ func (f Format) Rule() config.FormatRule {
 	return config.FormatRule{
 		CheckName:    packaging.CheckNameByPattern(nameRe, "use letters, digits and . _ + -"),
 		CheckVersion: packaging.CheckByPattern(f.Version, versionRe, "letters, digits and . _ + ~ only", packaging.VersionFix),
+		PackageName:  func(program string) string { return packaging.MapName(program, "._+-", false) },
+		NameRule:     "release tarball names have no :, which becomes -",
 	}
 }
 
@@ -110,7 +112,7 @@ func writeTarball(spec *packaging.Spec, dir string) (string, error) {
 	entries = append(entries, tarballEntry{dest: layout.TarballFileList(spec.Name), mode: 0o644, body: []byte(strings.Join(list, "\n") + "\n")})
 	sort.Slice(entries, func(i, j int) bool { return entries[i].dest < entries[j].dest })
 
-	out := filepath.Join(dir, Format{}.FileName(spec.Name, spec.Version, spec.Release, spec.Arch))
+	out := filepath.Join(dir, Format{}.FileName(spec.Package(Name).Name, spec.Version, spec.Release, spec.Arch))
 	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return "", err

@@ -146,7 +146,7 @@ func params(k *pipeline.Keys, baseURL string) (installer.Params, error) {
 		StateDir: "/var/lib/crashwatch", ConfigDir: "/etc/crashwatch", WorkingDir: "/var/lib/crashwatch",
 		Restart: "always", RestartSec: 2, Profile: "default", StopTimeout: 10}
 	p.Inits = installer.InitsFor(svc, inits.Names())
-	p.Formats = installer.FormatsFor(pkgName, k.APKKeyName)
+	p.Formats = installer.FormatsFor(pkgName, nil, k.APKKeyName)
 	return p, nil
 }
 

@@ -773,7 +773,7 @@ BEGIN { state = "start" }
 			print key, v
 		} else if (key == "name") {
 			v = jstr(val, key)
-			if (v !~ /^[a-z0-9][a-z0-9._+-]*$/) fail("bad name " clean(v))
+			if (v !~ /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/ || v ~ /\.\./ || length(v) > 32) fail("bad name " clean(v))
 			print key, v
 		} else if (key == "version") {
 			v = jstr(val, key)
@@ -821,6 +821,7 @@ BEGIN { state = "start" }
 		if (key in af) fail("artifact field " key " appears twice")
 		if (key == "size") af[key] = digits(val, "size")
 		else if (key == "name" || key == "format" || key == "arch" || key == "os" || key == "version" || key == "sha256") af[key] = jstr(val, "artifact " key)
+		else if (key == "package") jstr(val, "artifact package")
 		else fail("unknown artifact field " clean(key))
 		next
 	}
@@ -976,9 +977,16 @@ write_record() {
 		return 0
 	fi
 	(umask 022 && mkdir -p "$record_dir") || die "could not create $record_dir"
-	if ! (umask 022 && printf 'release_version=%s\nversion=%s\nrelease=%s\nformat=%s\npackage_manager=%s\nartifact=%s\nsha256=%s\n' \
-		"${m_release_version:-0}" "$m_version" "$m_release" "$a_format" "$detect_package_manager" "$a_name" "$a_sha256" \
-		>"$record_dir/.$pkg_name.release.new") ||
+	w_pm=$detect_package_manager w_pkg=
+	if [ "$a_format" = "$unpacked_format" ]; then
+		w_pm=none
+	else
+		w_pkg=$(pkg_package "$a_format")
+	fi
+	if ! (umask 022 && printf 'release_version=%s\nversion=%s\nrelease=%s\nformat=%s\npackage_manager=%s\nartifact=%s\nsha256=%s\n%s' \
+		"${m_release_version:-0}" "$m_version" "$m_release" "$a_format" "$w_pm" "$a_name" "$a_sha256" \
+		"${w_pkg:+package=$w_pkg
+}" >"$record_dir/.$pkg_name.release.new") ||
 		! mv -f "$record_dir/.$pkg_name.release.new" "$record_dir/$pkg_name.release"; then
 		die "could not write $record_dir/$pkg_name.release"
 	fi

@@ -64,7 +64,7 @@ func TestRenderRefusesBadParams(t *testing.T) {
 		{"plain http", func(p *installer.Params) { p.BaseURL = "http://downloads.example.com/x" }, "plain http"},
 		{"loopback look-alike", func(p *installer.Params) { p.BaseURL = "http://127.0.0.1.example.com/x" }, "plain http"},
 		{"quote in URL", func(p *installer.Params) { p.BaseURL = "https://example.com/a b" }, "base URL"},
-		{"name", func(p *installer.Params) { p.Name = "Crash Watch" }, "package name"},
+		{"name", func(p *installer.Params) { p.Name = "Crash Watch" }, "program name"},
 		{"key", func(p *installer.Params) { p.Secrets = []string{"auth key"} }, "config key"},
 		{"config path", func(p *installer.Params) { p.ConfigPath = "/etc/../root/x" }, "config path"},
 		{"health", func(p *installer.Params) { p.HealthSeconds = 0 }, "health"},

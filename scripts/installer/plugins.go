@@ -25,6 +25,9 @@ type Init struct {
 // omnipack install run the same commands.
 type Format struct {
 	Name string
+	// Package is the package's name as this format's package manager
+	// knows it.
+	Package string
 	// Unpacked formats are installed by install.sh itself (the tarball).
 	Unpacked bool
 	Managers []Manager
@@ -66,22 +69,27 @@ func InitsFor(svc initsys.Service, enabled []string) []Init {
 }
 
 // FormatsFor returns every format a host may be given (by a package
-// manager, or unpacked), from the registry, for the package name and the
-// release's apk key name.
-func FormatsFor(name, apkKeyName string) []Format {
+// manager, or unpacked), from the registry, for the program: its package
+// names by format (a format missing there gets its rule's mapping of the
+// program's name) and the release's apk key name.
+func FormatsFor(program string, packages map[string]string, apkKeyName string) []Format {
 	var out []Format
 	for _, f := range formats.All() {
+		pkg := packages[f.Name()]
+		if pkg == "" {
+			pkg = formats.PackageName(f.Name(), program)
+		}
 		switch {
 		case formats.Has(f, packaging.StageUnpack):
-			out = append(out, Format{Name: f.Name(), Unpacked: true})
+			out = append(out, Format{Name: f.Name(), Package: pkg, Unpacked: true})
 		case formats.Has(f, packaging.StageInstall):
 			m := f.(packaging.PackageManaged)
-			rf := Format{Name: f.Name(), Installed: m.Installed().Shell(name), Known: m.Known().Shell(name)}
+			rf := Format{Name: f.Name(), Package: pkg, Installed: m.Installed().Shell(pkg), Known: m.Known().Shell(pkg)}
 			if k := m.TrustedKey(apkKeyName); k != nil {
 				rf.TrustedKey = k.Path
 			}
 			if c, ok := m.VerifyCommand(); ok {
-				rf.Verify, rf.VerifyTool = shellWords(c), c.Argv[0]
+				rf.Verify, rf.VerifyTool = shellWords(c, pkg), c.Argv[0]
 			}
 			for _, pm := range m.Managers() {
 				mgr := Manager{Name: pm, Commands: map[packaging.Op]string{}}
@@ -90,7 +98,7 @@ func FormatsFor(name, apkKeyName string) []Format {
 					if !ok {
 						continue
 					}
-					mgr.Commands[op] = shellWords(c)
+					mgr.Commands[op] = shellWords(c, pkg)
 					if mgr.Tool == "" {
 						mgr.Tool = c.Argv[0]
 					}
@@ -104,8 +112,8 @@ func FormatsFor(name, apkKeyName string) []Format {
 }
 
 // shellWords renders c as sh words: env(1) for its environment, the
-// package file and name as the installer's variables.
-func shellWords(c packaging.Command) string {
+// package file as the installer's variable, the package name as pkg.
+func shellWords(c packaging.Command, pkg string) string {
 	var words []string
 	if len(c.Env) > 0 {
 		words = append(words, "env")
@@ -118,7 +126,7 @@ func shellWords(c packaging.Command) string {
 		case packaging.FileArg:
 			words = append(words, `"$a_file"`)
 		case packaging.NameArg:
-			words = append(words, `"$pkg_name"`)
+			words = append(words, ShellWord(pkg))
 		case packaging.KeyDirArg:
 			words = append(words, `"$p_keys"`)
 		default:

@@ -90,7 +90,6 @@ type Params struct {
 }
 
 var (
-	nameRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9._+-]*$`)
 	keyRe     = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	groupRe   = regexp.MustCompile(`^[a-z_][a-z0-9_-]*\$?$`)
 	initRe    = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
@@ -157,8 +156,8 @@ func Render(p Params) ([]byte, error) {
 func (p *Params) check() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if !nameRe.MatchString(p.Name) || len(p.Name) > layout.MaxName {
-		bad("package name %q: use at most %d lower-case letters, digits and . _ + -", p.Name, layout.MaxName)
+	if err := layout.CheckName(p.Name); err != nil {
+		bad("program name: %v", err)
 	}
 	if !wordRe.MatchString(p.Version) {
 		bad("version %q: use letters, digits and . _ + ~ -", p.Version)
