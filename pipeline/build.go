@@ -139,7 +139,7 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 			Binary: bin, Service: svc, Inits: inits, InitFiles: initFiles, StageDir: stageDir,
 			ScratchDir: scratchDir,
 			Configs:    configFiles(cfg), Files: extraFiles(cfg), Sign: opts.Keys.packageSigner(),
-			Packages:   packages(cfg),
+			Packages: packages(cfg),
 		})
 	}
 
