@@ -149,10 +149,17 @@ func Load(path string) (*Config, error) {
 		return nil, Problems{decodeProblem(path, lines, err)}
 	}
 	var ps Problems
+	reported := map[string]bool{}
 	for _, k := range md.Undecoded() {
 		field := keyField(k)
-		ps = append(ps, Problem{File: path, Line: lineOf(lines, field), Field: field,
-			Msg: "unknown key", Fix: "remove it or check its spelling against `omnipack init` output"})
+		// The keys of an unknown table are reported once, as the table.
+		if reported[keyField(k[:len(k)-1])] {
+			reported[field] = true
+			continue
+		}
+		reported[field] = true
+		field, line := locateKey(lines, field)
+		ps = append(ps, Problem{File: path, Line: line, Field: field, Msg: "unknown key", Fix: unknownKeyFix(k)})
 	}
 	cfg.applyDefaults()
 	ps = append(ps, cfg.validate()...)
