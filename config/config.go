@@ -54,7 +54,7 @@ type Project struct {
 // Go package, or prebuilt per architecture. Exactly one must be set.
 type Binary struct {
 	GoPackage string            `toml:"go_package"` // e.g. "." or "./cmd/agent", relative to the config file
-	Ldflags   string            `toml:"ldflags"`    // {{.Version}} expands to the version
+	Ldflags   string            `toml:"ldflags"`    // a template of LdflagsVars: {{.Version}}, {{.Commit}}, ...
 	Prebuilt  map[string]string `toml:"prebuilt"`   // architecture -> path
 }
 

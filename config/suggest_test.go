@@ -84,3 +84,16 @@ func TestTableKeysFollowTomlTags(t *testing.T) {
 		t.Error("service.environment has free keys, but tableKeys listed some")
 	}
 }
+
+func TestLdflagsProblem(t *testing.T) {
+	if msg, fix, ok := LdflagsProblem("-X main.version={{.Version}} -X main.commit={{.Commit}} -X m.s={{.ShortCommit}} -X m.d={{.Date}} -X m.b={{.Branch}}"); !ok {
+		t.Errorf("every variable used: %s (%s)", msg, fix)
+	}
+	msg, fix, ok := LdflagsProblem("-X main.commit={{.Comit}}")
+	if ok || msg != "unknown variable {{.Comit}}" || fix != "did you mean {{.Commit}}? Use the variables {{.Version}}, {{.Commit}}, {{.ShortCommit}}, {{.Date}}, {{.Branch}}" {
+		t.Errorf("typo: %q, %q, %v", msg, fix, ok)
+	}
+	if msg, _, ok := LdflagsProblem("-X main.v={{.Version"); ok || msg == "" {
+		t.Errorf("unclosed action accepted: %q", msg)
+	}
+}

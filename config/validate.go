@@ -211,6 +211,9 @@ func (c *Config) validateBinary(add addFunc) {
 			add("binary.go_package", "give a directory holding a Go main package, relative to omnipack.toml",
 				"directory %s does not exist", dir)
 		}
+		if msg, fix, ok := LdflagsProblem(b.Ldflags); !ok {
+			add("binary.ldflags", fix, "%s", msg)
+		}
 	default:
 		for arch := range b.Prebuilt {
 			if _, ok := LookupArch(arch); !ok {

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"text/template"
 	"time"
 
 	"github.com/omnipack/omnipack/config"
@@ -22,6 +21,7 @@ import (
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/packaging"
 	"github.com/omnipack/omnipack/packaging/formats"
+	"github.com/omnipack/omnipack/provenance"
 	"github.com/omnipack/omnipack/sbom"
 )
 
@@ -76,6 +76,9 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 	if err != nil {
 		return nil, InputError{err}
 	}
+	// One read of the source commit serves the ldflags variables and the
+	// provenance, so the binary names the commit the provenance records.
+	src := readSource(cfg)
 	dist, err := filepath.Abs(opts.DistDir)
 	if err != nil {
 		return nil, err
@@ -127,7 +130,7 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 	for _, archName := range cfg.Targets.Archs {
 		arch, _ := config.LookupArch(archName)
 		progress("binary " + archName)
-		bin, err := binary(ctx, cfg, arch, version, work)
+		bin, err := binary(ctx, cfg, arch, ldflagsVars(version, src, epoch), work)
 		if err != nil {
 			return nil, err
 		}
@@ -158,7 +161,7 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 		}
 	} else {
 		progress("provenance")
-		prov, err := writeProvenance(ctx, cfg, rel, opts, started, now(), staging)
+		prov, err := writeProvenance(ctx, cfg, rel, &src.SourceRef, opts, started, now(), staging)
 		if err != nil {
 			return nil, err
 		}
@@ -254,14 +257,15 @@ func replaceDir(staging, dist string) error {
 }
 
 // binary returns the daemon binary for arch: built from Go, or prebuilt.
-func binary(ctx context.Context, cfg *config.Config, arch config.Arch, v config.Version, work string) (string, error) {
+func binary(ctx context.Context, cfg *config.Config, arch config.Arch, vars config.LdflagsVars, work string) (string, error) {
 	if cfg.Binary.GoPackage == "" {
 		return cfg.Resolve(cfg.Binary.Prebuilt[arch.Name]), nil
 	}
-	ldflags, err := expandLdflags(cfg.Binary.Ldflags, v)
+	ldflags, err := expandLdflags(cfg.Binary.Ldflags, vars)
 	if err != nil {
+		// config.Load has checked the template; this is the backstop.
 		return "", InputError{config.Problems{{File: cfg.Path, Field: "binary.ldflags", Msg: err.Error(),
-			Fix: "use {{.Version}} for the version"}}}
+			Fix: "use the variables " + strings.Join(config.LdflagsVarNames(), ", ")}}}
 	}
 	out := filepath.Join(work, "bin", arch.Name, cfg.Project.Name)
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false",
@@ -297,16 +301,44 @@ func goEnv(arch config.Arch) []string {
 	return env
 }
 
-func expandLdflags(tmpl string, v config.Version) (string, error) {
-	t, err := template.New("ldflags").Option("missingkey=error").Parse(tmpl)
-	if err != nil {
-		return "", err
+// expandLdflags expands [binary] ldflags. config.ExpandLdflags runs the
+// template (with missingkey=error), so validate checks it with the same code.
+func expandLdflags(tmpl string, vars config.LdflagsVars) (string, error) {
+	return config.ExpandLdflags(tmpl, vars)
+}
+
+// source is the commit a build is made from.
+type source struct {
+	provenance.SourceRef
+	Branch string // "" outside git and on a detached HEAD
+}
+
+func readSource(cfg *config.Config) source {
+	s := source{SourceRef: provenance.ReadSource(cfg.Dir)}
+	if s.Commit != "" {
+		cmd := exec.Command("git", "symbolic-ref", "--short", "-q", "HEAD")
+		cmd.Dir = cfg.Dir
+		if out, err := cmd.Output(); err == nil {
+			s.Branch = strings.TrimSpace(string(out))
+		}
 	}
-	var b strings.Builder
-	if err := t.Execute(&b, struct{ Version string }{v.String()}); err != nil {
-		return "", err
+	return s
+}
+
+// ldflagsVars are the values of the ldflags variables: the resolved version,
+// the source commit, and the build's source date (SOURCE_DATE_EPOCH, else
+// the commit time, as every packaged file's mtime), never the wall clock.
+func ldflagsVars(v config.Version, src source, epoch int64) config.LdflagsVars {
+	vars := config.LdflagsVars{
+		Version: v.String(),
+		Commit:  src.Commit,
+		Date:    time.Unix(epoch, 0).UTC().Format(time.RFC3339),
+		Branch:  src.Branch,
 	}
-	return b.String(), nil
+	if len(src.Commit) >= 7 {
+		vars.ShortCommit = src.Commit[:7]
+	}
+	return vars
 }
 
 func configFiles(cfg *config.Config) []packaging.File {

@@ -2,8 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/omnipack/omnipack/config"
 )
 
 // TestDidYouMean checks that a misspelt key, table or value is answered
@@ -66,5 +70,32 @@ func TestDidYouMean(t *testing.T) {
 				t.Errorf("got %+v\nwant line %d, field %s, fix %q", p, tc.line, tc.field, tc.fix)
 			}
 		})
+	}
+}
+
+// TestLdflagsVariableCheckedBeforeBuilding checks that a misspelt ldflags
+// variable is bad input found by validate, before anything is compiled.
+func TestLdflagsVariableCheckedBeforeBuilding(t *testing.T) {
+	cfg := strings.Replace(validConfig, "[binary.prebuilt]\namd64 = \"bin/probe\"",
+		"[binary]\ngo_package = \"./src\"\nldflags = \"-X main.commit={{.Comit}}\"", 1)
+	dir, path := writeProject(t, cfg)
+	os.MkdirAll(filepath.Join(dir, "src"), 0o755)
+	// Were it compiled, the build would fail with exit 1, not 2.
+	os.WriteFile(filepath.Join(dir, "src", "main.go"), []byte("package main\n\nfunc main() { this does not compile }\n"), 0o644)
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	for _, command := range []string{"validate", "build"} {
+		code, stdout, stderr := runCmd(t, "--json", "--config", path, command, "--dist="+filepath.Join(dir, "dist"))
+		if command == "validate" {
+			code, stdout, stderr = runCmd(t, "--json", "--config", path, command)
+		}
+		var rep errorReportJSON
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitInput {
+			t.Fatalf("%s: exit %d, want %d; %v\n%s%s", command, code, exitInput, err, stdout, stderr)
+		}
+		want := config.Problem{File: path, Line: 9, Field: "binary.ldflags", Msg: "unknown variable {{.Comit}}",
+			Fix: "did you mean {{.Commit}}? Use the variables {{.Version}}, {{.Commit}}, {{.ShortCommit}}, {{.Date}}, {{.Branch}}"}
+		if len(rep.Problems) != 1 || rep.Problems[0] != want {
+			t.Errorf("%s: problems %+v, want [%+v]", command, rep.Problems, want)
+		}
 	}
 }
