@@ -15,6 +15,9 @@ import (
 	"github.com/omnipack/omnipack/signing"
 )
 
+// defaultDist is where build writes the release and resign finds it.
+const defaultDist = "dist"
+
 func newBuildCmd(g *globals) *cobra.Command {
 	var dist, keyDir string
 	var jobs int
@@ -57,7 +60,7 @@ func newBuildCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dist, "dist", "dist", "output directory, replaced only when the build succeeds")
+	cmd.Flags().StringVar(&dist, "dist", defaultDist, "output directory, replaced only when the build succeeds")
 	cmd.Flags().IntVar(&jobs, "jobs", 0, "packages written at once (0: one per CPU)")
 	cmd.Flags().StringVar(&keyDir, "keys", "", "key directory from omnipack keygen (default: [signing] key_dir); signs the release")
 	return cmd
@@ -122,7 +125,7 @@ func newResignCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dist, "dist", "dist", "release directory to re-sign")
+	cmd.Flags().StringVar(&dist, "dist", defaultDist, "release directory to re-sign")
 	cmd.Flags().StringVar(&keyDir, "keys", "", "key directory (default: [signing] key_dir)")
 	return cmd
 }
