@@ -39,6 +39,9 @@ type Options struct {
 	Now func() time.Time
 	// OmnipackVersion is recorded in the provenance.
 	OmnipackVersion string
+	// Warn, if set, is told about what the build did but the user may not
+	// expect, such as an install.sh with no release URL.
+	Warn func(msg string)
 }
 
 // InputError marks a failure caused by the user's input (exit code 2)
@@ -173,6 +176,9 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 	}
 	if err := writeInstaller(staging, cfg, opts.Keys, version.String()); err != nil {
 		return nil, err
+	}
+	if opts.Keys != nil && cfg.Installer.BaseURL == "" && opts.Warn != nil {
+		opts.Warn(NoBaseURLWarning)
 	}
 	if err := replaceDir(staging, dist); err != nil {
 		return nil, err

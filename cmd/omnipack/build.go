@@ -41,6 +41,8 @@ func newBuildCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
+			var warnings []string
+			opts.Warn = func(msg string) { warnings = append(warnings, msg) }
 			if g.showProgress() {
 				opts.Progress = func(step string) { fmt.Fprintf(g.stderr, "\r\033[K… %s", step) }
 				defer fmt.Fprint(g.stderr, "\r\033[K")
@@ -48,6 +50,13 @@ func newBuildCmd(g *globals) *cobra.Command {
 			rel, err := pipeline.Run(ctx, opts)
 			if err != nil {
 				return err
+			}
+			// On stderr even with --json, whose stdout is the report alone.
+			for _, w := range warnings {
+				if opts.Progress != nil {
+					fmt.Fprint(g.stderr, "\r\033[K")
+				}
+				fmt.Fprintln(g.stderr, "omnipack: warning: "+w)
 			}
 			if g.json {
 				g.printJSON(map[string]any{"ok": true, "dist": dist, "release": rel})
