@@ -92,8 +92,8 @@ func trackedKeysWarning(dir string) string {
 			pattern = "/" + filepath.ToSlash(rel) + "/"
 		}
 	}
-	return fmt.Sprintf("the key directory %s is inside a git checkout that does not ignore it: add %s to .gitignore "+
-		"(omnipack init does) so the private keys are never committed", dir, pattern)
+	return fmt.Sprintf("the key directory %s is inside a git checkout that does not ignore it: "+
+		"add %s to .gitignore so the private keys are never committed", dir, pattern)
 }
 
 // width aligns the public key paths into a column.
