@@ -18,6 +18,17 @@ var Archs = []Arch{
 	{Name: "riscv64", GOARCH: "riscv64"},
 }
 
+// archAliases maps the names distributions and uname give an architecture
+// (lower case) to its omnipack name, so that validate can answer
+// archs = ["x86_64"] with "did you mean "amd64"?".
+var archAliases = map[string]string{
+	"x86_64": "amd64", "x86-64": "amd64", "x64": "amd64",
+	"aarch64": "arm64",
+	"armhf":   "armv7", "armv7l": "armv7", "armv7hl": "armv7", "armv7h": "armv7",
+	"i386": "386", "i486": "386", "i586": "386", "i686": "386", "x86": "386",
+	"ppc64el": "ppc64le",
+}
+
 // LookupArch finds an architecture by its omnipack name.
 func LookupArch(name string) (Arch, bool) {
 	for _, a := range Archs {

@@ -109,7 +109,7 @@ type Project struct {
 // Go package, or prebuilt per architecture. Exactly one must be set.
 type Binary struct {
 	GoPackage string            `toml:"go_package"` // e.g. "." or "./cmd/agent", relative to the config file
-	Ldflags   string            `toml:"ldflags"`    // {{.Version}} expands to the version
+	Ldflags   string            `toml:"ldflags"`    // a template of LdflagsVars: {{.Version}}, {{.Commit}}, ...
 	Prebuilt  map[string]string `toml:"prebuilt"`   // architecture -> path
 }
 
@@ -208,10 +208,17 @@ func Load(path string) (*Config, error) {
 		return nil, Problems{decodeProblem(path, lines, err)}
 	}
 	var ps Problems
+	reported := map[string]bool{}
 	for _, k := range md.Undecoded() {
 		field := keyField(k)
-		ps = append(ps, Problem{File: path, Line: lineOf(lines, field), Field: field,
-			Msg: "unknown key", Fix: "remove it or check its spelling against `omnipack init` output"})
+		// The keys of an unknown table are reported once, as the table.
+		if reported[keyField(k[:len(k)-1])] {
+			reported[field] = true
+			continue
+		}
+		reported[field] = true
+		field, line := locateKey(lines, field)
+		ps = append(ps, Problem{File: path, Line: line, Field: field, Msg: "unknown key", Fix: unknownKeyFix(k)})
 	}
 	cfg.applyDefaults()
 	ps = append(ps, cfg.validate()...)
@@ -294,7 +301,7 @@ func (c *Config) applyDefaults() {
 	}
 	if s.User == "" {
 		// The program name as a system account may: lower case, no "." or ":".
-		s.User = accountSuggestion(p.Name)
+		s.User = DefaultUser(p.Name)
 	}
 	if s.Group == "" {
 		s.Group = s.User

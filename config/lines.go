@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -83,3 +84,24 @@ func lineOf(lines map[string]int, field string) int {
 	}
 	return 0
 }
+
+// locateKey finds where a key from the TOML metadata is set. That metadata
+// has no indexes for arrays of tables, so "config.mode" is matched against
+// "config[1].mode" and the like, and the indexed field is returned.
+func locateKey(lines map[string]int, field string) (string, int) {
+	if n, ok := lines[field]; ok {
+		return field, n
+	}
+	best, bestLine := field, 0
+	for f, n := range lines {
+		if indexRe.ReplaceAllString(f, "") == field && (bestLine == 0 || n < bestLine) {
+			best, bestLine = f, n
+		}
+	}
+	if bestLine == 0 {
+		return field, lineOf(lines, field)
+	}
+	return best, bestLine
+}
+
+var indexRe = regexp.MustCompile(`\[\d+\]`)

@@ -7,12 +7,13 @@ import (
 
 // Problem is one thing wrong with a config file, located as precisely as the
 // file allows, with what to do about it.
+// Its JSON form is part of every command's --json failure report.
 type Problem struct {
-	File  string // path of the config file
-	Line  int    // 1-based; 0 when unknown (e.g. a missing key)
-	Field string // dotted key path, e.g. service.profile or config[1].source
-	Msg   string
-	Fix   string // what the user should do; may be empty
+	File  string `json:"file"`            // path of the config file
+	Line  int    `json:"line,omitempty"`  // 1-based; 0 (left out of JSON) when unknown, e.g. a missing key
+	Field string `json:"field,omitempty"` // dotted key path, e.g. service.profile or config[1].source
+	Msg   string `json:"message"`
+	Fix   string `json:"fix,omitempty"` // what the user should do; may be empty
 }
 
 func (p Problem) Error() string {

@@ -63,7 +63,15 @@ func (c *Config) validateInstaller(add addFunc) {
 		}
 	}
 	if in.Config != "" && !slices.ContainsFunc(c.Configs, func(f ConfigFile) bool { return f.Dest == in.Config }) {
-		add("installer.config", "name the dest of one of the [[config]] files", "%q is not a [[config]] file", in.Config)
+		var dests []string
+		for _, f := range c.Configs {
+			dests = append(dests, f.Dest)
+		}
+		fix := "name the dest of one of the [[config]] files"
+		if s, ok := suggest(in.Config, dests); ok {
+			fix = didYouMean(s) + " Otherwise " + fix
+		}
+		add("installer.config", fix, "%q is not a [[config]] file", in.Config)
 	}
 	for i, k := range append(append([]string(nil), in.Positional...), in.Secrets...) {
 		if !configKeyRe.MatchString(k) {
@@ -219,19 +227,19 @@ func (c *Config) validatePackages(add addFunc) {
 
 func (c *Config) validateTargets(add addFunc) {
 	t := c.Targets
-	checkList(add, "targets.formats", t.Formats, FormatNames())
-	checkList(add, "targets.archs", t.Archs, archNames())
-	checkList(add, "targets.inits", t.Inits, inits.Names())
+	checkList(add, "targets.formats", t.Formats, FormatNames(), nil)
+	checkList(add, "targets.archs", t.Archs, archNames(), archAliases)
+	checkList(add, "targets.inits", t.Inits, inits.Names(), nil)
 }
 
 // checkList reports unknown and duplicate entries of a list of names.
-func checkList(add addFunc, field string, got, known []string) {
+func checkList(add addFunc, field string, got, known []string, aliases map[string]string) {
 	seen := map[string]bool{}
 	for i, v := range got {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		switch {
 		case !slices.Contains(known, v):
-			add(f, "use one of "+strings.Join(known, ", "), "unknown value %q", v)
+			add(f, oneOfFix(v, known, aliases), "unknown value %q", v)
 		case seen[v]:
 			add(f, "remove the duplicate", "%q is listed twice", v)
 		}
@@ -253,13 +261,19 @@ func (c *Config) validateBinary(add addFunc) {
 			add("binary.go_package", "give a directory holding a Go main package, relative to omnipack.toml",
 				"directory %s does not exist", dir)
 		}
+		if msg, fix, ok := LdflagsProblem(b.Ldflags); !ok {
+			add("binary.ldflags", fix, "%s", msg)
+		}
 	default:
 		for arch := range b.Prebuilt {
 			if _, ok := LookupArch(arch); !ok {
-				add("binary.prebuilt."+arch, "use one of "+strings.Join(archNames(), ", "), "unknown architecture %q", arch)
+				add("binary.prebuilt."+arch, oneOfFix(arch, archNames(), archAliases), "unknown architecture %q", arch)
 			}
 		}
 		for _, arch := range c.Targets.Archs {
+			if _, known := LookupArch(arch); !known {
+				continue // validateTargets reports it
+			}
 			src, ok := b.Prebuilt[arch]
 			field := "binary.prebuilt." + arch
 			if !ok {
@@ -287,7 +301,7 @@ func (c *Config) validateService(add addFunc) {
 		}
 	}
 	if !accountRe.MatchString(s.User) {
-		add("service.user", "use a lower-case system account name such as "+strconv.Quote(accountSuggestion(name)),
+		add("service.user", "use a lower-case system account name such as "+strconv.Quote(DefaultUser(name)),
 			"%q is not a valid user name", s.User)
 	}
 	if !accountRe.MatchString(s.Group) {
@@ -306,7 +320,7 @@ func (c *Config) validateService(add addFunc) {
 		add("service.working_directory", "use an absolute path", "%q is not absolute", s.WorkingDirectory)
 	}
 	if !slices.Contains(initsys.RestartPolicies, s.Restart) {
-		add("service.restart", "use one of "+strings.Join(initsys.RestartPolicies, ", "), "unknown restart policy %q", s.Restart)
+		add("service.restart", oneOfFix(s.Restart, initsys.RestartPolicies, nil), "unknown restart policy %q", s.Restart)
 	}
 	if s.RestartSec < 0 || s.RestartSec > 3600 {
 		add("service.restart_sec", "use 0 to 3600 seconds", "%d is out of range", s.RestartSec)
@@ -334,14 +348,17 @@ func (c *Config) validateService(add addFunc) {
 		}
 	}
 	if !slices.Contains(initsys.Profiles, s.Profile) {
-		add("service.profile", "use one of "+strings.Join(initsys.Profiles, ", "), "unknown profile %q", s.Profile)
+		add("service.profile", oneOfFix(s.Profile, initsys.Profiles, nil), "unknown profile %q", s.Profile)
 	}
 	if s.ReloadSignal != "" && !slices.Contains(ReloadSignals, s.ReloadSignal) {
-		add("service.reload_signal", "use one of "+strings.Join(ReloadSignals, ", ")+", or leave it unset", "unsupported signal %q", s.ReloadSignal)
+		add("service.reload_signal", oneOfFix(s.ReloadSignal, ReloadSignals, reloadSignalAliases())+", or leave it unset", "unsupported signal %q", s.ReloadSignal)
 	}
 }
 
-func accountSuggestion(name string) string {
+// DefaultUser is the system account a service runs as when
+// [service] user is not set: the program name where useradd takes it, in
+// lower case with other characters as "_" and a leading digit after "_".
+func DefaultUser(name string) string {
 	s := strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
 			return r

@@ -33,15 +33,37 @@ func (c *Config) ResolveVersion() (Version, error) {
 	if c.Project.Version != "git" {
 		return Version{Base: c.Project.Version}, nil
 	}
-	cmd := exec.Command("git", "describe", "--tags", "--long", "--match", "v[0-9]*", "--abbrev=7")
-	cmd.Dir = c.Dir
-	out, err := cmd.CombinedOutput()
+	out, err := describe(c.Dir)
 	if err != nil {
 		return Version{}, Problems{{File: c.Path, Field: "project.version",
-			Msg: fmt.Sprintf(`"git" needs a tag like v1.2.3 reachable from HEAD: git describe: %s`, strings.TrimSpace(string(out))),
+			Msg: fmt.Sprintf(`"git" needs a tag like v1.2.3 reachable from HEAD: %v`, err),
 			Fix: "tag a release (git tag v1.0.0), or set an explicit version"}}
 	}
-	return parseDescribe(strings.TrimSpace(string(out)))
+	return parseDescribe(out)
+}
+
+// DescribeGit derives a version as version = "git" does, from the checkout
+// holding dir: the last tag like v1.2.3 reachable from HEAD, and the
+// commits since it.
+func DescribeGit(dir string) (Version, error) {
+	out, err := describe(dir)
+	if err != nil {
+		return Version{}, err
+	}
+	return parseDescribe(out)
+}
+
+func describe(dir string) (string, error) {
+	cmd := exec.Command("git", "describe", "--tags", "--long", "--match", "v[0-9]*", "--abbrev=7")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if msg := strings.TrimSpace(string(out)); msg != "" {
+			return "", fmt.Errorf("git describe: %s", msg)
+		}
+		return "", fmt.Errorf("git describe: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 func parseDescribe(s string) (Version, error) {

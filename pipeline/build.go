@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"text/template"
 	"time"
 
 	"github.com/omnipack/omnipack/config"
@@ -22,6 +21,7 @@ import (
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/packaging"
 	"github.com/omnipack/omnipack/packaging/formats"
+	"github.com/omnipack/omnipack/provenance"
 	"github.com/omnipack/omnipack/sbom"
 )
 
@@ -39,6 +39,9 @@ type Options struct {
 	Now func() time.Time
 	// OmnipackVersion is recorded in the provenance.
 	OmnipackVersion string
+	// Warn, if set, is told about what the build did but the user may not
+	// expect, such as an install.sh with no release URL.
+	Warn func(msg string)
 }
 
 // InputError marks a failure caused by the user's input (exit code 2)
@@ -76,6 +79,9 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 	if err != nil {
 		return nil, InputError{err}
 	}
+	// One read of the source commit serves the ldflags variables and the
+	// provenance, so the binary names the commit the provenance records.
+	src := readSource(cfg)
 	dist, err := filepath.Abs(opts.DistDir)
 	if err != nil {
 		return nil, err
@@ -127,7 +133,7 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 	for _, archName := range cfg.Targets.Archs {
 		arch, _ := config.LookupArch(archName)
 		progress("binary " + archName)
-		bin, err := binary(ctx, cfg, arch, version, work)
+		bin, err := binary(ctx, cfg, arch, ldflagsVars(version, src, epoch), work)
 		if err != nil {
 			return nil, err
 		}
@@ -159,7 +165,7 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 		}
 	} else {
 		progress("provenance")
-		prov, err := writeProvenance(ctx, cfg, rel, opts, started, now(), staging)
+		prov, err := writeProvenance(ctx, cfg, rel, &src.SourceRef, opts, started, now(), staging)
 		if err != nil {
 			return nil, err
 		}
@@ -171,6 +177,9 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 	}
 	if err := writeInstaller(staging, cfg, opts.Keys, version.String()); err != nil {
 		return nil, err
+	}
+	if opts.Keys != nil && cfg.Installer.BaseURL == "" && opts.Warn != nil {
+		opts.Warn(NoBaseURLWarning)
 	}
 	if err := replaceDir(staging, dist); err != nil {
 		return nil, err
@@ -255,14 +264,15 @@ func replaceDir(staging, dist string) error {
 }
 
 // binary returns the daemon binary for arch: built from Go, or prebuilt.
-func binary(ctx context.Context, cfg *config.Config, arch config.Arch, v config.Version, work string) (string, error) {
+func binary(ctx context.Context, cfg *config.Config, arch config.Arch, vars config.LdflagsVars, work string) (string, error) {
 	if cfg.Binary.GoPackage == "" {
 		return cfg.Resolve(cfg.Binary.Prebuilt[arch.Name]), nil
 	}
-	ldflags, err := expandLdflags(cfg.Binary.Ldflags, v)
+	ldflags, err := expandLdflags(cfg.Binary.Ldflags, vars)
 	if err != nil {
+		// config.Load has checked the template; this is the backstop.
 		return "", InputError{config.Problems{{File: cfg.Path, Field: "binary.ldflags", Msg: err.Error(),
-			Fix: "use {{.Version}} for the version"}}}
+			Fix: "use the variables " + strings.Join(config.LdflagsVarNames(), ", ")}}}
 	}
 	out := filepath.Join(work, "bin", arch.Name, cfg.Project.Name)
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false",
@@ -298,16 +308,44 @@ func goEnv(arch config.Arch) []string {
 	return env
 }
 
-func expandLdflags(tmpl string, v config.Version) (string, error) {
-	t, err := template.New("ldflags").Option("missingkey=error").Parse(tmpl)
-	if err != nil {
-		return "", err
+// expandLdflags expands [binary] ldflags. config.ExpandLdflags runs the
+// template (with missingkey=error), so validate checks it with the same code.
+func expandLdflags(tmpl string, vars config.LdflagsVars) (string, error) {
+	return config.ExpandLdflags(tmpl, vars)
+}
+
+// source is the commit a build is made from.
+type source struct {
+	provenance.SourceRef
+	Branch string // "" outside git and on a detached HEAD
+}
+
+func readSource(cfg *config.Config) source {
+	s := source{SourceRef: provenance.ReadSource(cfg.Dir)}
+	if s.Commit != "" {
+		cmd := exec.Command("git", "symbolic-ref", "--short", "-q", "HEAD")
+		cmd.Dir = cfg.Dir
+		if out, err := cmd.Output(); err == nil {
+			s.Branch = strings.TrimSpace(string(out))
+		}
 	}
-	var b strings.Builder
-	if err := t.Execute(&b, struct{ Version string }{v.String()}); err != nil {
-		return "", err
+	return s
+}
+
+// ldflagsVars are the values of the ldflags variables: the resolved version,
+// the source commit, and the build's source date (SOURCE_DATE_EPOCH, else
+// the commit time, as every packaged file's mtime), never the wall clock.
+func ldflagsVars(v config.Version, src source, epoch int64) config.LdflagsVars {
+	vars := config.LdflagsVars{
+		Version: v.String(),
+		Commit:  src.Commit,
+		Date:    time.Unix(epoch, 0).UTC().Format(time.RFC3339),
+		Branch:  src.Branch,
 	}
-	return b.String(), nil
+	if len(src.Commit) >= 7 {
+		vars.ShortCommit = src.Commit[:7]
+	}
+	return vars
 }
 
 // packages gives each target format's package name and relations.

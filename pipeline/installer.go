@@ -11,6 +11,11 @@ import (
 	"github.com/omnipack/omnipack/signing"
 )
 
+// NoBaseURLWarning is the build's warning for a signed release whose
+// install.sh has no URL to fetch the release from.
+const NoBaseURLWarning = "install.sh has no release URL built in, since [installer] base_url is unset: " +
+	"it will need --base-url URL or --offline DIR; set base_url in omnipack.toml to where dist/ is published"
+
 // writeInstaller writes dir/install.sh, the `curl | sh` installer of a
 // signed release, with the release's public keys built in. An unsigned
 // release gets none: the installer verifies a signature before anything

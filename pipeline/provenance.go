@@ -16,9 +16,10 @@ import (
 
 // writeProvenance writes the signed SLSA provenance of every artifact and
 // returns it as an artifact itself, so the signed manifest covers it too.
-func writeProvenance(ctx context.Context, cfg *config.Config, rel *manifest.Release, opts Options,
+func writeProvenance(ctx context.Context, cfg *config.Config, rel *manifest.Release, src *provenance.SourceRef, opts Options,
 	started, finished time.Time, dir string) (manifest.Artifact, error) {
 	in := provenance.Input{
+		Source:          src,
 		Subjects:        map[string]string{},
 		ConfigPath:      cfg.Path,
 		OmnipackVersion: opts.OmnipackVersion,

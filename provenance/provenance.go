@@ -106,6 +106,10 @@ type Input struct {
 	SourceDateEpoch int64
 	Started         time.Time
 	Finished        time.Time
+	// Source is the git state the build read, so the provenance records the
+	// commit the binary was stamped with; nil reads it from the config's
+	// directory.
+	Source *SourceRef
 }
 
 // New builds the statement, reading the config, go.sum and git state.
@@ -118,7 +122,12 @@ func New(in Input) (*Statement, error) {
 		return nil, err
 	}
 	dir := filepath.Dir(in.ConfigPath)
-	src := gitSource(dir)
+	var src SourceRef
+	if in.Source != nil {
+		src = *in.Source
+	} else {
+		src = ReadSource(dir)
+	}
 	configPath := filepath.Base(in.ConfigPath)
 	if top := git(dir, "rev-parse", "--show-toplevel"); top != "" {
 		if rel, err := filepath.Rel(top, in.ConfigPath); err == nil {
@@ -202,7 +211,9 @@ func (s *Statement) SubjectDigests() map[string]string {
 	return m
 }
 
-func gitSource(dir string) SourceRef {
+// ReadSource reads the git state of the checkout holding dir; every field
+// is empty outside git.
+func ReadSource(dir string) SourceRef {
 	return SourceRef{
 		Repository: git(dir, "config", "--get", "remote.origin.url"),
 		Commit:     git(dir, "rev-parse", "HEAD"),

@@ -15,6 +15,9 @@ import (
 	"github.com/omnipack/omnipack/signing"
 )
 
+// defaultDist is where build writes the release and resign finds it.
+const defaultDist = "dist"
+
 func newBuildCmd(g *globals) *cobra.Command {
 	var dist, keyDir string
 	var jobs int
@@ -41,6 +44,8 @@ func newBuildCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
+			var warnings []string
+			opts.Warn = func(msg string) { warnings = append(warnings, msg) }
 			if g.showProgress() {
 				opts.Progress = func(step string) { fmt.Fprintf(g.stderr, "\r\033[K… %s", step) }
 				defer fmt.Fprint(g.stderr, "\r\033[K")
@@ -48,6 +53,13 @@ func newBuildCmd(g *globals) *cobra.Command {
 			rel, err := pipeline.Run(ctx, opts)
 			if err != nil {
 				return err
+			}
+			// On stderr even with --json, whose stdout is the report alone.
+			for _, w := range warnings {
+				if opts.Progress != nil {
+					fmt.Fprint(g.stderr, "\r\033[K")
+				}
+				fmt.Fprintln(g.stderr, "omnipack: warning: "+w)
 			}
 			if g.json {
 				g.printJSON(map[string]any{"ok": true, "dist": dist, "release": rel})
@@ -60,7 +72,7 @@ func newBuildCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dist, "dist", "dist", "output directory, replaced only when the build succeeds")
+	cmd.Flags().StringVar(&dist, "dist", defaultDist, "output directory, replaced only when the build succeeds")
 	cmd.Flags().IntVar(&jobs, "jobs", 0, "packages written at once (0: one per CPU)")
 	cmd.Flags().StringVar(&keyDir, "keys", "", "key directory from omnipack keygen (default: [signing] key_dir); signs the release")
 	return cmd
@@ -125,7 +137,7 @@ func newResignCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dist, "dist", "dist", "release directory to re-sign")
+	cmd.Flags().StringVar(&dist, "dist", defaultDist, "release directory to re-sign")
 	cmd.Flags().StringVar(&keyDir, "keys", "", "key directory (default: [signing] key_dir)")
 	return cmd
 }

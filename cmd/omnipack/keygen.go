@@ -3,6 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -23,7 +26,10 @@ func newKeygenCmd(g *globals) *cobra.Command {
 
 Private keys are encrypted with one password, read from ` + signing.PasswordEnv + `
 or asked for on the terminal, and written with mode 0600. Back them up:
-packages signed with lost keys cannot be updated under the same keys.`,
+packages signed with lost keys cannot be updated under the same keys.
+
+The default directory, keys/, is one omnipack init adds to .gitignore. In a
+git checkout that does not ignore the directory, keygen warns.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !force {
@@ -42,6 +48,9 @@ packages signed with lost keys cannot be updated under the same keys.`,
 			if err != nil {
 				return err
 			}
+			if w := trackedKeysWarning(dir); w != "" {
+				fmt.Fprintln(g.stderr, "omnipack: warning: "+w)
+			}
 			if g.json {
 				g.printJSON(map[string]any{"ok": true, "keys": info})
 				return nil
@@ -57,6 +66,34 @@ packages signed with lost keys cannot be updated under the same keys.`,
 	cmd.Flags().StringVar(&dir, "dir", signing.DefaultKeyDir, "key directory")
 	cmd.Flags().BoolVar(&force, "force", false, "replace existing keys")
 	return cmd
+}
+
+// trackedKeysWarning says so when the key directory is inside a git
+// checkout that does not ignore it: the private keys would be one
+// "git add ." away from being committed. Outside git it returns "".
+func trackedKeysWarning(dir string) string {
+	check := exec.Command("git", "check-ignore", "-q", signing.ReleaseKeyFile)
+	check.Dir = dir
+	var exit *exec.ExitError
+	// Exit status 1 is "not ignored"; 0 is ignored, 128 not a checkout.
+	if err := check.Run(); !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		return ""
+	}
+	pattern := dir
+	top := exec.Command("git", "rev-parse", "--show-toplevel")
+	top.Dir = dir
+	if out, err := top.Output(); err == nil {
+		abs, _ := filepath.Abs(dir)
+		root := strings.TrimSpace(string(out))
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = real
+		}
+		if rel, err := filepath.Rel(root, abs); err == nil {
+			pattern = "/" + filepath.ToSlash(rel) + "/"
+		}
+	}
+	return fmt.Sprintf("the key directory %s is inside a git checkout that does not ignore it: "+
+		"add %s to .gitignore so the private keys are never committed", dir, pattern)
 }
 
 // width aligns the public key paths into a column.

@@ -79,11 +79,17 @@ func fingerprints(t *testing.T, dir string) map[string]string {
 
 func TestKeygen(t *testing.T) {
 	t.Setenv(signing.PasswordEnv, keygenPassword)
-	dir := filepath.Join(t.TempDir(), "keys")
+	// In a git checkout that does not ignore the keys, keygen warns.
+	root := t.TempDir()
+	gitRepo(t, root)("init", "-q")
+	dir := filepath.Join(root, "keys")
 
 	code, stdout, stderr := keygen(t, "--dir", dir)
 	if code != exitOK {
 		t.Fatalf("keygen: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "omnipack: warning: the key directory "+dir+" is inside a git checkout that does not ignore it: add /keys/ to .gitignore") {
+		t.Errorf("no warning that git would commit the keys:\n%s", stderr)
 	}
 	for _, name := range []string{signing.ReleaseKeyFile, signing.PGPKeyFile, signing.APKKeyFile} {
 		if m := fileMode(t, filepath.Join(dir, name)); m != 0o600 {
@@ -186,4 +192,23 @@ func equalSnapshots(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestTrackedKeysWarning checks when keygen warns that git would commit
+// the private keys: only in a checkout that does not ignore them.
+func TestTrackedKeysWarning(t *testing.T) {
+	root := t.TempDir()
+	nested := filepath.Join(root, "deploy", "keys")
+	os.MkdirAll(nested, 0o755)
+	if w := trackedKeysWarning(nested); w != "" {
+		t.Errorf("outside git: %q", w)
+	}
+	gitRepo(t, root)("init", "-q")
+	if w := trackedKeysWarning(nested); !strings.Contains(w, "add /deploy/keys/ to .gitignore") {
+		t.Errorf("not ignored: %q", w)
+	}
+	os.WriteFile(filepath.Join(root, ".gitignore"), []byte("/deploy/keys/\n"), 0o644)
+	if w := trackedKeysWarning(nested); w != "" {
+		t.Errorf("ignored: %q", w)
+	}
 }

@@ -44,25 +44,42 @@ the size the signed release.json states.`,
 			if err != nil {
 				return err
 			}
+			verdict := verdictOf(&rep)
 			if g.json {
-				g.printJSON(rep)
+				out := verifyReport{Report: &rep}
+				if verdict != nil {
+					out.Error = verdict.Error()
+				}
+				g.printJSON(out)
 				// The report is the JSON answer; main must not print a
 				// second document for the failure, only the message.
 				g.json = false
 			} else {
 				printReport(g, &rep)
 			}
-			if f := rep.FirstFailure(); f != nil {
-				return fmt.Errorf("verification failed: %s %s: %s", f.Name, f.File, f.Detail)
-			}
-			if !rep.OK {
-				return errors.New("verification failed: nothing was checked")
-			}
-			return nil
+			return verdict
 		},
 	}
 	cmd.Flags().StringVar(&key, "key", "", "release public key to trust (PEM); default: the release's own keys/release.pub")
 	return cmd
+}
+
+// verifyReport is the --json form: the report, and on failure the error
+// every command's failure report carries.
+type verifyReport struct {
+	*verify.Report
+	Error string `json:"error,omitempty"`
+}
+
+// verdictOf is the error for a report that did not pass, or nil.
+func verdictOf(rep *verify.Report) error {
+	if f := rep.FirstFailure(); f != nil {
+		return fmt.Errorf("verification failed: %s %s: %s", f.Name, f.File, f.Detail)
+	}
+	if !rep.OK {
+		return errors.New("verification failed: nothing was checked")
+	}
+	return nil
 }
 
 // printReport writes one line per check, then a verdict, with the warning

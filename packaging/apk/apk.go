@@ -80,6 +80,11 @@ func (f Format) Build(spec *packaging.Spec, dir string) (packaging.Result, error
 		return packaging.Result{}, err
 	}
 	info.APK.Arch = archs[spec.Arch.Name]
+	// apk has no conflicts field; a dependency on "!name" is its spelling,
+	// and nfpm writes none for Conflicts.
+	for _, c := range info.Conflicts {
+		info.Depends = append(info.Depends, "!"+c)
+	}
 	// .PKGINFO is one "key = value" per line; nfpm would write the
 	// description's further lines as continuation lines apk cannot read.
 	info.Description = strings.Join(strings.Fields(info.Description), " ")

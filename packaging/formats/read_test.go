@@ -43,6 +43,12 @@ type want struct {
 // that the spec itself placed in them.
 func buildAll(t *testing.T) (map[string]string, map[string]want) {
 	t.Helper()
+	return buildAllWith(t, func(*packaging.Spec) {})
+}
+
+// buildAllWith is buildAll with the spec changed by edit first.
+func buildAllWith(t *testing.T, edit func(*packaging.Spec)) (map[string]string, map[string]want) {
+	t.Helper()
 	dir := t.TempDir()
 	wants := map[string]want{}
 	write := func(name, body string, dest string, mode fs.FileMode) string {
@@ -72,6 +78,7 @@ func buildAll(t *testing.T) (map[string]string, map[string]want) {
 		ScratchDir: t.TempDir(),
 		StageDir:   t.TempDir(),
 	}
+	edit(spec)
 	var err error
 	spec.Inits, spec.InitFiles, err = packaging.StageInits(spec.Service, inits.Names(), spec.StageDir)
 	if err != nil {
