@@ -573,7 +573,20 @@ func mustInstall(t *testing.T, h *host.Host, cmd string) string {
 		diag, _ := h.Run(t, "ps -ef; cat /var/lib/omnipack/"+agent+".init 2>&1")
 		t.Fatalf("on %s: %s: %v\n%s\n%s", h.Variant(), cmd, err, out, diag)
 	}
+	assertLockReleased(t, h)
 	return out
+}
+
+// assertLockReleased: once the installer is gone, no process holds its
+// lock file open, the daemon it started included; else the next installer
+// waits for a lock nobody will release.
+func assertLockReleased(t *testing.T, h *host.Host) {
+	t.Helper()
+	holders := h.MustRun(t, `for fd in /proc/[0-9]*/fd/*; do [ "$(readlink "$fd" 2>/dev/null)" != /run/omnipack/`+agent+`.lock ] || echo "${fd%/fd/*}"; done; :`)
+	if holders = strings.TrimSpace(holders); holders != "" {
+		ps, _ := h.Run(t, "ps -ef")
+		t.Errorf("on %s: after the installer exited, these processes hold its lock file: %s\n%s", h.Variant(), strings.Fields(holders), ps)
+	}
 }
 
 // assertConfig: the config holds the key, mode 0640, root:crashwatch.

@@ -123,15 +123,17 @@ run() {
 	fi
 	printf '+ %s\n' "$(quoted "$@")"
 	# The installer's own files are private (umask 077); what the package
-	# manager and the package's scripts create gets the usual modes.
-	(umask 022 && "$@" </dev/null)
+	# manager and the package's scripts create gets the usual modes. Fd 9
+	# holds the installer lock: closed, so a daemon the command starts
+	# does not hold the lock after the installer is gone.
+	(umask 022 && "$@" </dev/null 9>&-)
 }
 
 # init_do INIT ACTION: init_run with the usual umask, stdin from /dev/null,
 # and the output in $tmp/init.out (a file, not a pipe: a daemon may keep
-# it open).
+# it open), and without the lock's fd 9, as run.
 init_do() {
-	(umask 022 && init_run "$1" "$2" </dev/null >"$tmp/init.out" 2>&1)
+	(umask 022 && init_run "$1" "$2" </dev/null >"$tmp/init.out" 2>&1 9>&-)
 }
 
 # file_size FILE: prints the size of FILE in bytes.
