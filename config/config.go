@@ -58,6 +58,16 @@ type PackageFields struct {
 	Provides  []string `toml:"provides"`  // virtual packages it stands in for
 }
 
+// EnvironmentFileFor is the path of the per-host settings file in the
+// format's packages, or "" when [service] environment_file is off.
+func (c *Config) EnvironmentFileFor(format string) string {
+	r, ok := formatRules[format]
+	if !c.Service.EnvironmentFile || !ok || r.EnvironmentFile == nil {
+		return ""
+	}
+	return r.EnvironmentFile(c.Project.Name)
+}
+
 // PackageFor returns the package's name and relations for one format: its
 // [package.formats.FORMAT] fields, else [package]'s, and for the name, else
 // the project name mapped by the format's rule.
@@ -132,6 +142,10 @@ type Service struct {
 	Profile              string   `toml:"profile"`       // default, strict, trusted or nonetwork
 	ReloadSignal         string   `toml:"reload_signal"` // e.g. HUP; empty for none
 	StopTimeout          int      `toml:"stop_timeout"`  // seconds
+	// EnvironmentFile ships a commented per-host settings file at each
+	// format's customary path (FormatRule.EnvironmentFile), which every
+	// init reads before it starts the daemon.
+	EnvironmentFile bool `toml:"environment_file"`
 }
 
 // ConfigFile is a file installed under /etc/NAME/ and preserved across
@@ -379,9 +393,10 @@ func (c *Config) ConfigDest(f ConfigFile) string {
 }
 
 // ServiceModel returns the init-independent service description.
-func (c *Config) ServiceModel() initsys.Service {
+func (c *Config) ServiceModel(format string) initsys.Service {
 	s, name := c.Service, c.Project.Name
 	return initsys.Service{
+		EnvironmentFile:      c.EnvironmentFileFor(format),
 		Name:                 name,
 		Description:          c.Project.Summary,
 		Exec:                 s.Exec,

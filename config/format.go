@@ -19,6 +19,10 @@ type FormatRule struct {
 	// NameRule says what PackageName changes, for the note that explains
 	// the mapping ("deb package names have no _ and no upper case").
 	NameRule string
+	// EnvironmentFile is where the format's packages keep a program's
+	// per-host settings file, by the distributions' custom: deb
+	// /etc/default/NAME, rpm /etc/sysconfig/NAME.
+	EnvironmentFile func(program string) string
 }
 
 var formatRules = map[string]FormatRule{}

@@ -32,20 +32,24 @@ var RestartPolicies = []string{RestartAlways, RestartOnFailure, RestartNever}
 
 // Service is the init-independent description of one daemon.
 type Service struct {
-	Name         string // service name; also the package name
-	Description  string
-	Exec         string   // absolute path of the daemon binary on the host
-	Args         []string // arguments, passed verbatim (no shell)
-	User         string   // "root" means no system user is created
-	Group        string
-	Environment  map[string]string
-	WorkingDir   string // absolute; empty means "/"
-	StateDir     string // absolute, e.g. /var/lib/NAME; created owned by User
-	ConfigDir    string // absolute, e.g. /etc/NAME
-	Restart      string // one of RestartPolicies
-	RestartSec   int    // seconds between restarts
-	AfterNetwork bool
-	Capabilities []string // e.g. CAP_NET_BIND_SERVICE; ambient + bounding set
+	Name        string // service name; also the package name
+	Description string
+	Exec        string   // absolute path of the daemon binary on the host
+	Args        []string // arguments, passed verbatim (no shell)
+	User        string   // "root" means no system user is created
+	Group       string
+	Environment map[string]string
+	// EnvironmentFile, when set, is the per-host settings file every init
+	// reads before it starts the daemon (KEY=VALUE lines, as systemd's
+	// EnvironmentFile= reads them): what it sets overrides Environment.
+	EnvironmentFile string
+	WorkingDir      string // absolute; empty means "/"
+	StateDir        string // absolute, e.g. /var/lib/NAME; created owned by User
+	ConfigDir       string // absolute, e.g. /etc/NAME
+	Restart         string // one of RestartPolicies
+	RestartSec      int    // seconds between restarts
+	AfterNetwork    bool
+	Capabilities    []string // e.g. CAP_NET_BIND_SERVICE; ambient + bounding set
 	// RequiredCapabilities are those of Capabilities the daemon cannot run
 	// without: where the host's bounding set lacks one, the start fails
 	// instead of going on without it, as it does for the others.

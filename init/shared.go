@@ -75,7 +75,7 @@ func Prepare(s Service) (Service, error) {
 	if s.WorkingDir == "" {
 		s.WorkingDir = "/"
 	}
-	for _, p := range []*string{&s.WorkingDir, &s.StateDir, &s.ConfigDir} {
+	for _, p := range []*string{&s.WorkingDir, &s.StateDir, &s.ConfigDir, &s.EnvironmentFile} {
 		if *p == "" {
 			continue
 		}
@@ -322,4 +322,100 @@ func AnyProcess(name string) bool {
 		}
 	}
 	return false
+}
+
+// ArgVar says whether an argument word expands, and how. A whole word
+// "$NAME" naming one of the service's Environment variables expands and is
+// split at blanks, without globbing, as systemd splits it; a whole word
+// "${NAME}" expands as one word. Every other word is passed as it is,
+// dollar signs and all.
+func (s Service) ArgVar(a string) (name string, split, ok bool) {
+	switch {
+	case strings.HasPrefix(a, "${") && strings.HasSuffix(a, "}"):
+		name = a[2 : len(a)-1]
+	case strings.HasPrefix(a, "$"):
+		name, split = a[1:], true
+	default:
+		return "", false, false
+	}
+	if _, declared := s.Environment[name]; !declared || !envRE.MatchString(name) {
+		return "", false, false
+	}
+	return name, split, true
+}
+
+// ExpandsArgs reports whether an argument word expands (ArgVar).
+func (s Service) ExpandsArgs() bool {
+	for _, a := range s.Args {
+		if _, _, ok := s.ArgVar(a); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// ShArgs renders the arguments as sh words: literal words quoted,
+// expanding ones as $NAME (to be split: the caller runs them under set -f)
+// or "${NAME}".
+func ShArgs(s Service) string {
+	words := make([]string, len(s.Args))
+	for i, a := range s.Args {
+		name, split, ok := s.ArgVar(a)
+		switch {
+		case ok && split:
+			words[i] = "$" + name
+		case ok:
+			words[i] = `"${` + name + `}"`
+		default:
+			words[i] = ShQuote(a)
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// EnvFileLoad is the sh line that exports what the environment file sets,
+// where there is one: the shell inits' form of systemd's
+// EnvironmentFile=-PATH. "" without an environment file.
+func EnvFileLoad(s Service) string {
+	if s.EnvironmentFile == "" {
+		return ""
+	}
+	f := ShQuote(s.EnvironmentFile)
+	// The file is the host's, not the script's: nothing for shellcheck to follow.
+	return "# shellcheck source=/dev/null\nif [ -r " + f + " ]; then set -a; . " + f + "; set +a; fi"
+}
+
+// EnvFileQuote writes value for an environment file in the one form
+// systemd's EnvironmentFile= and sh's "." read alike: in double quotes,
+// with \ " $ and ` escaped by a backslash. The value holds no newline.
+func EnvFileQuote(value string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range value {
+		if strings.ContainsRune("\\\"$`", r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// EnvFileDefaults is the environment file a package ships: comments
+// saying how to write it, and the service's declared environment as
+// commented lines, so the package's defaults apply until a line is set.
+func EnvFileDefaults(s Service) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Settings for %s on this host, read by its service each time it starts,\n", s.Name)
+	b.WriteString("# whichever init runs it. One NAME=\"value\" per line; within the double\n")
+	b.WriteString("# quotes write \\\" \\\\ \\$ and \\` for those characters. A variable named in the\n")
+	b.WriteString("# service's arguments as $NAME is split at blanks, ${NAME} is one word.\n")
+	b.WriteString("# Restart the service after an edit. Upgrades keep this file.\n")
+	if len(s.Environment) > 0 {
+		b.WriteString("#\n# The package's defaults, which a line here overrides:\n")
+		for _, k := range s.EnvKeys() {
+			fmt.Fprintf(&b, "#%s=%s\n", k, EnvFileQuote(s.Environment[k]))
+		}
+	}
+	return []byte(b.String())
 }

@@ -11,12 +11,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/omnipack/omnipack/config"
+	initsys "github.com/omnipack/omnipack/init"
 	"github.com/omnipack/omnipack/layout"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/packaging"
@@ -109,13 +111,11 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 		return nil, err
 	}
 
-	svc := cfg.ServiceModel()
-	stageDir := filepath.Join(work, "stage")
 	scratchDir := filepath.Join(work, "scratch")
 	if err := os.MkdirAll(scratchDir, 0o755); err != nil {
 		return nil, err
 	}
-	inits, initFiles, err := packaging.StageInits(svc, cfg.Targets.Inits, stageDir)
+	stages, err := stageFormats(cfg, filepath.Join(work, "stage"))
 	if err != nil {
 		return nil, err
 	}
@@ -142,14 +142,13 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 			Summary: cfg.Project.Summary, Description: cfg.Project.Description,
 			Maintainer: cfg.Project.Maintainer, Vendor: cfg.Project.Vendor,
 			License: cfg.Project.License, Homepage: cfg.Project.Homepage, MTime: mtime,
-			Binary: bin, Service: svc, Inits: inits, InitFiles: initFiles, StageDir: stageDir,
-			ScratchDir: scratchDir,
-			Configs:    configFiles(cfg), Files: extraFiles(cfg), Sign: opts.Keys.packageSigner(),
+			Binary: bin, ScratchDir: scratchDir,
+			Configs: configFiles(cfg), Files: extraFiles(cfg), Sign: opts.Keys.packageSigner(),
 			Packages: packages(cfg),
 		})
 	}
 
-	artifacts, err := packageAll(specs, cfg, version, staging, opts.Jobs, progress)
+	artifacts, err := packageAll(specs, stages, cfg, version, staging, opts.Jobs, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -381,7 +380,42 @@ func extraFiles(cfg *config.Config) []packaging.File {
 // at a time, each with its detached signature (where the format has one)
 // and its SBOMs, and returns them all as manifest artifacts. nfpm streams
 // each package to its file.
-func packageAll(specs []*packaging.Spec, cfg *config.Config, v config.Version, dir string, jobs int, progress func(string)) ([]manifest.Artifact, error) {
+// formatStage is what differs between one arch's packages of different
+// formats: the service (its environment file's path), the init files
+// rendered for it, and the environment file itself.
+type formatStage struct {
+	service   initsys.Service
+	inits     []initsys.Renderer
+	initFiles map[string][]initsys.File
+	dir       string
+	envFile   *packaging.File
+}
+
+// stageFormats renders the init files for each format's service under
+// dir/FORMAT, and its environment file where [service] environment_file
+// asks for one.
+func stageFormats(cfg *config.Config, dir string) (map[string]formatStage, error) {
+	stages := map[string]formatStage{}
+	for _, f := range cfg.Targets.Formats {
+		st := formatStage{service: cfg.ServiceModel(f), dir: filepath.Join(dir, f)}
+		var err error
+		if st.inits, st.initFiles, err = packaging.StageInits(st.service, cfg.Targets.Inits, st.dir); err != nil {
+			return nil, err
+		}
+		if p := st.service.EnvironmentFile; p != "" {
+			src := filepath.Join(st.dir, "environment")
+			if err := os.WriteFile(src, initsys.EnvFileDefaults(st.service), 0o644); err != nil {
+				return nil, err
+			}
+			// It may hold credentials: readable by the service's group only.
+			st.envFile = &packaging.File{Source: src, Dest: p, Mode: 0o640, Owner: "root", Group: st.service.Group}
+		}
+		stages[f] = st
+	}
+	return stages, nil
+}
+
+func packageAll(specs []*packaging.Spec, stages map[string]formatStage, cfg *config.Config, v config.Version, dir string, jobs int, progress func(string)) ([]manifest.Artifact, error) {
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
 	}
@@ -392,7 +426,13 @@ func packageAll(specs []*packaging.Spec, cfg *config.Config, v config.Version, d
 	var all []job
 	for _, s := range specs {
 		for _, f := range cfg.Targets.Formats {
-			all = append(all, job{s, f})
+			st := stages[f]
+			spec := *s
+			spec.Service, spec.Inits, spec.InitFiles, spec.StageDir = st.service, st.inits, st.initFiles, st.dir
+			if st.envFile != nil {
+				spec.Configs = append(slices.Clip(spec.Configs), *st.envFile)
+			}
+			all = append(all, job{&spec, f})
 		}
 	}
 	results := make([][]manifest.Artifact, len(all))

@@ -76,7 +76,7 @@ func installerParams(cfg *config.Config, k *Keys, version string) (installer.Par
 	if p.APKPub, err = read(signing.APKPubFile); err != nil {
 		return p, err
 	}
-	p.Inits = installer.InitsFor(cfg.ServiceModel(), cfg.Targets.Inits)
+	p.Inits = installer.InitsFor(cfg.ServiceModel(""), cfg.Targets.Inits)
 	packages := map[string]string{}
 	for _, f := range cfg.Targets.Formats {
 		packages[f] = cfg.PackageFor(f).Name

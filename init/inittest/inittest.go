@@ -90,9 +90,37 @@ func Variants() []Variant {
 		required.RequiredCapabilities = []string{"CAP_SYSLOG"}
 		required.Profile = p
 		out = append(out, Variant{"required-caps-" + p, required})
+
+		out = append(out, Variant{"envfile-" + p, EnvFileService(p)})
 	}
 	return out
 }
+
+// EnvFileService is the representative service reading a per-host
+// settings file, whose words expand: $FLAGS split, ${LABEL} as one word,
+// "$HOME" (not declared) literal.
+func EnvFileService(profile string) initsys.Service {
+	s := Crashwatch()
+	s.Name = "flagwatch"
+	s.Exec = "/usr/bin/flag_watch"
+	s.Profile = profile
+	s.Args = []string{"--fixed", "$FLAGS", "${LABEL}", "$HOME", "${NOT_DECLARED}"}
+	s.Environment = map[string]string{"FLAGS": "--from-unit", "LABEL": "unit label"}
+	s.EnvironmentFile = "/etc/default/flagwatch"
+	return s
+}
+
+// EnvFile is what a host's settings file sets for EnvFileService, and
+// EnvFileArgs the arguments the daemon must then get under every init:
+// $FLAGS split at blanks and not globbed, ${LABEL} one word.
+const EnvFile = "# settings\nFLAGS=\"--one --two=*  --three\"\nLABEL=\"a label  with  blanks\"\n"
+
+// EnvFileArgs are the daemon's arguments under EnvFile, and
+// EnvFileDefaultArgs those without the file: the declared defaults.
+var (
+	EnvFileArgs        = []string{"--fixed", "--one", "--two=*", "--three", "a label  with  blanks", "$HOME", "${NOT_DECLARED}"}
+	EnvFileDefaultArgs = []string{"--fixed", "--from-unit", "unit label", "$HOME", "${NOT_DECLARED}"}
+)
 
 // Need fails the test when a tool is missing: a check that cannot run must
 // not pass quietly.
@@ -185,4 +213,18 @@ func Numbered(body []byte) string {
 // HasLine reports whether body contains line exactly.
 func HasLine(body []byte, line string) bool {
 	return slices.Contains(strings.Split(string(body), "\n"), line)
+}
+
+// GlobBait creates, in each directory, a file the "--two=*" word of
+// EnvFile matches, so a script that globs $FLAGS passes the wrong words.
+func GlobBait(t *testing.T, dirs ...string) {
+	t.Helper()
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "--two=globbed"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -277,3 +277,32 @@ func (sb Sandbox) Has(name string) bool {
 	_, err := os.Stat(filepath.Join(sb.Out, name))
 	return err == nil
 }
+
+// WithEnvFile gives s, a Sandbox service, EnvFileService's arguments and
+// environment and a settings file in the sandbox; with written, the file
+// holds EnvFile, else it does not exist.
+func (sb Sandbox) WithEnvFile(t *testing.T, s initsys.Service, written bool) initsys.Service {
+	t.Helper()
+	ef := EnvFileService(s.Profile)
+	s.Args, s.Environment = ef.Args, ef.Environment
+	s.EnvironmentFile = filepath.Join(sb.Dir, "settings")
+	if written {
+		if err := os.WriteFile(s.EnvironmentFile, []byte(EnvFile), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// CheckEnvFileArgs compares the arguments the recorder got with what the
+// settings file WithEnvFile wrote asks for, or without it the defaults.
+func (sb Sandbox) CheckEnvFileArgs(t *testing.T, written bool) {
+	t.Helper()
+	want := EnvFileArgs
+	if !written {
+		want = EnvFileDefaultArgs
+	}
+	if got := strings.Split(strings.TrimSuffix(sb.Read(t, "args"), "\n"), "\n"); !slices.Equal(got, want) {
+		t.Errorf("with the settings file written = %v the daemon got %q, want %q", written, got, want)
+	}
+}

@@ -75,8 +75,9 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	line("")
 	line("description=%s", initsys.ShValue(s.Description))
 	line("command=%s", s.Exec)
-	if len(s.Args) > 0 {
-		// openrc-run evals command_args, so it holds sh words.
+	if len(s.Args) > 0 && !s.ExpandsArgs() {
+		// openrc-run evals command_args, so it holds sh words. With
+		// arguments that expand, start_pre works them out.
 		line("command_args=%s", initsys.ShValue(initsys.ShJoin(s.Args)))
 	}
 	if !initsys.IsRoot(s) {
@@ -112,10 +113,13 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	if s.ReloadSignal != "" {
 		line(`extra_started_commands="reload"`)
 	}
-	if len(s.Environment) > 0 {
+	if len(s.Environment) > 0 || s.EnvironmentFile != "" {
 		line("")
 		for _, k := range s.EnvKeys() {
 			line("export %s=%s", k, initsys.ShQuote(s.Environment[k]))
+		}
+		if load := initsys.EnvFileLoad(s); load != "" {
+			line("%s", load)
 		}
 	}
 
@@ -139,6 +143,17 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 
 	line("")
 	line("start_pre() {")
+	if s.ExpandsArgs() {
+		// $NAME splits at blanks without globbing, as under systemd;
+		// each word is then quoted again for openrc-run's eval.
+		line("\tset -f")
+		line("\tset -- %s", initsys.ShArgs(s))
+		line("\tset +f")
+		line("\tcommand_args=")
+		line("\tfor omnipack_a; do")
+		line("\t\tcommand_args=\"$command_args '$(printf '%%s' \"$omnipack_a\" | sed \"s/'/'\\\\\\\\''/g\")'\"")
+		line("\tdone")
+	}
 	if s.StateDir != "" {
 		line("\tcheckpath -d -m 0750 -o %s %s || return 1", initsys.ShQuote(s.User+":"+s.Group), initsys.ShQuote(s.StateDir))
 	}

@@ -33,6 +33,12 @@ func TestOpenRCScripts(t *testing.T) {
 // (it evals "$command -- $command_args"), then the user switch it would use.
 func openrcEval(t *testing.T, body []byte, path string, startPre bool) (argv []string, user string) {
 	t.Helper()
+	return openrcEvalIn(t, body, path, "", startPre)
+}
+
+// openrcEvalIn is openrcEval run in the directory dir.
+func openrcEvalIn(t *testing.T, body []byte, path, dir string, startPre bool) (argv []string, user string) {
+	t.Helper()
 	script := inittest.WriteTemp(t, "openrc", body, 0o644)
 	prog := `checkpath() { :; }; ewarn() { :; }; eerror() { :; }
 . "$1"
@@ -42,6 +48,7 @@ for a; do printf '%s\0' "$a"; done
 printf '%s' "${command_user-unset}"`
 	cmd := exec.Command("sh", "-c", prog, "sh", script)
 	cmd.Env = append(os.Environ(), "PATH="+path)
+	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("sh: %v\n%s", err, out)
@@ -203,5 +210,41 @@ for a; do printf '%s\n' "$a"; done`
 				}
 			}
 		})
+	}
+}
+
+// TestOpenRCEnvironmentFile: the script reads the settings file and
+// start_pre works out the arguments from it, $FLAGS split and not globbed,
+// or without the file from the declared defaults.
+func TestOpenRCEnvironmentFile(t *testing.T) {
+	// Without setpriv, so the words are the daemon's alone.
+	noSetpriv := t.TempDir()
+	for _, tool := range []string{"grep", "sed"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Fatalf("%s: %v", tool, err)
+		}
+		if err := os.Symlink(p, filepath.Join(noSetpriv, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, written := range []bool{true, false} {
+		s := inittest.EnvFileService(initsys.ProfileDefault)
+		s.EnvironmentFile = filepath.Join(t.TempDir(), "settings")
+		if written {
+			if err := os.WriteFile(s.EnvironmentFile, []byte(inittest.EnvFile), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dir := t.TempDir()
+		inittest.GlobBait(t, dir)
+		argv, _ := openrcEvalIn(t, inittest.Render(t, Init{}, s)[0].Body, noSetpriv, dir, true)
+		want := inittest.EnvFileDefaultArgs
+		if written {
+			want = inittest.EnvFileArgs
+		}
+		if want = append([]string{s.Exec}, want...); !slices.Equal(argv, want) {
+			t.Errorf("with the settings file written = %v: argv %q, want %q", written, argv, want)
+		}
 	}
 }

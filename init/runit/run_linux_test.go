@@ -167,3 +167,27 @@ func TestRunitWithoutCapability(t *testing.T) {
 		})
 	}
 }
+
+// TestRunitEnvironmentFile runs ./run for a service whose arguments expand
+// from its settings file, with the file and without it. The service
+// directory holds a file "*" would match: $FLAGS must not glob.
+func TestRunitEnvironmentFile(t *testing.T) {
+	for _, written := range []bool{true, false} {
+		t.Run(fmt.Sprintf("written=%v", written), func(t *testing.T) {
+			sb := inittest.NewSandbox(t)
+			s := sb.WithEnvFile(t, sb.Service(t, "omnipack-runit-test"), written)
+			dir := svDir(t, s)
+			inittest.GlobBait(t, dir, s.WorkingDir)
+			cmd := exec.Command(filepath.Join(dir, "run"))
+			cmd.Dir = dir
+			var out strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			sb.WaitReady(t, cmd.Process.Pid)
+			sb.CheckEnvFileArgs(t, written)
+		})
+	}
+}

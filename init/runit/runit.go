@@ -74,9 +74,18 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	for _, k := range s.EnvKeys() {
 		line("export %s=%s", k, initsys.ShQuote(s.Environment[k]))
 	}
-	if len(s.Args) > 0 {
+	if load := initsys.EnvFileLoad(s); load != "" {
+		line("%s", load)
+	}
+	switch {
+	case s.ExpandsArgs():
+		// $NAME splits at blanks without globbing, as under systemd.
+		line("set -f")
+		line("set -- %s %s", initsys.ShQuote(s.Exec), initsys.ShArgs(s))
+		line("set +f")
+	case len(s.Args) > 0:
 		line("set -- %s %s", initsys.ShQuote(s.Exec), initsys.ShJoin(s.Args))
-	} else {
+	default:
 		line("set -- %s", initsys.ShQuote(s.Exec))
 	}
 	if setpriv := initsys.SetprivArgs(s, setprivCaps); setpriv != nil {

@@ -109,7 +109,7 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	line("")
 	line("[Service]")
 	line("Type=exec")
-	line("ExecStart=%s", systemdCommand(s.Exec, s.Args))
+	line("ExecStart=%s", systemdCommand(s))
 	if s.ReloadSignal != "" {
 		line("ExecReload=/bin/kill -s %s $MAINPID", s.ReloadSignal)
 	}
@@ -119,6 +119,11 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	}
 	for _, k := range s.EnvKeys() {
 		line("Environment=%s", systemdQuote(k+"="+s.Environment[k], false))
+	}
+	if s.EnvironmentFile != "" {
+		// Read after Environment=, so what the host sets there wins;
+		// "-": a deleted file is no error.
+		line("EnvironmentFile=-%s", s.EnvironmentFile)
 	}
 	if s.WorkingDir != "/" {
 		line("WorkingDirectory=%s", systemdEscape(s.WorkingDir))
@@ -279,10 +284,20 @@ func systemdQuote(w string, exec bool) string {
 	return `"` + esc + `"`
 }
 
-// systemdCommand renders an ExecStart= command line.
-func systemdCommand(exec string, args []string) string {
-	words := []string{systemdQuote(exec, true)}
-	for _, a := range args {
+// systemdCommand renders an ExecStart= command line. An argument that
+// expands (initsys.Service.ArgVar) is left for systemd to expand: $NAME
+// split at blanks, ${NAME} as one word; every other "$" is literal.
+func systemdCommand(s initsys.Service) string {
+	words := []string{systemdQuote(s.Exec, true)}
+	for _, a := range s.Args {
+		if name, split, ok := s.ArgVar(a); ok {
+			if split {
+				words = append(words, "$"+name)
+			} else {
+				words = append(words, "${"+name+"}")
+			}
+			continue
+		}
 		if a == ";" {
 			// A lone ";" separates commands; "\;" is the literal.
 			words = append(words, `\;`)

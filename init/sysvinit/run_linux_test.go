@@ -210,3 +210,42 @@ func TestSysvinitWithoutCapability(t *testing.T) {
 		})
 	}
 }
+
+// TestSysvinitEnvironmentFile starts a service whose arguments expand from
+// its settings file, with the file and without it. The script runs in a
+// directory holding a file "*" would match: $FLAGS must not glob.
+func TestSysvinitEnvironmentFile(t *testing.T) {
+	inittest.Need(t, "start-stop-daemon", "apt-get install dpkg")
+	inittest.Subreaper(t)
+	for _, written := range []bool{true, false} {
+		t.Run(fmt.Sprintf("written=%v", written), func(t *testing.T) {
+			sb := inittest.NewSandbox(t)
+			s := sb.WithEnvFile(t, sb.Service(t, fmt.Sprintf("omnipack-test-%d-%d", os.Getpid(), serial.Add(1))), written)
+			script := inittest.WriteTemp(t, s.Name, inittest.Render(t, Init{}, s)[0].Body, 0o755)
+			pidfile := "/run/" + s.Name + ".pid"
+			t.Cleanup(func() { os.Remove(pidfile) })
+			cwd := t.TempDir()
+			inittest.GlobBait(t, cwd, s.WorkingDir)
+			action := func(a string) {
+				cmd := exec.Command(script, a)
+				cmd.Dir = cwd
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("%s: %v\n%s", a, err, out)
+				}
+			}
+			action("start")
+			raw, err := os.ReadFile(pidfile)
+			if err != nil {
+				t.Fatalf("no pidfile: %v", err)
+			}
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(raw)))
+			// The test is the daemon's subreaper: reap it, or stop
+			// waits for a zombie.
+			go syscall.Wait4(pid, nil, 0, nil)
+			t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+			sb.WaitReady(t, pid)
+			sb.CheckEnvFileArgs(t, written)
+			action("stop")
+		})
+	}
+}

@@ -128,7 +128,17 @@ do_start() {
 {{- if .StateDir}}
 	install -d -m 0750 -o {{.User}} -g {{.Group}} {{.StateDir}} || return 1
 {{- end}}
+{{- if .EnvLoad}}
+	{{.EnvLoad}}
+{{- end}}
+{{- if .Expands}}
+	# $NAME splits at blanks without globbing, as under systemd.
+	set -f
 	set -- "$DAEMON"{{.Args}}
+	set +f
+{{- else}}
+	set -- "$DAEMON"{{.Args}}
+{{- end}}
 {{- if .Setpriv}}
 	if {{.HaveSetpriv}}; then
 		set -- "$(command -v setpriv)" {{.Setpriv}} "$@"
@@ -281,7 +291,8 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 		User, Group, StateDir              string
 		HaveSetpriv, Setpriv, Loss, Umask  string
 		CapsCheck, RequiredLost            string
-		NoNetwork                          bool
+		EnvLoad                            string
+		NoNetwork, Expands                 bool
 		ReloadSignal                       string
 		StopTimeout                        int
 		Env                                []string
@@ -304,6 +315,8 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 		Loss:         initsys.SetprivLoss(s, false),
 		ReloadSignal: s.ReloadSignal,
 		StopTimeout:  s.StopTimeout,
+		EnvLoad:      initsys.EnvFileLoad(s),
+		Expands:      s.ExpandsArgs(),
 	}
 	if s.AfterNetwork {
 		data.Deps += " $network"
@@ -312,7 +325,7 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 		data.RunAs = s.User + ":" + s.Group
 	}
 	if len(s.Args) > 0 {
-		data.Args = " " + initsys.ShJoin(s.Args)
+		data.Args = " " + initsys.ShArgs(s)
 	}
 	if s.StateDir != "" {
 		data.StateDir = initsys.ShQuote(s.StateDir)

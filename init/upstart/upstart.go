@@ -114,11 +114,23 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 		line("post-stop exec sleep %d", s.RestartSec)
 	}
 	line("")
-	words := []string{upstartQuote(s.Exec)}
-	for _, a := range s.Args {
-		words = append(words, upstartQuote(a))
+	if s.EnvironmentFile != "" || s.ExpandsArgs() {
+		// A script, run by sh -e, reads the environment file and splits
+		// $NAME at blanks without globbing, as systemd does.
+		line("script")
+		if load := initsys.EnvFileLoad(s); load != "" {
+			line("\t%s", load)
+		}
+		line("\tset -f")
+		line("\texec %s %s", initsys.ShQuote(s.Exec), initsys.ShArgs(s))
+		line("end script")
+	} else {
+		words := []string{upstartQuote(s.Exec)}
+		for _, a := range s.Args {
+			words = append(words, upstartQuote(a))
+		}
+		line("exec %s", strings.Join(words, " "))
 	}
-	line("exec %s", strings.Join(words, " "))
 	return []initsys.File{{Target: "/etc/init/" + s.Name + ".conf", Mode: 0o644, Body: []byte(b.String())}}, nil
 }
 

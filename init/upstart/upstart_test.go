@@ -1,7 +1,9 @@
 package upstart
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -84,10 +86,15 @@ func parseUpstart(t *testing.T, body []byte) upstartJob {
 			t.Errorf("line %d: unknown stanza %q", i+1, name)
 		}
 		if strings.HasSuffix(l, " script") || l == "script" {
+			var block []string
 			for i++; i < len(lines) && strings.TrimSpace(lines[i]) != "end script"; i++ {
+				block = append(block, lines[i])
 			}
 			if i == len(lines) {
 				t.Fatalf("script block without end script")
+			}
+			if name == "script" {
+				rest = strings.Join(block, "\n")
 			}
 		}
 		job[name] = append(job[name], rest)
@@ -104,10 +111,13 @@ func TestUpstartStructure(t *testing.T) {
 				t.Errorf("target %s mode %o", f.Target, f.Mode)
 			}
 			job := parseUpstart(t, f.Body)
-			for _, required := range []string{"description", "start", "stop", "exec", "kill"} {
+			for _, required := range []string{"description", "start", "stop", "kill"} {
 				if len(job[required]) == 0 {
 					t.Errorf("missing %s stanza\n%s", required, f.Body)
 				}
+			}
+			if len(job["exec"])+len(job["script"]) != 1 {
+				t.Errorf("%d exec and %d script stanzas, want one of them\n%s", len(job["exec"]), len(job["script"]), f.Body)
 			}
 			for name, args := range job {
 				if len(args) > 1 && name != "env" && name != "respawn" && name != "start" && name != "stop" {
@@ -144,6 +154,10 @@ func TestUpstartStructure(t *testing.T) {
 				t.Errorf("env reads back as %q, want %q", env, want)
 			}
 
+			if len(job["script"]) > 0 {
+				checkScriptArgs(t, s, job["script"][0], env)
+				return
+			}
 			// Upstart cuts the command at an unquoted # and hands the
 			// rest to sh, which must see exactly the arguments.
 			cmd, rest := nihToken(t, job["exec"][0], "#", false)
@@ -234,5 +248,46 @@ func TestUpstartWithoutCapability(t *testing.T) {
 				t.Errorf("pre-start: %v (want failure %v), want it to say %q:\n%s\n--- script ---\n%s", err, tc.fails, tc.says, out, script)
 			}
 		})
+	}
+}
+
+// checkScriptArgs runs a job's script block as Upstart does (sh -e, with
+// the env stanzas exported), with its exec turned into a print of the
+// words, and with and without the settings file in place: the words must
+// be the expanded arguments, $FLAGS split and not globbed.
+func checkScriptArgs(t *testing.T, s initsys.Service, script string, env []string) {
+	t.Helper()
+	inittest.Need(t, "sh", "a POSIX sh")
+	lines := strings.Split(script, "\n")
+	last := strings.TrimSpace(lines[len(lines)-1])
+	if !strings.HasPrefix(last, "exec ") {
+		t.Fatalf("the script does not end in exec:\n%s", script)
+	}
+	lines[len(lines)-1] = "set -- " + strings.TrimPrefix(last, "exec ") + "\nfor a; do printf '%s\\0' \"$a\"; done"
+	for _, written := range []bool{true, false} {
+		settings := filepath.Join(t.TempDir(), "settings")
+		if written {
+			if err := os.WriteFile(settings, []byte(inittest.EnvFile), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		body := strings.ReplaceAll(strings.Join(lines, "\n"), initsys.ShQuote(s.EnvironmentFile), initsys.ShQuote(settings))
+		dir := t.TempDir()
+		inittest.GlobBait(t, dir)
+		cmd := exec.Command("sh", "-e", "-c", body)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("sh: %v\n%s", err, body)
+		}
+		want := inittest.EnvFileDefaultArgs
+		if written {
+			want = inittest.EnvFileArgs
+		}
+		want = append([]string{s.Exec}, want...)
+		if got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00"); !slices.Equal(got, want) {
+			t.Errorf("with the settings file written = %v the script runs %q, want %q", written, got, want)
+		}
 	}
 }

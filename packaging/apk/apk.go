@@ -44,8 +44,9 @@ func (f Format) Rule() config.FormatRule {
 		CheckName: packaging.CheckNameByPattern(nameRe, "apk names use a-z 0-9 . _ + - and start with a letter or digit"),
 		CheckVersion: packaging.CheckByPattern(f.Version, versionRe,
 			"apk versions are dotted numbers with an optional letter and _alpha/_beta/_pre/_rc/_p suffixes", packaging.VersionFix),
-		PackageName: func(program string) string { return packaging.MapName(program, "._+-", true) },
-		NameRule:    "apk package names have no upper case and no :, which becomes -",
+		PackageName:     func(program string) string { return packaging.MapName(program, "._+-", true) },
+		NameRule:        "apk package names have no upper case and no :, which becomes -",
+		EnvironmentFile: func(program string) string { return "/etc/conf.d/" + program },
 	}
 }
 

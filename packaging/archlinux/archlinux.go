@@ -45,8 +45,9 @@ func (f Format) Rule() config.FormatRule {
 		CheckName: packaging.CheckNameByPattern(nameRe, "Arch names use a-z 0-9 @ . _ + - and cannot start with - or ."),
 		CheckVersion: packaging.CheckByPattern(f.Version, versionRe,
 			"Arch pkgver uses only letters, digits, . _ + (no - or :)", packaging.VersionFix),
-		PackageName: func(program string) string { return packaging.MapName(program, "@._+-", true) },
-		NameRule:    "Arch package names have no upper case and no :, which becomes -",
+		PackageName:     func(program string) string { return packaging.MapName(program, "@._+-", true) },
+		NameRule:        "Arch package names have no upper case and no :, which becomes -",
+		EnvironmentFile: func(program string) string { return "/etc/conf.d/" + program },
 	}
 }
 

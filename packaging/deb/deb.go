@@ -43,8 +43,9 @@ func (f Format) Rule() config.FormatRule {
 			"Debian names need at least two characters from a-z 0-9 + - ., starting with a letter or digit"),
 		CheckVersion: packaging.CheckByPattern(f.Version, versionRe,
 			"Debian upstream versions start with a digit and use only A-Z a-z 0-9 . + ~", packaging.VersionFix),
-		PackageName: func(program string) string { return packaging.MapName(program, ".+-", true) },
-		NameRule:    "Debian package names have no upper case and no _ or :, which become -",
+		PackageName:     func(program string) string { return packaging.MapName(program, ".+-", true) },
+		NameRule:        "Debian package names have no upper case and no _ or :, which become -",
+		EnvironmentFile: func(program string) string { return "/etc/default/" + program },
 	}
 }
 

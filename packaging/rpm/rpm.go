@@ -44,8 +44,9 @@ func (f Format) Rule() config.FormatRule {
 		CheckName: packaging.CheckNameByPattern(nameRe, "rpm names use A-Z a-z 0-9 . _ + - and cannot start with - or ."),
 		CheckVersion: packaging.CheckByPattern(f.Version, versionRe,
 			"rpm versions use only A-Z a-z 0-9 . _ + ~ ^ (no -)", packaging.VersionFix),
-		PackageName: func(program string) string { return packaging.MapName(program, "._+-", false) },
-		NameRule:    "rpm package names have no :, which becomes -",
+		PackageName:     func(program string) string { return packaging.MapName(program, "._+-", false) },
+		NameRule:        "rpm package names have no :, which becomes -",
+		EnvironmentFile: func(program string) string { return "/etc/sysconfig/" + program },
 	}
 }
 

@@ -45,10 +45,11 @@ func (Format) Stages() []packaging.Stage {
 
 func (f Format) Rule() config.FormatRule {
 	return config.FormatRule{
-		CheckName:    packaging.CheckNameByPattern(nameRe, "use letters, digits and . _ + -"),
-		CheckVersion: packaging.CheckByPattern(f.Version, versionRe, "letters, digits and . _ + ~ only", packaging.VersionFix),
-		PackageName:  func(program string) string { return packaging.MapName(program, "._+-", false) },
-		NameRule:     "release tarball names have no :, which becomes -",
+		CheckName:       packaging.CheckNameByPattern(nameRe, "use letters, digits and . _ + -"),
+		CheckVersion:    packaging.CheckByPattern(f.Version, versionRe, "letters, digits and . _ + ~ only", packaging.VersionFix),
+		PackageName:     func(program string) string { return packaging.MapName(program, "._+-", false) },
+		NameRule:        "release tarball names have no :, which becomes -",
+		EnvironmentFile: func(program string) string { return layout.ConfigDir(program) + "/environment" },
 	}
 }
 
