@@ -28,6 +28,7 @@ type Config struct {
 	Service   Service      `toml:"service"`
 	Configs   []ConfigFile `toml:"config"`
 	Files     []ExtraFile  `toml:"files"`
+	Dirs      []Dir        `toml:"dirs"`
 	Targets   Targets      `toml:"targets"`
 	Signing   Signing      `toml:"signing"`
 	Installer Installer    `toml:"installer"`
@@ -39,6 +40,10 @@ type Config struct {
 	// Notes say what validation decided for the vendor that is worth
 	// knowing but no problem: a package name mapped for a format.
 	Notes []string `toml:"-"`
+	// Warnings are likely mistakes that do not stop a build, such as an
+	// argument naming a path the package neither ships nor creates. Each
+	// has the file, line, field and fix a problem has.
+	Warnings Problems `toml:"-"`
 }
 
 // Package names the packages where they differ from the program, and
@@ -165,6 +170,18 @@ type ExtraFile struct {
 	Mode   string `toml:"mode"` // octal, default 0644
 }
 
+// Dir is a directory the package creates on install, owned as declared,
+// beyond the state directory every service gets.
+type Dir struct {
+	Path  string `toml:"path"`  // absolute
+	Owner string `toml:"owner"` // the service user (default) or root
+	Group string `toml:"group"` // the service group (default) or root
+	Mode  string `toml:"mode"`  // octal, default 0750
+	// Purge deletes it with its contents on purge; otherwise a purge
+	// deletes it only when empty.
+	Purge bool `toml:"purge"`
+}
+
 // Targets selects what to build.
 type Targets struct {
 	Formats []string `toml:"formats"`
@@ -245,6 +262,11 @@ func Load(path string) (*Config, error) {
 	if len(ps) > 0 {
 		sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
 		return nil, ps
+	}
+	cfg.Warnings = cfg.warnings()
+	for i := range cfg.Warnings {
+		cfg.Warnings[i].File = path
+		cfg.Warnings[i].Line = lineOf(lines, cfg.Warnings[i].Field)
 	}
 	return cfg, nil
 }
@@ -355,6 +377,18 @@ func (c *Config) applyDefaults() {
 			c.Files[i].Mode = "0644"
 		}
 	}
+	for i := range c.Dirs {
+		d := &c.Dirs[i]
+		if d.Owner == "" {
+			d.Owner = s.User
+		}
+		if d.Group == "" {
+			d.Group = s.Group
+		}
+		if d.Mode == "" {
+			d.Mode = "0750"
+		}
+	}
 	if c.Signing.PasswordEnv == "" {
 		c.Signing.PasswordEnv = DefaultPasswordEnv
 	}
@@ -415,5 +449,17 @@ func (c *Config) ServiceModel(format string) initsys.Service {
 		Profile:              s.Profile,
 		ReloadSignal:         s.ReloadSignal,
 		StopTimeout:          s.StopTimeout,
+		Dirs:                 c.serviceDirs(),
 	}
+}
+
+// serviceDirs are the [[dirs]] in the service model; a mode validate
+// refuses becomes 0.
+func (c *Config) serviceDirs() []initsys.Dir {
+	var out []initsys.Dir
+	for _, d := range c.Dirs {
+		mode, _ := ParseMode(d.Mode)
+		out = append(out, initsys.Dir{Path: d.Path, Owner: d.Owner, Group: d.Group, Mode: uint32(mode), Purge: d.Purge})
+	}
+	return out
 }

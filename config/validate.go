@@ -44,6 +44,7 @@ func (c *Config) validate() Problems {
 	c.validateBinary(add)
 	c.validateService(add)
 	c.validateFiles(add)
+	c.validateDirs(add)
 	c.validateSigning(add)
 	c.validateInstaller(add)
 	return ps
@@ -386,6 +387,11 @@ func (c *Config) validateFiles(add addFunc) {
 		}
 		owner[dest] = field
 	}
+	for _, f := range c.Targets.Formats {
+		if p := c.EnvironmentFileFor(f); p != "" && owner[p] == "" {
+			owner[p] = "the " + f + " packages' environment file ([service] environment_file)"
+		}
+	}
 	for i, f := range c.Configs {
 		field := fmt.Sprintf("config[%d]", i)
 		if f.Source == "" {
@@ -425,6 +431,62 @@ func (c *Config) validateFiles(add addFunc) {
 			claim(field+".dest", f.Dest)
 		}
 		checkMode(add, field+".mode", f.Mode)
+	}
+}
+
+// dirPathRe keeps declared directories to characters that need no quoting
+// in any init's files, maintainer scripts or systemd's directives.
+var dirPathRe = regexp.MustCompile(`^/[A-Za-z0-9@%+,._:/-]+$`)
+
+// systemTrees are directories a package must not create or take over:
+// the system's own, and the roots under which [[dirs]] go.
+var systemTrees = []string{"/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32",
+	"/media", "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr",
+	"/var", "/var/cache", "/var/lib", "/var/log", "/var/spool", "/var/tmp", "/var/run", "/var/opt"}
+
+// forbiddenTrees hold no directory of a package's own: the system's
+// binaries and libraries, the kernel's file systems and scratch space.
+var forbiddenTrees = []string{"/bin", "/boot", "/dev", "/lib", "/lib32", "/lib64", "/libx32", "/proc",
+	"/sbin", "/sys", "/tmp", "/usr", "/var/tmp", "/var/run", "/home", "/root"}
+
+// validateDirs checks [[dirs]]: a clean absolute path of the package's
+// own, owned by the service's account or root, and a purge that deletes
+// contents only below a directory named after the program.
+func (c *Config) validateDirs(add addFunc) {
+	name, seen := c.Project.Name, map[string]string{}
+	for i, d := range c.Dirs {
+		field := fmt.Sprintf("dirs[%d]", i)
+		switch {
+		case d.Path == "":
+			add(field+".path", "give the absolute path of the directory, such as /var/lib/"+name+"/spool", "is required")
+		case !dirPathRe.MatchString(d.Path) || path.Clean(d.Path) != d.Path:
+			add(field+".path", "use a clean absolute path of letters, digits and @%+,._:-", "%q is not a clean absolute path", d.Path)
+		case slices.Contains(systemTrees, d.Path):
+			add(field+".path", "declare a directory of the program's own below it, such as "+d.Path+"/"+name, "%s is a system directory", d.Path)
+		case slices.ContainsFunc(forbiddenTrees, func(t string) bool { return strings.HasPrefix(d.Path, t+"/") }):
+			add(field+".path", "use a directory under /var/lib, /var/cache, /var/log, /run, /srv, /opt or /etc/"+name, "%s is in a tree packages do not create directories in", d.Path)
+		case d.Path == layout.StateDir(name) || d.Path == layout.ConfigDir(name):
+			add(field+".path", "remove the entry; the package creates "+d.Path+" itself", "%s is the service's own directory", d.Path)
+		case seen[d.Path] != "":
+			add(field+".path", "declare each directory once", "%s is also declared by %s", d.Path, seen[d.Path])
+		case d.Purge && !slices.Contains(strings.Split(d.Path, "/"), name):
+			add(field+".purge", "set purge = false (an empty directory is still deleted), or use a path with a component named "+name,
+				"purge = true deletes %s with its contents, so one of its components must be %q", d.Path, name)
+		}
+		if d.Path != "" {
+			seen[d.Path] = field
+		}
+		for _, acc := range []struct{ key, val, own string }{{"owner", d.Owner, c.Service.User}, {"group", d.Group, c.Service.Group}} {
+			if acc.val != "root" && acc.val != acc.own {
+				add(field+"."+acc.key, fmt.Sprintf("use %q (the service's, the default) or \"root\"", acc.own),
+					"%q is neither the service's account nor root; the package creates no other", acc.val)
+			}
+		}
+		if m, err := ParseMode(d.Mode); err != nil {
+			add(field+".mode", `use an octal string such as "0750"`, "%v", err)
+		} else if m&0o002 != 0 {
+			add(field+".mode", `use a mode without write for others, such as "0770"`, "%s lets every user write in %s", d.Mode, d.Path)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ package initsys
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Profile names follow systemd's portable-service security profiles.
@@ -57,6 +58,52 @@ type Service struct {
 	Profile              string // one of Profiles
 	ReloadSignal         string // e.g. HUP; empty means no reload support
 	StopTimeout          int    // seconds before SIGKILL
+	// Dirs are directories the service needs beyond StateDir, created
+	// owned as declared.
+	Dirs []Dir
+}
+
+// Dir is one directory a service needs, created before it starts.
+type Dir struct {
+	Path         string // absolute and clean
+	Owner, Group string // the service's user and group, or root
+	Mode         uint32 // permission bits
+	// Purge deletes it with its contents on purge; otherwise only when
+	// it is empty.
+	Purge bool
+}
+
+// Directory kinds: where systemd manages a directory of its own
+// (StateDirectory= and the like), by the tree it lies in.
+const (
+	DirState   = "state"
+	DirCache   = "cache"
+	DirLogs    = "logs"
+	DirRuntime = "runtime"
+)
+
+// dirRoots are the trees of the directory kinds.
+var dirRoots = []struct{ kind, root string }{
+	{DirState, "/var/lib/"}, {DirCache, "/var/cache/"}, {DirLogs, "/var/log/"}, {DirRuntime, "/run/"},
+}
+
+// Kind returns the directory's kind and its path below the kind's tree
+// (/var/lib/NAME/textfile: state, NAME/textfile), or "" for a directory
+// elsewhere.
+func (d Dir) Kind() (kind, rel string) {
+	for _, r := range dirRoots {
+		if rel, ok := strings.CutPrefix(d.Path, r.root); ok && rel != "" {
+			return r.kind, rel
+		}
+	}
+	return "", ""
+}
+
+// Volatile reports whether the directory is on a tmpfs cleared at boot
+// (/run), so it must be created at every start, not only on install.
+func (d Dir) Volatile() bool {
+	kind, _ := d.Kind()
+	return kind == DirRuntime
 }
 
 // EnvKeys returns the environment variable names in a stable order, so

@@ -84,6 +84,19 @@ func Prepare(s Service) (Service, error) {
 		}
 		*p = path.Clean(*p)
 	}
+	for _, d := range s.Dirs {
+		if !path.IsAbs(d.Path) || path.Clean(d.Path) != d.Path || d.Path == "/" || hasControl(d.Path) {
+			return s, fmt.Errorf("initsys: %s: directory %q is not a clean absolute path", s.Name, d.Path)
+		}
+		for _, a := range []string{d.Owner, d.Group} {
+			if a != "root" && a != s.User && a != s.Group {
+				return s, fmt.Errorf("initsys: %s: directory %s: %q is neither root nor the service's account", s.Name, d.Path, a)
+			}
+		}
+		if d.Mode > 0o777 {
+			return s, fmt.Errorf("initsys: %s: directory %s: mode %o has more than permission bits", s.Name, d.Path, d.Mode)
+		}
+	}
 	switch {
 	case s.Restart == "":
 		s.Restart = RestartOnFailure
@@ -418,4 +431,15 @@ func EnvFileDefaults(s Service) []byte {
 		}
 	}
 	return []byte(b.String())
+}
+
+// InstallDirs are the sh commands that create the service's Dirs before
+// it starts, owned and moded as declared: install -d also sets both on a
+// directory that exists.
+func InstallDirs(s Service) []string {
+	var out []string
+	for _, d := range s.Dirs {
+		out = append(out, fmt.Sprintf("install -d -m %04o -o %s -g %s %s", d.Mode, d.Owner, d.Group, ShQuote(d.Path)))
+	}
+	return out
 }

@@ -529,6 +529,67 @@ func (e *Executor) printLogs(ctx context.Context, s Step) {
 
 var accountRe = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 
+// removeCreated deletes what the package's scripts noted they created in
+// layout.PurgeList, as the package's own purge does where the package
+// manager has one: the last created first; a tree with its contents and a
+// file with its kept copies, both only below a directory named after the
+// program; another directory only when empty.
+func (e *Executor) removeCreated(name string) error {
+	list := layout.PurgeList(name)
+	data, err := e.h.ReadFile(list)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		kind, p, _ := strings.Cut(lines[i], " ")
+		if !path.IsAbs(p) || path.Clean(p) != p || p == "/" {
+			continue
+		}
+		own := slices.Contains(strings.Split(p, "/"), name)
+		switch {
+		case kind == layout.PurgeTree && own:
+			if err := e.h.RemoveAll(p); err != nil {
+				return err
+			}
+			e.say("deleted %s", e.h.Host(p))
+		case kind == layout.PurgeFile && own:
+			for _, f := range append([]string{p}, suffixed(p, layout.KeptCopies)...) {
+				if err := e.h.Remove(f); err == nil {
+					e.say("deleted %s", e.h.Host(f))
+				} else if !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
+			}
+		case kind == layout.PurgeEmpty:
+			if fi, err := e.h.Lstat(p); err != nil || !fi.IsDir() {
+				continue
+			}
+			if err := e.h.Remove(p); err != nil {
+				e.say("kept %s: it is not empty", e.h.Host(p))
+				continue
+			}
+			e.say("deleted %s", e.h.Host(p))
+		}
+	}
+	if err := e.h.Remove(list); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// suffixed is p with each suffix appended.
+func suffixed(p string, suffixes []string) []string {
+	out := make([]string, len(suffixes))
+	for i, s := range suffixes {
+		out[i] = p + s
+	}
+	return out
+}
+
 // purge deletes the config and state directories and the accounts the
 // maintainer scripts noted as created by the package (users first).
 func (e *Executor) purge(ctx context.Context, name string) error {
@@ -537,6 +598,9 @@ func (e *Executor) purge(ctx context.Context, name string) error {
 			return err
 		}
 		e.say("deleted %s", e.h.Host(d))
+	}
+	if err := e.removeCreated(name); err != nil {
+		return err
 	}
 	data, err := e.h.ReadFile(AccountsPath(name))
 	if errors.Is(err, fs.ErrNotExist) {

@@ -320,14 +320,34 @@ func TestRunTarball(t *testing.T) {
 		}
 	}
 	os.MkdirAll(filepath.Join(root, "var/lib/agent"), 0o750)
+	// What the package's scripts noted they created: a tree, an empty
+	// directory and its created parent, a kept one, and the environment
+	// file with a copy rpm kept; and lines a purge must not act on.
+	for _, d := range []string{"var/cache/agent/blobs", "srv/agent/spool", "var/lib/shared"} {
+		os.MkdirAll(filepath.Join(root, d), 0o750)
+	}
+	for _, f := range []string{"var/cache/agent/blobs/b", "var/lib/shared/admin.prom", "etc/sysconfig/agent", "etc/sysconfig/agent.rpmsave", "etc/sysconfig/other"} {
+		os.MkdirAll(filepath.Dir(filepath.Join(root, f)), 0o755)
+		os.WriteFile(filepath.Join(root, f), []byte("x\n"), 0o640)
+	}
+	os.WriteFile(filepath.Join(root, "var/lib/omnipack/agent.purge"), []byte("empty /srv\nempty /srv/agent\nempty /srv/agent/spool\ntree /var/cache/agent\nempty /var/lib/shared\nfile /etc/sysconfig/agent\ntree /var/lib/shared\nfile /etc/sysconfig/other\ntree relative/agent\n"), 0o644)
 	o.Plan.Purge = true
+	out.Reset()
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
-	for _, gone := range []string{"etc/agent", "var/lib/agent", "var/lib/omnipack"} {
+	for _, gone := range []string{"etc/agent", "var/lib/agent", "var/lib/omnipack", "var/cache/agent", "srv", "etc/sysconfig/agent", "etc/sysconfig/agent.rpmsave"} {
 		if _, err := os.Stat(filepath.Join(root, gone)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s survived the purge", gone)
 		}
+	}
+	for _, kept := range []string{"var/lib/shared/admin.prom", "etc/sysconfig/other"} {
+		if _, err := os.Stat(filepath.Join(root, kept)); err != nil {
+			t.Errorf("the purge deleted %s, which is not the package's: %v", kept, err)
+		}
+	}
+	if !strings.Contains(out.String(), "/var/lib/shared: it is not empty") {
+		t.Errorf("the purge does not say it kept a directory holding files:\n%s", out.String())
 	}
 }
 

@@ -47,6 +47,27 @@ const RecordDir = "/var/lib/omnipack"
 // package created, so that a purge deletes only those.
 func Accounts(name string) string { return RecordDir + "/" + name + ".accounts" }
 
+// PurgeList is the maintainer scripts' list of what a package created
+// outside its state and config directories, one "KIND PATH" a line in
+// creation order: "tree PATH" (a directory purge deletes with its
+// contents), "empty PATH" (a directory purge deletes when empty: a
+// declared one, or a parent created for one) and "file PATH" (the
+// environment file, which purge deletes with the copies package managers
+// keep of it: PATH.rpmsave and the like). Every purge (the package's own,
+// install.sh's, omnipack install's) deletes them, last created first.
+func PurgeList(name string) string { return RecordDir + "/" + name + ".purge" }
+
+// PurgeListKinds are the kinds of PurgeList lines.
+const (
+	PurgeTree  = "tree"
+	PurgeEmpty = "empty"
+	PurgeFile  = "file"
+)
+
+// KeptCopies are the suffixes of the copies package managers keep of a
+// config file (an edited one on removal, a new default on upgrade).
+var KeptCopies = []string{".rpmsave", ".rpmnew", ".rpmorig", ".pacsave", ".pacnew", ".apk-new", ".dpkg-old", ".dpkg-dist", ".dpkg-new"}
+
 // ReleaseRecord is where the installers (install.sh, omnipack install)
 // record the installed release: its release_version guards against
 // rollback.

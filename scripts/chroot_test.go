@@ -874,3 +874,82 @@ func TestRegisteredRenderersInChroot(t *testing.T) {
 		})
 	}
 }
+
+// TestDeclaredDirs: configure creates the declared directories and the
+// parents they lack, owned as declared, and notes them; an upgrade keeps
+// the admin's mode and gives an existing directory its owner back; purge
+// deletes a purge = true tree with its contents, an empty directory, and
+// the parents it created, and keeps a directory holding the admin's files.
+func TestDeclaredDirs(t *testing.T) {
+	in := testInput()
+	in.Service.Dirs = []initsys.Dir{
+		{Path: "/srv/crashwatch/spool", Owner: "crashwatch", Group: "crashwatch", Mode: 0o710},
+		{Path: "/var/cache/crashwatch", Owner: "crashwatch", Group: "crashwatch", Mode: 0o700, Purge: true},
+		{Path: "/var/lib/shared-textfile", Owner: "root", Group: "crashwatch", Mode: 0o770},
+	}
+	in.Service.EnvironmentFile = "/etc/default/crashwatch"
+	deb := generate(t, Deb, in)
+	r := newRoot(t, "dash")
+	r.touch("/run/testinit")
+	r.mkdir("/var/cache", 0o755)
+	r.ok(deb.PreInstall, "install")
+	r.unpack(in)
+	r.ok(deb.PostInstall, "configure", "")
+	gid := r.id("/etc/group", "crashwatch")
+	uid := r.id("/etc/passwd", "crashwatch")
+	for _, d := range in.Service.Dirs {
+		wantUID := uid
+		if d.Owner == "root" {
+			wantUID = 0
+		}
+		if mode, u, g := r.stat(d.Path); !mode.IsDir() || uint32(mode.Perm()) != d.Mode || u != wantUID || g != gid {
+			t.Errorf("%s: %v %d:%d, want %04o %d:%d", d.Path, mode, u, g, d.Mode, wantUID, gid)
+		}
+	}
+	if mode, u, _ := r.stat("/srv/crashwatch"); !mode.IsDir() || u != 0 {
+		t.Errorf("the parent /srv/crashwatch is %v owned by %d", mode, u)
+	}
+	equal(t, "dirs record", r.read("/var/lib/omnipack/crashwatch.purge"),
+		"empty /srv\nempty /srv/crashwatch\nempty /srv/crashwatch/spool\ntree /var/cache/crashwatch\nempty /var/lib/shared-textfile\nfile /etc/default/crashwatch\n")
+
+	// The admin loosens a mode and an owner goes astray: an upgrade gives
+	// the owner back and keeps the mode.
+	if err := os.Chmod(r.host("/srv/crashwatch/spool"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(r.host("/var/cache/crashwatch"), 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	r.ok(deb.PostInstall, "configure", "1.0.0")
+	if mode, _, _ := r.stat("/srv/crashwatch/spool"); mode.Perm() != 0o750 {
+		t.Errorf("the upgrade reset the admin's mode: %v", mode)
+	}
+	if _, u, _ := r.stat("/var/cache/crashwatch"); u != uid {
+		t.Errorf("the upgrade left /var/cache/crashwatch owned by %d", u)
+	}
+	equal(t, "dirs record after the upgrade", r.read("/var/lib/omnipack/crashwatch.purge"),
+		"empty /srv\nempty /srv/crashwatch\nempty /srv/crashwatch/spool\ntree /var/cache/crashwatch\nempty /var/lib/shared-textfile\nfile /etc/default/crashwatch\n")
+
+	r.write("/var/cache/crashwatch/blob", "cached\n", 0o600)
+	r.write("/var/lib/shared-textfile/admin.prom", "kept\n", 0o644)
+	// What rpm or pacman would leave of an edited environment file.
+	r.write("/etc/default/crashwatch", "FLAGS=\"-v\"\n", 0o640)
+	r.write("/etc/default/crashwatch.rpmsave", "FLAGS=\"-v\"\n", 0o640)
+	r.ok(deb.PreRemove, "remove")
+	r.ok(deb.PostRemove, "remove")
+	for _, d := range in.Service.Dirs {
+		if !r.exists(d.Path) {
+			t.Errorf("removal deleted %s; only purge may", d.Path)
+		}
+	}
+	msg := r.ok(deb.PostRemove, "purge")
+	contains(t, "postrm purge", msg, "crashwatch: kept /var/lib/shared-textfile: it is not empty")
+	for _, p := range []string{"/srv", "/var/cache/crashwatch", "/var/lib/omnipack/crashwatch.purge", "/etc/default/crashwatch", "/etc/default/crashwatch.rpmsave"} {
+		if r.exists(p) {
+			t.Errorf("%s is left after purge", p)
+		}
+	}
+	if !r.exists("/var/lib/shared-textfile/admin.prom") || !r.exists("/var/cache") {
+		t.Error("purge deleted the admin's file or a directory it did not create")
+	}
+}

@@ -176,6 +176,12 @@ type phase struct {
 	main  string
 }
 
+// dirData is one declared directory as the templates see it.
+type dirData struct {
+	Path, Owner, Group, Mode string
+	Purge                    bool
+}
+
 // data is what the script templates see.
 type data struct {
 	Name, User, Group, Format string
@@ -184,6 +190,10 @@ type data struct {
 	RecordDir                 string
 	Record, RecordNew         string
 	Accounts                  string // accounts this package created
+	PurgeList                 string // what this package created, for purge
+	Dirs                      []dirData
+	EnvironmentFile           string
+	KeptCopies                []string // suffixes of a config file's kept copies
 	CreateUser, CreateGroup   bool
 	ConfigPaths               []string
 	Dispatch                  map[string]string // generated init functions
@@ -248,6 +258,30 @@ func prepare(in Input, format string) (*data, error) {
 		Dispatch:    map[string]string{},
 	}
 	d.Accounts = layout.Accounts(s.Name)
+	d.PurgeList = layout.PurgeList(s.Name)
+	d.KeptCopies = layout.KeptCopies
+	if s.EnvironmentFile != "" {
+		if err := checkOwnDir("environment file", s.EnvironmentFile, s.Name); err != nil {
+			return nil, err
+		}
+		d.EnvironmentFile = s.EnvironmentFile
+	}
+	for _, dir := range s.Dirs {
+		if err := checkPath("directory", dir.Path); err != nil {
+			return nil, err
+		}
+		if dir.Purge {
+			if err := checkOwnDir("directory purged with its contents", dir.Path, s.Name); err != nil {
+				return nil, err
+			}
+		}
+		for _, a := range []string{dir.Owner, dir.Group} {
+			if !accountRE.MatchString(a) {
+				return nil, fmt.Errorf("scripts: directory %s: %q is not a valid account name", dir.Path, a)
+			}
+		}
+		d.Dirs = append(d.Dirs, dirData{Path: dir.Path, Owner: dir.Owner, Group: dir.Group, Mode: fmt.Sprintf("%04o", dir.Mode), Purge: dir.Purge})
+	}
 	if d.StateDir == "" {
 		d.StateDir = layout.StateDir(s.Name)
 	}
@@ -265,7 +299,7 @@ func prepare(in Input, format string) (*data, error) {
 		if err := checkPath("config file", c); err != nil {
 			return nil, err
 		}
-		if !strings.HasPrefix(c, d.ConfigDir+"/") {
+		if !strings.HasPrefix(c, d.ConfigDir+"/") && c != s.EnvironmentFile {
 			return nil, fmt.Errorf("scripts: config file %q is not under the config directory %s", c, d.ConfigDir)
 		}
 		d.ConfigPaths = append(d.ConfigPaths, c)

@@ -16,9 +16,9 @@ var (
 	configureFuncs = append(append(accountFuncs[:len(accountFuncs):len(accountFuncs)], recordFuncs...),
 		"init_installed", "init_enable", "init_start", "init_restart", "init_start_check", "init_status_hint",
 		"init_files", "detect_init", "record_parents", "install_file", "prune_stale",
-		"ensure_state_dir", "own_config_path", "own_config", "integrate", "configure_service")
+		"ensure_state_dir", "note_purge", "ensure_dir", "ensure_dirs", "own_config_path", "own_config", "integrate", "configure_service")
 	purgeFuncs = append(append(baseFuncs[:len(baseFuncs):len(baseFuncs)], recordFuncs...),
-		"group_exists", "user_exists", "remove_accounts", "purge")
+		"group_exists", "user_exists", "remove_accounts", "remove_created", "purge")
 )
 
 // funcs are the shell functions that do not depend on the init systems.
@@ -387,17 +387,93 @@ integrate() {
 configure_service() {
 	ensure_accounts
 	ensure_state_dir
+	ensure_dirs
 	own_config
 	integrate
 }
 `,
-	"purge": `# purge: deletes what a removal keeps: the config, the state and the
-# accounts this package created.
+	"note_purge": `# note_purge KIND PATH: remembers in {{.PurgeList}} that this package created
+# PATH, so that every purge deletes it: a tree with its contents, an empty
+# directory when empty, a file with the copies package managers keep.
+note_purge() {
+	if [ -f {{q .PurgeList}} ] && grep -qxF "$1 $2" {{q .PurgeList}}; then
+		return 0
+	fi
+	if run_tool install -d -m 0755 {{q .RecordDir}} && printf '%s %s\n' "$1" "$2" >>{{q .PurgeList}}; then
+		return 0
+	fi
+	warn "could not note in {{.PurgeList}} that $2 was created; a purge will keep it"
+}
+`,
+	"ensure_dir": `# ensure_dir PATH OWNER GROUP MODE KIND: creates a declared directory and the
+# parents it lacks (noted as empty), or gives an existing one its owner
+# back, never its mode: that is the admin's.
+ensure_dir() {
+	if [ -d "$1" ]; then
+		run_tool chown "$2:$3" "$1" || die "could not give $1 to $2:$3"
+	else
+		ed_parent=${1%/*}
+		ed_missing=
+		while [ -n "$ed_parent" ] && [ ! -d "$ed_parent" ]; do
+			ed_missing="$ed_parent $ed_missing"
+			ed_parent=${ed_parent%/*}
+		done
+		for ed_p in $ed_missing; do
+			run_tool install -d -m 0755 "$ed_p" || die "could not create $ed_p"
+			note_purge empty "$ed_p"
+		done
+		run_tool install -d -m "$4" -o "$2" -g "$3" "$1" || die "could not create $1"
+	fi
+	note_purge "$5" "$1"
+}
+`,
+	"ensure_dirs": `# ensure_dirs: creates the directories omnipack.toml declares in its dirs, and
+# notes the environment file for purge.
+ensure_dirs() {
+{{- range .Dirs}}
+	ensure_dir {{q .Path}} {{q .Owner}} {{q .Group}} {{.Mode}} {{if .Purge}}tree{{else}}empty{{end}}
+{{- end}}
+{{- if .EnvironmentFile}}
+	note_purge file {{q .EnvironmentFile}}
+{{- end}}
+	:
+}
+`,
+	"remove_created": `# remove_created: deletes what this package created as noted by note_purge,
+# the last created first: a tree with its contents, another directory only
+# when empty, a file with its kept copies. A path without a component named
+# {{.Name}} is never deleted with its contents, nor as a file.
+remove_created() {
+	if [ ! -f {{q .PurgeList}} ]; then
+		return 0
+	fi
+	rc_lines=$(sed -n '1!G;h;$p' {{q .PurgeList}})
+	printf '%s\n' "$rc_lines" | while read -r rc_kind rc_path; do
+		case $rc_path in
+		/[!/]*) ;;
+		*) continue ;;
+		esac
+		case $rc_kind/$rc_path in
+		tree/*/{{.Name}}/* | tree/*/{{.Name}}) run_tool rm -rf "$rc_path" || warn "could not delete $rc_path" ;;
+		file/*/{{.Name}}/* | file/*/{{.Name}})
+			for rc_f in "$rc_path"{{range .KeptCopies}} "$rc_path{{.}}"{{end}}; do
+				[ ! -e "$rc_f" ] || run_tool rm -f "$rc_f" || warn "could not delete $rc_f"
+			done
+			;;
+		empty/*) [ ! -d "$rc_path" ] || rmdir "$rc_path" 2>/dev/null || say "kept $rc_path: it is not empty" ;;
+		esac
+	done
+	run_tool rm -f {{q .PurgeList}} || warn "could not delete {{.PurgeList}}"
+}
+`,
+	"purge": `# purge: deletes what a removal keeps: the config, the state, the
+# directories and the accounts this package created.
 purge() {
 	# A removal that failed half way may have left the service set up.
 	unintegrate
 	run_tool rm -rf {{q .ConfigDir}} || warn "could not delete {{.ConfigDir}}"
 	run_tool rm -rf {{q .StateDir}} || warn "could not delete {{.StateDir}}"
+	remove_created
 	remove_accounts
 	say "purged {{.ConfigDir}} and {{.StateDir}}{{if or .CreateUser .CreateGroup}}, and the accounts this package created{{end}}"
 }

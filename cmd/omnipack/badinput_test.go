@@ -122,6 +122,11 @@ func TestBadInput(t *testing.T) {
 		{"name too long for a file name", replace(`name = "probe"`, `name = "`+strings.Repeat("p", 300)+`"`), 2, "project.name", "at most 32 characters"},
 		{"name too long for a user", replace(`name = "probe"`, `name = "`+strings.Repeat("p", 33)+`"`), 2, "project.name", "at most 32 characters"},
 		{"unknown capability", replace(`args = ["-v"]`, "args = [\"-v\"]\ncapabilities = [\"CAP_SYS_TIME\", \"CAP_SYSLOGD\"]"), 12, "service.capabilities[1]", `unknown capability "CAP_SYSLOGD"`},
+		{"directory in /usr", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[[dirs]]\npath = \"/usr/lib/probe/cache\""), 24, "dirs[0].path", "a tree packages do not create directories in"},
+		{"directory of another user", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[[dirs]]\npath = \"/var/lib/probe/spool\"\nowner = \"www-data\""), 25, "dirs[0].owner", "neither the service's account nor root"},
+		{"directory purged without the name", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[[dirs]]\npath = \"/var/lib/shared\"\npurge = true"), 25, "dirs[0].purge", `one of its components must be "probe"`},
+		{"world-writable directory", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[[dirs]]\npath = \"/var/lib/probe/drop\"\nmode = \"0777\""), 25, "dirs[0].mode", "lets every user write"},
+		{"file over the environment file", strings.Replace(replace(`dest = "/usr/share/doc/probe/README"`, "dest = \"/etc/default/probe\""), `args = ["-v"]`, "args = [\"-v\"]\nenvironment_file = true", 1), 19, "files[0].dest", "also used by the deb packages' environment file"},
 		{"required capability not declared", replace(`args = ["-v"]`, "args = [\"-v\"]\ncapabilities = [\"CAP_SYS_TIME\"]\nrequired_capabilities = [\"CAP_SYSLOG\"]"), 13, "service.required_capabilities[0]", `"CAP_SYSLOG" is not in service.capabilities`},
 		{"extra file in config dir", replace(`dest = "/usr/share/doc/probe/README"`, `dest = "/etc/probe/README"`), 18, "files[0].dest", "declare files under /etc/probe as [[config]]"},
 	}
@@ -260,5 +265,46 @@ func TestFailedBuildKeepsDist(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, ".dist.tmp-*")); len(left) > 0 {
 		t.Errorf("temporary output left behind: %v", left)
+	}
+}
+
+// TestValidateWarnsOfUnprovidedPaths: an absolute path in args or the
+// environment that the package neither ships nor creates is a warning
+// with its file, line, field and fix; validate still succeeds. Paths the
+// package provides, their parents and /dev are not.
+func TestValidateWarnsOfUnprovidedPaths(t *testing.T) {
+	cfg := strings.Replace(validConfig, `args = ["-v"]`, `args = ["-textfile-dir", "/var/lib/probe/textfile", "-log=/var/log/probe/probe.log", "-db", "/srv/probe.db", "-null", "/dev/null", "-c", "/etc/probe/probe.toml"]
+environment = { CACHE = "/var/cache/probe", OK = "/var/lib" }`, 1) + `
+[[dirs]]
+path = "/var/lib/probe/textfile"
+`
+	_, path := writeProject(t, cfg)
+	code, stdout, stderr := runCmd(t, "--config", path, "validate")
+	if code != exitOK {
+		t.Fatalf("validate: exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"warning: " + path + ":11: service.args[2]: /var/log/probe/probe.log is neither shipped nor created",
+		"warning: " + path + ":11: service.args[4]: /srv/probe.db is neither shipped nor created",
+		"warning: " + path + ":12: service.environment.CACHE: /var/cache/probe is neither shipped nor created",
+		"(fix: ship it with [[files]] or [[config]], declare it in [[dirs]], or correct the path)",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if n := strings.Count(stderr, "warning:"); n != 3 {
+		t.Errorf("%d warnings, want 3:\n%s", n, stderr)
+	}
+	code, stdout, _ = runCmd(t, "--json", "--config", path, "validate")
+	var rep struct {
+		OK       bool `json:"ok"`
+		Warnings []struct {
+			Field string `json:"field"`
+			Line  int    `json:"line"`
+		} `json:"warnings"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitOK || !rep.OK || len(rep.Warnings) != 3 || rep.Warnings[0].Field != "service.args[2]" || rep.Warnings[0].Line != 11 {
+		t.Errorf("--json: exit %d %v %+v\n%s", code, err, rep, stdout)
 	}
 }

@@ -33,6 +33,7 @@ func newBuildCmd(g *globals) *cobra.Command {
 			for _, n := range cfg.Notes {
 				fmt.Fprintf(g.stderr, "%s: note: %s\n", cfg.Path, n)
 			}
+			printWarnings(g, cfg)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			opts := pipeline.Options{Config: cfg, DistDir: dist, Jobs: jobs, OmnipackVersion: version}

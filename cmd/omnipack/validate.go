@@ -20,14 +20,23 @@ func newValidateCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				g.printJSON(map[string]any{"ok": true, "config": cfg.Path, "notes": cfg.Notes})
+				printWarnings(g, cfg)
+				g.printJSON(map[string]any{"ok": true, "config": cfg.Path, "notes": cfg.Notes, "warnings": cfg.Warnings})
 				return nil
 			}
+			printWarnings(g, cfg)
 			for _, n := range cfg.Notes {
 				fmt.Fprintf(g.stdout, "%s: note: %s\n", cfg.Path, n)
 			}
 			fmt.Fprintf(g.stdout, "%s: ok\n", cfg.Path)
 			return nil
 		},
+	}
+}
+
+// printWarnings prints the config's warnings on stderr, with --json too.
+func printWarnings(g *globals, cfg *config.Config) {
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(g.stderr, "warning: %s\n", w.Error())
 	}
 }

@@ -92,6 +92,11 @@ func Variants() []Variant {
 		out = append(out, Variant{"required-caps-" + p, required})
 
 		out = append(out, Variant{"envfile-" + p, EnvFileService(p)})
+
+		withDirs := Crashwatch()
+		withDirs.Profile = p
+		withDirs.Dirs = Dirs(withDirs)
+		out = append(out, Variant{"dirs-" + p, withDirs})
 	}
 	return out
 }
@@ -121,6 +126,18 @@ var (
 	EnvFileArgs        = []string{"--fixed", "--one", "--two=*", "--three", "a label  with  blanks", "$HOME", "${NOT_DECLARED}"}
 	EnvFileDefaultArgs = []string{"--fixed", "--from-unit", "unit label", "$HOME", "${NOT_DECLARED}"}
 )
+
+// Dirs are directories of every kind for s: a state subdirectory and a
+// runtime directory systemd can manage, a cache directory with a mode of
+// its own, and a root-owned one outside systemd's trees.
+func Dirs(s initsys.Service) []initsys.Dir {
+	return []initsys.Dir{
+		{Path: "/var/lib/" + s.Name + "/textfile", Owner: s.User, Group: s.Group, Mode: 0o750},
+		{Path: "/var/cache/" + s.Name, Owner: s.User, Group: s.Group, Mode: 0o700, Purge: true},
+		{Path: "/run/" + s.Name, Owner: s.User, Group: s.Group, Mode: 0o755},
+		{Path: "/srv/" + s.Name + "/spool", Owner: "root", Group: s.Group, Mode: 0o770},
+	}
+}
 
 // Need fails the test when a tool is missing: a check that cannot run must
 // not pass quietly.

@@ -306,3 +306,33 @@ func (sb Sandbox) CheckEnvFileArgs(t *testing.T, written bool) {
 		t.Errorf("with the settings file written = %v the daemon got %q, want %q", written, got, want)
 	}
 }
+
+// WithDirs gives s, a Sandbox service, directories in the sandbox: one
+// owned by the service's account and one by root with the service's
+// group, both with modes the tests would not get by accident.
+func (sb Sandbox) WithDirs(s initsys.Service) initsys.Service {
+	s.Dirs = []initsys.Dir{
+		{Path: filepath.Join(sb.Dir, "spool", "inbox"), Owner: s.User, Group: s.Group, Mode: 0o710},
+		{Path: filepath.Join(sb.Dir, "shared"), Owner: "root", Group: s.Group, Mode: 0o570},
+	}
+	return s
+}
+
+// CheckDirs checks that each of s's directories exists, owned and moded
+// as declared.
+func (sb Sandbox) CheckDirs(t *testing.T, s initsys.Service) {
+	t.Helper()
+	for _, d := range s.Dirs {
+		fi, err := os.Stat(d.Path)
+		if err != nil {
+			t.Errorf("directory %s: %v", d.Path, err)
+			continue
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		u, _ := user.LookupId(strconv.Itoa(int(st.Uid)))
+		g, _ := user.LookupGroupId(strconv.Itoa(int(st.Gid)))
+		if !fi.IsDir() || uint32(fi.Mode().Perm()) != d.Mode || u == nil || u.Username != d.Owner || g == nil || g.Name != d.Group {
+			t.Errorf("directory %s is %v uid %d gid %d, want %04o %s:%s", d.Path, fi.Mode(), st.Uid, st.Gid, d.Mode, d.Owner, d.Group)
+		}
+	}
+}

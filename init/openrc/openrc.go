@@ -157,6 +157,9 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	if s.StateDir != "" {
 		line("\tcheckpath -d -m 0750 -o %s %s || return 1", initsys.ShQuote(s.User+":"+s.Group), initsys.ShQuote(s.StateDir))
 	}
+	for _, d := range s.Dirs {
+		line("\tcheckpath -d -m %04o -o %s %s || return 1", d.Mode, initsys.ShQuote(d.Owner+":"+d.Group), initsys.ShQuote(d.Path))
+	}
 	if check != "" {
 		line("\tcaps_check || return 1")
 	}

@@ -168,14 +168,15 @@ func TestRunitWithoutCapability(t *testing.T) {
 	}
 }
 
-// TestRunitEnvironmentFile runs ./run for a service whose arguments expand
-// from its settings file, with the file and without it. The service
-// directory holds a file "*" would match: $FLAGS must not glob.
-func TestRunitEnvironmentFile(t *testing.T) {
+// TestRunitEnvironmentFileAndDirs runs ./run for a service whose arguments
+// expand from its settings file, with the file and without it, and which
+// declares directories ./run must create as declared. The working
+// directories hold a file "*" would match: $FLAGS must not glob.
+func TestRunitEnvironmentFileAndDirs(t *testing.T) {
 	for _, written := range []bool{true, false} {
 		t.Run(fmt.Sprintf("written=%v", written), func(t *testing.T) {
 			sb := inittest.NewSandbox(t)
-			s := sb.WithEnvFile(t, sb.Service(t, "omnipack-runit-test"), written)
+			s := sb.WithDirs(sb.WithEnvFile(t, sb.Service(t, "omnipack-runit-test"), written))
 			dir := svDir(t, s)
 			inittest.GlobBait(t, dir, s.WorkingDir)
 			cmd := exec.Command(filepath.Join(dir, "run"))
@@ -188,6 +189,7 @@ func TestRunitEnvironmentFile(t *testing.T) {
 			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 			sb.WaitReady(t, cmd.Process.Pid)
 			sb.CheckEnvFileArgs(t, written)
+			sb.CheckDirs(t, s)
 		})
 	}
 }

@@ -67,6 +67,9 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	if s.StateDir != "" {
 		line("install -d -m 0750 -o %s -g %s %s || exit 1", s.User, s.Group, initsys.ShQuote(s.StateDir))
 	}
+	for _, c := range initsys.InstallDirs(s) {
+		line("%s || exit 1", c)
+	}
 	line("cd %s || exit 1", initsys.ShQuote(s.WorkingDir))
 	if u := initsys.ProfilePrivileges(s.Profile).Umask; u != "" {
 		line("umask %s", u)

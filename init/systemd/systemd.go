@@ -136,6 +136,7 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	} else if s.StateDir != "" {
 		line("ReadWritePaths=%s", systemdQuote(s.StateDir, false))
 	}
+	writeDirs(line, s)
 	if rel, ok := strings.CutPrefix(s.ConfigDir, "/etc/"); ok && rel != "" {
 		// Read-only for the daemon; the unit only makes sure it exists and
 		// exports $CONFIGURATION_DIRECTORY.
@@ -332,5 +333,51 @@ func (Init) Shell(s initsys.Service) initsys.Shell {
 		StatusHint: "systemctl status " + unit,
 		Reload:     "systemctl daemon-reload",
 		Log:        fmt.Sprintf("journalctl -u %s -n %d --no-pager", unit, initsys.LogLines),
+	}
+}
+
+// systemdDirectives name, by directory kind, the directive with which
+// systemd creates a directory of that tree owned by User= and Group=, and
+// keeps it writable under ProtectSystem=strict.
+var systemdDirectives = map[string]string{
+	initsys.DirState: "StateDirectory", initsys.DirCache: "CacheDirectory",
+	initsys.DirLogs: "LogsDirectory", initsys.DirRuntime: "RuntimeDirectory",
+}
+
+// writeDirs maps the declared directories to systemd's directives where
+// systemd can create them as declared: of a managed tree, owned by the
+// service's account, with the one mode the kind's Mode= directive gives
+// (the state directory's 0750 for state). The others are created by the
+// package's scripts and made writable with ReadWritePaths=.
+func writeDirs(line func(string, ...any), s initsys.Service) {
+	modes := map[string]uint32{}
+	if strings.HasPrefix(s.StateDir, "/var/lib/") {
+		modes[initsys.DirState] = 0o750
+	}
+	var byKind = map[string][]string{}
+	var writable []string
+	for _, d := range s.Dirs {
+		kind, rel := d.Kind()
+		mode, seen := modes[kind]
+		if kind == "" || d.Owner != s.User || d.Group != s.Group || (seen && mode != d.Mode) {
+			writable = append(writable, d.Path)
+			continue
+		}
+		modes[kind] = d.Mode
+		byKind[kind] = append(byKind[kind], rel)
+	}
+	for _, kind := range []string{initsys.DirState, initsys.DirCache, initsys.DirLogs, initsys.DirRuntime} {
+		if len(byKind[kind]) == 0 {
+			continue
+		}
+		directive := systemdDirectives[kind]
+		line("%s=%s", directive, strings.Join(byKind[kind], " "))
+		if kind != initsys.DirState {
+			line("%sMode=%04o", directive, modes[kind])
+		}
+	}
+	for _, p := range writable {
+		// "-": no error while the package's scripts have not created it.
+		line("ReadWritePaths=-%s", p)
 	}
 }

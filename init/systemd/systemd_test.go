@@ -163,3 +163,33 @@ func TestSystemdCapabilityNeeds(t *testing.T) {
 		}
 	}
 }
+
+// TestSystemdDirs: directories systemd can create as declared map to its
+// directives; the others are left to the package's scripts and made
+// writable.
+func TestSystemdDirs(t *testing.T) {
+	s := inittest.Crashwatch()
+	s.Dirs = inittest.Dirs(s)
+	body := inittest.Render(t, Init{}, s)[0].Body
+	for _, want := range []string{
+		"StateDirectory=crashwatch",
+		"StateDirectoryMode=0750",
+		"StateDirectory=crashwatch/textfile",
+		"CacheDirectory=crashwatch",
+		"CacheDirectoryMode=0700",
+		"RuntimeDirectory=crashwatch",
+		"RuntimeDirectoryMode=0755",
+		"ReadWritePaths=-/srv/crashwatch/spool",
+	} {
+		if !inittest.HasLine(body, want) {
+			t.Errorf("unit lacks %q\n%s", want, inittest.Numbered(body))
+		}
+	}
+	// A second state directory with another mode than the state
+	// directory's cannot share StateDirectoryMode=.
+	s.Dirs = []initsys.Dir{{Path: "/var/lib/crashwatch/open", Owner: s.User, Group: s.Group, Mode: 0o755}}
+	body = inittest.Render(t, Init{}, s)[0].Body
+	if inittest.HasLine(body, "StateDirectory=crashwatch/open") || !inittest.HasLine(body, "ReadWritePaths=-/var/lib/crashwatch/open") {
+		t.Errorf("a state directory of mode 0755 was mapped to StateDirectory=\n%s", inittest.Numbered(body))
+	}
+}

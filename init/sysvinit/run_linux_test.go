@@ -211,16 +211,17 @@ func TestSysvinitWithoutCapability(t *testing.T) {
 	}
 }
 
-// TestSysvinitEnvironmentFile starts a service whose arguments expand from
-// its settings file, with the file and without it. The script runs in a
-// directory holding a file "*" would match: $FLAGS must not glob.
-func TestSysvinitEnvironmentFile(t *testing.T) {
+// TestSysvinitEnvironmentFileAndDirs starts a service whose arguments
+// expand from its settings file, with the file and without it, and which
+// declares directories the start must create as declared. The script runs
+// in a directory holding a file "*" would match: $FLAGS must not glob.
+func TestSysvinitEnvironmentFileAndDirs(t *testing.T) {
 	inittest.Need(t, "start-stop-daemon", "apt-get install dpkg")
 	inittest.Subreaper(t)
 	for _, written := range []bool{true, false} {
 		t.Run(fmt.Sprintf("written=%v", written), func(t *testing.T) {
 			sb := inittest.NewSandbox(t)
-			s := sb.WithEnvFile(t, sb.Service(t, fmt.Sprintf("omnipack-test-%d-%d", os.Getpid(), serial.Add(1))), written)
+			s := sb.WithDirs(sb.WithEnvFile(t, sb.Service(t, fmt.Sprintf("omnipack-test-%d-%d", os.Getpid(), serial.Add(1))), written))
 			script := inittest.WriteTemp(t, s.Name, inittest.Render(t, Init{}, s)[0].Body, 0o755)
 			pidfile := "/run/" + s.Name + ".pid"
 			t.Cleanup(func() { os.Remove(pidfile) })
@@ -245,6 +246,7 @@ func TestSysvinitEnvironmentFile(t *testing.T) {
 			t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
 			sb.WaitReady(t, pid)
 			sb.CheckEnvFileArgs(t, written)
+			sb.CheckDirs(t, s)
 			action("stop")
 		})
 	}

@@ -128,6 +128,9 @@ do_start() {
 {{- if .StateDir}}
 	install -d -m 0750 -o {{.User}} -g {{.Group}} {{.StateDir}} || return 1
 {{- end}}
+{{- range .Dirs}}
+	{{.}} || return 1
+{{- end}}
 {{- if .EnvLoad}}
 	{{.EnvLoad}}
 {{- end}}
@@ -292,6 +295,7 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 		HaveSetpriv, Setpriv, Loss, Umask  string
 		CapsCheck, RequiredLost            string
 		EnvLoad                            string
+		Dirs                               []string
 		NoNetwork, Expands                 bool
 		ReloadSignal                       string
 		StopTimeout                        int
@@ -316,6 +320,7 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 		ReloadSignal: s.ReloadSignal,
 		StopTimeout:  s.StopTimeout,
 		EnvLoad:      initsys.EnvFileLoad(s),
+		Dirs:         initsys.InstallDirs(s),
 		Expands:      s.ExpandsArgs(),
 	}
 	if s.AfterNetwork {

@@ -84,6 +84,11 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	if makeState {
 		preStart = append(preStart, "install -d -m 0750 "+initsys.ShQuote(s.StateDir))
 	}
+	if initsys.IsRoot(s) {
+		// As for StateDir: for another user pre-start runs as that user,
+		// and the package's scripts create the directories instead.
+		preStart = append(preStart, initsys.InstallDirs(s)...)
+	}
 	switch {
 	case len(s.RequiredCapabilities) > 0 && !initsys.IsRoot(s):
 		// Running it without them would be running it crippled.

@@ -1686,6 +1686,7 @@ purge_leftovers() {
 			run rm -rf "$p_d" || warn "could not delete $p_d"
 		fi
 	done
+	purge_created
 	p_acc=$record_dir/$pkg_name.accounts
 	if [ -f "$p_acc" ]; then
 		for p_kind in user group; do
@@ -1710,6 +1711,40 @@ purge_leftovers() {
 		fi
 	done
 	[ "$opt_dry_run" = yes ] || rmdir "$record_dir" 2>/dev/null || :
+}
+
+# purge_created: deletes what the package's scripts noted they created in
+# $purge_list, as the package's own purge does where the package manager
+# has one: the last created first; a tree with its contents and a file
+# with the copies package managers keep of it, both only below a directory
+# named after the program; another directory only when empty.
+purge_created() {
+	[ -f "$purge_list" ] || return 0
+	p_lines=$(sed -n '1!G;h;$p' "$purge_list")
+	while read -r p_kind p_path; do
+		is_abs_path "$p_path" || continue
+		case $p_kind/$p_path in
+		tree/*/"$pkg_name" | tree/*/"$pkg_name"/*)
+			[ ! -e "$p_path" ] || run rm -rf "$p_path" || warn "could not delete $p_path"
+			;;
+		file/*/"$pkg_name" | file/*/"$pkg_name"/*)
+			for p_f in "$p_path" $(for p_s in $kept_copies; do printf '%s\n' "$p_path$p_s"; done); do
+				[ ! -e "$p_f" ] || run rm -f "$p_f" || warn "could not delete $p_f"
+			done
+			;;
+		empty/*)
+			[ -d "$p_path" ] || continue
+			if [ "$opt_dry_run" = yes ]; then
+				printf '  would delete: %s if it is empty\n' "$p_path"
+			else
+				rmdir "$p_path" 2>/dev/null || say "kept $p_path: it is not empty"
+			fi
+			;;
+		esac
+	done <<EOF
+$p_lines
+EOF
+	run rm -f "$purge_list" || warn "could not delete $purge_list"
 }
 
 # cleanup: the exit trap: removes the temporary directory and a lock

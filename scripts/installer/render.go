@@ -139,8 +139,11 @@ func Render(p Params) ([]byte, error) {
 		TarballScripts string
 		Ops            []packaging.Op
 		SyslogTail     string
+		PurgeList      string
+		KeptCopies     []string
 	}{p, wrap(base64.StdEncoding.EncodeToString(pgp), 64), EnvPrefix(p.Name), packageFormats, unpacked,
-		layout.RecordDir, layout.InstallLock(p.Name), layout.TarballFileList(p.Name), layout.TarballScriptsDir(p.Name), packaging.Ops, initsys.SyslogTail(p.Name)}
+		layout.RecordDir, layout.InstallLock(p.Name), layout.TarballFileList(p.Name), layout.TarballScriptsDir(p.Name), packaging.Ops, initsys.SyslogTail(p.Name),
+		layout.PurgeList(p.Name), layout.KeptCopies}
 	if err := t.Execute(&b, data); err != nil {
 		return nil, err
 	}
