@@ -6,6 +6,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 GO       ?= go
 BIN      := bin/omnipack
 EXAMPLE  := examples/crashwatch
+EXAMPLES := examples/crashwatch examples/net_probe
 DIST     ?= dist
 # Throw-away demo keys, made on the first `make demo` and never committed.
 DEMO_KEYS ?= .demo-keys
@@ -49,7 +50,7 @@ test-fuzz:
 	GO=$(GO) FUZZTIME=$(TEST_FUZZTIME) .ci/fuzz $(UNIT_PKGS)
 
 test-example:
-	cd $(EXAMPLE) && $(GO) vet ./... && $(GO) test -count=1 ./...
+	for e in $(EXAMPLES); do (cd $$e && $(GO) vet ./... && $(GO) test -count=1 ./...) || exit 1; done
 
 # The real-host tier boots containers: it needs root and fails loudly without.
 test-e2e:

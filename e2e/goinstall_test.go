@@ -25,6 +25,12 @@ const goInstallSecret = "e2e-SECRET-7f3a91"
 // directories and the release public key.
 func signedCopies(t *testing.T) (d1, d2, pub string) {
 	t.Helper()
+	return signedCopiesOf(t, releaseV1, releaseV2)
+}
+
+// signedCopiesOf is signedCopies for two releases of any example agent.
+func signedCopiesOf(t *testing.T, r1, r2 *release) (d1, d2, pub string) {
+	t.Helper()
 	keyDir := filepath.Join(t.TempDir(), "keys")
 	pw := []byte("e2e-goinstall-password")
 	if _, err := signing.Generate(keyDir, pw, false); err != nil {
@@ -35,7 +41,7 @@ func signedCopies(t *testing.T) (d1, d2, pub string) {
 		t.Fatal(err)
 	}
 	var previous int64
-	for i, r := range []*release{releaseV1, releaseV2} {
+	for i, r := range []*release{r1, r2} {
 		dir := filepath.Join(t.TempDir(), fmt.Sprintf("dist%d", i+1))
 		if err := verifytest.CopyTree(r.dir, dir); err != nil {
 			t.Fatal(err)

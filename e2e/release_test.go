@@ -67,6 +67,14 @@ func buildReleases(m *testing.M) (int, error) {
 	if releaseV2, err = buildRelease(work, v2, v2ConfigTag+"\n"); err != nil {
 		return 0, err
 	}
+	for _, r := range []struct {
+		out     **release
+		version string
+	}{{&probeV1, v1}, {&probeV2, v2}} {
+		if *r.out, err = buildProbeRelease(work, r.version); err != nil {
+			return 0, err
+		}
+	}
 	return m.Run(), nil
 }
 
@@ -113,7 +121,12 @@ func buildExampleRelease(work, version, configSuffix string, edit func(string) s
 // prepareExample copies the example agent to dst with archs = ["amd64"],
 // applies edits to its omnipack.toml, and returns the config's path.
 func prepareExample(dst string, edits ...func(string) string) (string, error) {
-	if err := verifytest.CopyTree("../examples/crashwatch", dst); err != nil {
+	return prepareExampleOf("../examples/crashwatch", dst, edits...)
+}
+
+// prepareExampleOf is prepareExample for the example agent in src.
+func prepareExampleOf(src, dst string, edits ...func(string) string) (string, error) {
+	if err := verifytest.CopyTree(src, dst); err != nil {
 		return "", err
 	}
 	cfgPath := filepath.Join(dst, config.DefaultFile)

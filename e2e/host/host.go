@@ -66,9 +66,10 @@ const shmMinFree = 4 << 30
 type Option func(*config)
 
 type config struct {
-	packages    []string
-	bootTimeout time.Duration
-	runTimeout  time.Duration
+	packages       []string
+	bootTimeout    time.Duration
+	runTimeout     time.Duration
+	privateNetwork bool
 }
 
 func newConfig(opts []Option) config {
@@ -93,6 +94,14 @@ func newConfig(opts []Option) config {
 // key: each distinct set gets its own cached tarball, built once.
 func WithPackages(pkgs ...string) Option {
 	return func(c *config) { c.packages = append(c.packages, pkgs...) }
+}
+
+// WithPrivateNetwork gives the host a network namespace of its own, with
+// only a loopback interface: its services can bind the ports they like
+// while other hosts run. The test's servers on 127.0.0.1 are then out of
+// its reach.
+func WithPrivateNetwork() Option {
+	return func(c *config) { c.privateNetwork = true }
 }
 
 // WithBootTimeout bounds how long New waits for the init to come up.
@@ -176,23 +185,27 @@ func New(t testing.TB, v Variant, opts ...Option) *Host {
 		t.Logf("host: %s ready in %v (unpack)", h.name, unpacked.Round(time.Millisecond))
 		return h
 	}
-	h.boot(t, c.bootTimeout)
+	h.boot(t, c.bootTimeout, c.privateNetwork)
 	t.Logf("host: %s up in %v (unpack %v, boot %v)", h.name,
 		time.Since(start).Round(time.Millisecond), unpacked.Round(time.Millisecond),
 		(time.Since(start) - unpacked).Round(time.Millisecond))
 	return h
 }
 
-func (h *Host) boot(t testing.TB, timeout time.Duration) {
+func (h *Host) boot(t testing.TB, timeout time.Duration, privateNetwork bool) {
 	t.Helper()
-	args := []string{
+	var args []string
+	if privateNetwork {
+		args = append(args, "--private-network")
+	}
+	args = append(args,
 		"--register=no", "--keep-unit", "-q",
 		"-D", h.root,
 		"--machine=" + h.name,
 		"--uuid=" + uuid(),
 		// nspawn's default capability bounding set, which lacks
 		// CAP_SYSLOG, as many container setups do: the services must cope.
-	}
+	)
 	if h.variant == Systemd {
 		args = append(args, "-b")
 	} else {
