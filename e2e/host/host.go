@@ -201,8 +201,8 @@ func (h *Host) boot(t testing.TB, timeout time.Duration, privateNetwork bool) {
 	args = append(args,
 		"--register=no", "--keep-unit", "-q",
 		"-D", h.root,
-		"--machine=" + h.name,
-		"--uuid=" + uuid(),
+		"--machine="+h.name,
+		"--uuid="+uuid(),
 		// nspawn's default capability bounding set, which lacks
 		// CAP_SYSLOG, as many container setups do: the services must cope.
 	)
