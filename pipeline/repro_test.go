@@ -38,15 +38,21 @@ func buildExample(t *testing.T, dir, dist string) {
 	}
 }
 
-// TestReproducible builds the example twice, in two directories, at two
+// TestReproducible builds each example twice, in two directories, at two
 // times, with different file times, umask, time zone and Go build cache,
 // and requires every output file to be identical byte for byte.
 func TestReproducible(t *testing.T) {
+	for _, example := range []string{"crashwatch", "net_probe"} {
+		t.Run(example, func(t *testing.T) { reproducible(t, "../examples/"+example) })
+	}
+}
+
+func reproducible(t *testing.T, example string) {
 	root := t.TempDir()
-	dirA := filepath.Join(root, "a", "crashwatch")
+	dirA := filepath.Join(root, "a", filepath.Base(example))
 	dirB := filepath.Join(root, "some", "other", "place")
 	for _, d := range []string{dirA, dirB} {
-		if err := verifytest.CopyTree("../examples/crashwatch", d); err != nil {
+		if err := verifytest.CopyTree(example, d); err != nil {
 			t.Fatal(err)
 		}
 	}
