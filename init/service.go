@@ -60,7 +60,8 @@ type Service struct {
 	StopTimeout          int    // seconds before SIGKILL
 	// Dirs are directories the service needs beyond StateDir, created
 	// owned as declared.
-	Dirs []Dir
+	Dirs   []Dir
+	Limits Limits // resource limits; the zero value sets none
 }
 
 // Dir is one directory a service needs, created before it starts.

@@ -126,6 +126,9 @@ func Prepare(s Service) (Service, error) {
 			return s, fmt.Errorf("initsys: %s: required capability %s is not among the declared capabilities %v", s.Name, c, s.Capabilities)
 		}
 	}
+	if err := checkLimits(s.Name, s.Limits); err != nil {
+		return s, err
+	}
 	if s.ReloadSignal != "" {
 		sig := strings.TrimPrefix(strings.ToUpper(s.ReloadSignal), "SIG")
 		if !slices.Contains(reloadSignals, sig) {

@@ -46,15 +46,19 @@ func TestRenderDeterministic(t *testing.T) {
 
 func TestRenderRejects(t *testing.T) {
 	bad := map[string]func(*initsys.Service){
-		"name":     func(s *initsys.Service) { s.Name = "Bad Name" },
-		"exec":     func(s *initsys.Service) { s.Exec = "crashwatch" },
-		"newline":  func(s *initsys.Service) { s.Args = []string{"a\nb"} },
-		"env name": func(s *initsys.Service) { s.Environment = map[string]string{"A-B": "x"} },
-		"user":     func(s *initsys.Service) { s.User = "x;rm" },
-		"profile":  func(s *initsys.Service) { s.Profile = "paranoid" },
-		"restart":  func(s *initsys.Service) { s.Restart = "sometimes" },
-		"signal":   func(s *initsys.Service) { s.ReloadSignal = "KILL" },
-		"cap":      func(s *initsys.Service) { s.Capabilities = []string{"CAP_sys-admin"} },
+		"name":                func(s *initsys.Service) { s.Name = "Bad Name" },
+		"exec":                func(s *initsys.Service) { s.Exec = "crashwatch" },
+		"newline":             func(s *initsys.Service) { s.Args = []string{"a\nb"} },
+		"env name":            func(s *initsys.Service) { s.Environment = map[string]string{"A-B": "x"} },
+		"user":                func(s *initsys.Service) { s.User = "x;rm" },
+		"profile":             func(s *initsys.Service) { s.Profile = "paranoid" },
+		"restart":             func(s *initsys.Service) { s.Restart = "sometimes" },
+		"signal":              func(s *initsys.Service) { s.ReloadSignal = "KILL" },
+		"cap":                 func(s *initsys.Service) { s.Capabilities = []string{"CAP_sys-admin"} },
+		"open files":          func(s *initsys.Service) { s.Limits.OpenFiles = initsys.MaxOpenFiles + 1 },
+		"negative open files": func(s *initsys.Service) { s.Limits.OpenFiles = -1 },
+		"cpu weight":          func(s *initsys.Service) { s.Limits.CPUWeight = initsys.MaxCPUWeight + 1 },
+		"nice":                func(s *initsys.Service) { s.Limits.Nice = inittest.Nice(initsys.MinNice - 1) },
 	}
 	for what, mutate := range bad {
 		s := inittest.Crashwatch()

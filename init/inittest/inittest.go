@@ -97,9 +97,34 @@ func Variants() []Variant {
 		withDirs.Profile = p
 		withDirs.Dirs = Dirs(withDirs)
 		out = append(out, Variant{"dirs-" + p, withDirs})
+		out = append(out, Variant{"limits-" + p, LimitsService(p)})
+
+		// Unsupervised, with a nice value below 0, which only root may
+		// set, and limits the shell inits cannot enforce.
+		bareLimits := bare
+		bareLimits.Name = "barelimits"
+		bareLimits.Limits = initsys.Limits{MemoryMax: 1 << 30, CPUWeight: 10000, Nice: Nice(-20)}
+		out = append(out, Variant{"limits-never-" + p, bareLimits})
 	}
 	return out
 }
+
+// Limits are the limits LimitsService sets, each unlike the default an
+// init gives a service. The nice value is below 0, which only root may
+// set: an init must set it before it switches to the service user.
+var Limits = initsys.Limits{OpenFiles: 4321, MemoryMax: 256 << 20, CPUWeight: 50, Nice: Nice(-5)}
+
+// LimitsService is the representative service with every limit set.
+func LimitsService(profile string) initsys.Service {
+	s := Crashwatch()
+	s.Name = "limitwatch"
+	s.Profile = profile
+	s.Limits = Limits
+	return s
+}
+
+// Nice returns a pointer to n, for initsys.Limits.Nice.
+func Nice(n int) *int { return &n }
 
 // EnvFileService is the representative service reading a per-host
 // settings file, whose words expand: $FLAGS split, ${LABEL} as one word,

@@ -26,7 +26,7 @@ import (
 const RecorderDelayEnv = "OMNIPACK_TEST_RECORDER_DELAY"
 
 // recorder is a daemon that writes down its arguments, environment,
-// credentials and capabilities, then (unless ONESHOT is set) installs its
+// credentials, capabilities, resource limits and nice value, then (unless ONESHOT is set) installs its
 // signal handlers, says it is ready by renaming its pid into the file
 // "ready", and waits for signals, noting each SIGHUP in "hup".
 const recorder = `#!/bin/sh
@@ -38,6 +38,8 @@ grep -E '^(CapEff|CapAmb|CapBnd|NoNewPrivs):' "/proc/$$/status" >"$out/status"
 pwd >"$out/pwd"
 umask >"$out/umask"
 readlink "/proc/$$/ns/net" >"$out/netns"
+cat "/proc/$$/limits" >"$out/limits"
+cat "/proc/$$/stat" >"$out/stat"
 echo start >>"$out/starts"
 [ -n "$ONESHOT" ] && exit 0
 if [ -n "$` + RecorderDelayEnv + `" ]; then
@@ -202,6 +204,86 @@ func (sb Sandbox) Check(t *testing.T, s initsys.Service, wantCaps bool) {
 	}
 	if fi, err := os.Stat(s.StateDir); err != nil || fi.Mode().Perm() != 0o750 {
 		t.Errorf("state dir: %v %v", fi, err)
+	}
+	sb.CheckLimits(t, s)
+}
+
+// OpenFiles returns the soft and hard open files limit the recorder ran
+// under, from its /proc/PID/limits.
+func (sb Sandbox) OpenFiles(t *testing.T) (soft, hard string) {
+	t.Helper()
+	return OpenFilesLimit(t, sb.Read(t, "limits"))
+}
+
+// OpenFilesLimit reads the soft and hard "Max open files" of a
+// /proc/PID/limits.
+func OpenFilesLimit(t *testing.T, limits string) (soft, hard string) {
+	t.Helper()
+	for _, l := range strings.Split(limits, "\n") {
+		if rest, ok := strings.CutPrefix(l, "Max open files"); ok {
+			if f := strings.Fields(rest); len(f) >= 2 {
+				return f[0], f[1]
+			}
+		}
+	}
+	t.Fatalf("no \"Max open files\" in the limits:\n%s", limits)
+	return "", ""
+}
+
+// Nice returns the nice value the recorder ran with.
+func (sb Sandbox) Nice(t *testing.T) int {
+	t.Helper()
+	return NiceOf(t, sb.Read(t, "stat"))
+}
+
+// NiceOf reads the nice value, field 19, of a /proc/PID/stat line.
+func NiceOf(t *testing.T, stat string) int {
+	t.Helper()
+	// Fields are counted after the command name in parentheses, which
+	// may itself hold spaces and ")": the state is field 3.
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		t.Fatalf("not a /proc/PID/stat line: %q", stat)
+	}
+	f := strings.Fields(stat[i+1:])
+	if len(f) < 17 {
+		t.Fatalf("not a /proc/PID/stat line: %q", stat)
+	}
+	n, err := strconv.Atoi(f[19-3])
+	if err != nil {
+		t.Fatalf("nice field %q of %q: %v", f[19-3], stat, err)
+	}
+	return n
+}
+
+// OwnNice is the nice value of the test process: the shell inits add a
+// service's nice value to that of whoever starts it.
+func OwnNice(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NiceOf(t, string(b))
+}
+
+// CheckLimits compares the open files limit and nice value the recorder
+// ran with to what s asked for: soft and hard open files equal to
+// s.Limits.OpenFiles, and the nice value s.Limits.Nice added to the test
+// process's own (which the kernel keeps within -20..19).
+func (sb Sandbox) CheckLimits(t *testing.T, s initsys.Service) {
+	t.Helper()
+	if n := s.Limits.OpenFiles; n > 0 {
+		want := strconv.Itoa(n)
+		if soft, hard := sb.OpenFiles(t); soft != want || hard != want {
+			t.Errorf("daemon open files limit soft %s hard %s, want %s for both", soft, hard, want)
+		}
+	}
+	if s.Limits.Nice != nil {
+		want := min(max(OwnNice(t)+*s.Limits.Nice, initsys.MinNice), initsys.MaxNice)
+		if got := sb.Nice(t); got != want {
+			t.Errorf("daemon nice %d, want %d", got, want)
+		}
 	}
 }
 

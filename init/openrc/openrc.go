@@ -36,6 +36,10 @@ type Init struct{}
 func (Init) Name() string    { return "openrc" }
 func (Init) Precedence() int { return 20 }
 
+// ManagesCgroups: openrc-run puts each service in a cgroup of its own
+// where the host lets it (see writeLimits).
+func (Init) ManagesCgroups() bool { return true }
+
 // Running: openrc writes /run/openrc/softlevel when it has booted.
 func (Init) Running() bool {
 	_, err := os.Stat("/run/openrc/softlevel")
@@ -113,6 +117,7 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	if s.ReloadSignal != "" {
 		line(`extra_started_commands="reload"`)
 	}
+	writeLimits(&b, s.Limits, supervised)
 	if len(s.Environment) > 0 || s.EnvironmentFile != "" {
 		line("")
 		for _, k := range s.EnvKeys() {
@@ -215,6 +220,53 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 		line("}")
 	}
 	return []initsys.File{{Target: "/etc/init.d/" + s.Name, Mode: 0o755, Body: []byte(b.String())}}, nil
+}
+
+// writeLimits sets the variables through which openrc-run applies the
+// limits before it starts the daemon. openrc-run sets the cgroup values
+// only where it has loaded its cgroup support and the host mounts the
+// controller writable (not in a systemd-nspawn container): on cgroup v2
+// from rc_cgroup_settings, on a v1 hierarchy (OpenRC's default hybrid mode
+// keeps memory and cpu there) from rc_cgroup_memory and rc_cgroup_cpu.
+// What it cannot set it leaves, and the daemon starts without it.
+func writeLimits(b *strings.Builder, l initsys.Limits, supervised bool) {
+	if l.IsZero() {
+		return
+	}
+	line := func(format string, args ...any) { fmt.Fprintf(b, format+"\n", args...) }
+	line("")
+	line("# Resource limits.")
+	if l.OpenFiles > 0 {
+		// openrc-run's sh runs ulimit -n, which sets the soft and the
+		// hard limit.
+		line(`rc_ulimit="-n %d"`, l.OpenFiles)
+	}
+	var v2 []string
+	if l.MemoryMax > 0 {
+		v2 = append(v2, fmt.Sprintf("memory.max %d", l.MemoryMax))
+	}
+	if l.CPUWeight > 0 {
+		v2 = append(v2, fmt.Sprintf("cpu.weight %d", l.CPUWeight))
+	}
+	if len(v2) > 0 {
+		// One "file value" a line.
+		line("rc_cgroup_settings=\"%s\"", strings.Join(v2, "\n"))
+	}
+	if l.MemoryMax > 0 {
+		line(`rc_cgroup_memory="memory.limit_in_bytes %d"`, l.MemoryMax)
+	}
+	if l.CPUWeight > 0 {
+		line(`rc_cgroup_cpu="cpu.shares %d"`, initsys.CPUShares(l.CPUWeight))
+	}
+	if l.Nice != nil {
+		// supervise-daemon sets it as it is; dpkg's start-stop-daemon
+		// (Debian's) adds it to openrc-run's own, which is 0 at boot.
+		if supervised {
+			line(`supervise_daemon_args="--nicelevel %d"`, *l.Nice)
+		} else {
+			line(`start_stop_daemon_args="--nicelevel %d"`, *l.Nice)
+		}
+	}
 }
 
 // openrcEmit reports through OpenRC's own message functions, which also

@@ -248,3 +248,82 @@ func TestOpenRCEnvironmentFile(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenRCLimits sources the script and applies its limits the way
+// openrc-run.sh 0.45 reads them: ulimit $rc_ulimit in sh, each line of
+// rc_cgroup_settings as "file value" (cgroup2_set_limits), the v1
+// variables as "file value" (cgroup_set_values), and the supervisor's
+// arguments. openrc-run itself runs the script in the real-host tier.
+func TestOpenRCLimits(t *testing.T) {
+	prog := `. "$1"
+if [ -n "${rc_ulimit}" ]; then
+	ulimit ${rc_ulimit} || exit 3
+fi
+echo "nofile $(ulimit -Sn) $(ulimit -Hn)"
+echo "${rc_cgroup_settings}" | while read -r key value; do
+	[ -n "$key" ] && [ -n "$value" ] && echo "v2 $key $value"
+done
+for v1 in "$rc_cgroup_memory" "$rc_cgroup_cpu"; do
+	[ -n "$v1" ] && echo "v1 $v1"
+done
+echo "supervise_daemon_args ${supervise_daemon_args-unset}"
+echo "start_stop_daemon_args ${start_stop_daemon_args-unset}"`
+	l := inittest.Limits
+	cases := []struct {
+		name string
+		svc  initsys.Service
+		want []string
+	}{
+		{"limits", inittest.LimitsService(initsys.ProfileDefault), []string{
+			"nofile 4321 4321",
+			"v2 memory.max 268435456",
+			"v2 cpu.weight 50",
+			"v1 memory.limit_in_bytes 268435456",
+			"v1 cpu.shares 512",
+			"supervise_daemon_args --nicelevel -5",
+			"start_stop_daemon_args unset",
+		}},
+		{"never", func() initsys.Service {
+			s := inittest.LimitsService(initsys.ProfileDefault)
+			s.Restart = initsys.RestartNever
+			s.Limits = initsys.Limits{CPUWeight: 10000, Nice: l.Nice}
+			return s
+		}(), []string{
+			"nofile 20000 20000",
+			"v2 cpu.weight 10000",
+			"v1 cpu.shares 102400",
+			"supervise_daemon_args unset",
+			"start_stop_daemon_args --nicelevel -5",
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			body := inittest.Render(t, Init{}, tc.svc)[0].Body
+			script := inittest.WriteTemp(t, "openrc", body, 0o644)
+			for _, sh := range []string{"dash", "busybox"} {
+				inittest.Need(t, sh, "apt-get install "+sh)
+				argv := []string{sh}
+				if sh == "busybox" {
+					argv = append(argv, "sh")
+				}
+				// The open files limit the shell starts with, so that a
+				// script without one shows it unchanged.
+				argv = append([]string{"prlimit", "--nofile=20000:20000", "--"}, argv...)
+				out, err := exec.Command(argv[0], append(argv[1:], "-c", prog, "sh", script)...).CombinedOutput()
+				if err != nil {
+					t.Fatalf("%s: %v\n%s", sh, err, out)
+				}
+				if got := strings.Split(strings.TrimSpace(string(out)), "\n"); !slices.Equal(got, tc.want) {
+					t.Errorf("%s: openrc-run would apply\n%s\nwant\n%s\n--- script ---\n%s", sh, strings.Join(got, "\n"), strings.Join(tc.want, "\n"), inittest.Numbered(body))
+				}
+			}
+		})
+	}
+	// Without limits the script sets none of OpenRC's variables.
+	body := string(inittest.Render(t, Init{}, inittest.Crashwatch())[0].Body)
+	for _, v := range []string{"rc_ulimit", "rc_cgroup_", "supervise_daemon_args", "start_stop_daemon_args"} {
+		if strings.Contains(body, v) {
+			t.Errorf("a service without limits sets %s:\n%s", v, body)
+		}
+	}
+}

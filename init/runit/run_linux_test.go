@@ -55,6 +55,7 @@ func runitRuns(t *testing.T) {
 			sb := inittest.NewSandbox(t)
 			s := sb.Service(t, "omnipack-runit-test")
 			s.Profile = profile
+			s.Limits = inittest.Limits
 			dir := svDir(t, s)
 			cmd := exec.Command(filepath.Join(dir, "run"))
 			cmd.Dir = dir

@@ -20,6 +20,12 @@ import (
 // Privileges are applied as in the sysvinit script: util-linux setpriv (and
 // unshare --net for profile nonetwork) if present, else chpst -u, which
 // cannot keep capabilities.
+//
+// Limits: ./run sets the open files limit with ulimit -n (chpst -o would
+// set the soft limit only) and the nice value with nice -n. runit manages
+// no cgroups, so the memory maximum and CPU weight are not enforced; chpst
+// -m limits the data segment and address space, which is no memory maximum
+// (a Go daemon reserves far more address space than it uses).
 type Init struct{}
 
 func (Init) Name() string    { return "runit" }
@@ -91,24 +97,36 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	default:
 		line("set -- %s", initsys.ShQuote(s.Exec))
 	}
+	if n := initsys.LimitsNotEnforced(s.Limits, "runit"); n != "" {
+		line("# %s.", n)
+	}
+	if u := initsys.UlimitOpenFiles(s, initsys.StderrEmit(s.Name)); u != "" {
+		line("%s", u)
+	}
+	// The nice value is set first, as root, which may lower it; nice(1)
+	// adds it to runsv's own, which is 0 at boot.
+	nice := ""
+	if v := s.Limits.NiceValue(); v != "" {
+		nice = "nice -n " + v + " "
+	}
 	if setpriv := initsys.SetprivArgs(s, setprivCaps); setpriv != nil {
 		line("if %s; then", initsys.HaveSetpriv)
 		if initsys.ProfilePrivileges(s.Profile).NoNetwork {
 			line("\t# An empty network namespace, like systemd's PrivateNetwork=.")
 			line("\tif command -v unshare >/dev/null 2>&1; then")
-			line("\t\texec unshare --net -- setpriv %s \"$@\"", strings.Join(setpriv, " "))
+			line("\t\texec %sunshare --net -- setpriv %s \"$@\"", nice, strings.Join(setpriv, " "))
 			line("\tfi")
 		}
-		line("\texec setpriv %s \"$@\"", strings.Join(setpriv, " "))
+		line("\texec %ssetpriv %s \"$@\"", nice, strings.Join(setpriv, " "))
 		line("fi")
 		if loss := initsys.SetprivLoss(s, false); loss != "" && initsys.SetprivRequired(s, false) == "" {
 			line("echo \"%s: setpriv (util-linux) not found, starting without %s\"", s.Name, loss)
 		}
 	}
 	if initsys.IsRoot(s) {
-		line("exec \"$@\"")
+		line("exec %s\"$@\"", nice)
 	} else {
-		line("exec chpst -u %s \"$@\"", s.User+":"+s.Group)
+		line("exec %schpst -u %s \"$@\"", nice, s.User+":"+s.Group)
 	}
 	run := b.String()
 

@@ -18,6 +18,9 @@ type Init struct{}
 func (Init) Name() string    { return "systemd" }
 func (Init) Precedence() int { return 10 }
 
+// ManagesCgroups: every unit runs in a cgroup of its own.
+func (Init) ManagesCgroups() bool { return true }
+
 // Running: systemd creates /run/systemd/system at boot (sd_booted(3)).
 func (Init) Running() bool {
 	fi, err := os.Stat("/run/systemd/system")
@@ -147,6 +150,23 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 		line("RestartSec=%d", s.RestartSec)
 	}
 	line("TimeoutStopSec=%d", s.StopTimeout)
+	if l := s.Limits; !l.IsZero() {
+		line("")
+		line("# Resource limits.")
+		if l.OpenFiles > 0 {
+			// One number sets the soft and the hard limit.
+			line("LimitNOFILE=%d", l.OpenFiles)
+		}
+		if l.MemoryMax > 0 {
+			line("MemoryMax=%d", l.MemoryMax)
+		}
+		if l.CPUWeight > 0 {
+			line("CPUWeight=%d", l.CPUWeight)
+		}
+		if l.Nice != nil {
+			line("Nice=%d", *l.Nice)
+		}
+	}
 	writeSandbox(&b, s)
 	line("")
 	line("[Install]")

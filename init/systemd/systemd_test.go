@@ -193,3 +193,20 @@ func TestSystemdDirs(t *testing.T) {
 		t.Errorf("a state directory of mode 0755 was mapped to StateDirectory=\n%s", inittest.Numbered(body))
 	}
 }
+
+// TestSystemdLimits: each limit is its systemd setting (TestSystemdVerify
+// has systemd-analyze parse them), and a service without limits sets none.
+func TestSystemdLimits(t *testing.T) {
+	body := inittest.Render(t, Init{}, inittest.LimitsService(initsys.ProfileDefault))[0].Body
+	for _, want := range []string{"LimitNOFILE=4321", "MemoryMax=268435456", "CPUWeight=50", "Nice=-5"} {
+		if !inittest.HasLine(body, want) {
+			t.Errorf("unit lacks %q\n%s", want, inittest.Numbered(body))
+		}
+	}
+	body = inittest.Render(t, Init{}, inittest.Crashwatch())[0].Body
+	for _, setting := range []string{"LimitNOFILE=", "MemoryMax=", "CPUWeight=", "Nice="} {
+		if strings.Contains(string(body), setting) {
+			t.Errorf("a service without limits sets %s\n%s", setting, body)
+		}
+	}
+}

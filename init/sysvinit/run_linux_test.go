@@ -59,6 +59,7 @@ func sysvinitRuns(t *testing.T) {
 			sb := inittest.NewSandbox(t)
 			s := sb.Service(t, fmt.Sprintf("omnipack-test-%d-%d", os.Getpid(), serial.Add(1)))
 			s.Profile = m.profile
+			s.Limits = inittest.Limits
 			script := inittest.WriteTemp(t, s.Name, inittest.Render(t, Init{}, s)[0].Body, 0o755)
 			pidfile := "/run/" + s.Name + ".pid"
 			t.Cleanup(func() { os.Remove(pidfile) })
@@ -249,5 +250,44 @@ func TestSysvinitEnvironmentFileAndDirs(t *testing.T) {
 			sb.CheckDirs(t, s)
 			action("stop")
 		})
+	}
+}
+
+// TestSysvinitOpenFilesNotRaised starts the service where the script may
+// not raise the hard open files limit to the one asked for (no
+// CAP_SYS_RESOURCE, a lower hard limit), as in some containers: the daemon
+// starts with the hard limit as both limits, and start warns saying so.
+func TestSysvinitOpenFilesNotRaised(t *testing.T) {
+	inittest.Need(t, "start-stop-daemon", "apt-get install dpkg")
+	inittest.Need(t, "prlimit", "apt-get install util-linux")
+	inittest.Subreaper(t)
+	sb := inittest.NewSandbox(t)
+	s := sb.Service(t, fmt.Sprintf("omnipack-test-%d-%d", os.Getpid(), serial.Add(1)))
+	s.Limits = inittest.Limits
+	script := inittest.WriteTemp(t, s.Name, inittest.Render(t, Init{}, s)[0].Body, 0o755)
+	pidfile := "/run/" + s.Name + ".pid"
+	t.Cleanup(func() { os.Remove(pidfile) })
+	const hard = 1000
+	argv := append([]string{"prlimit", fmt.Sprintf("--nofile=%d:%d", hard, hard), "--"}, inittest.WithoutCap(t, "CAP_SYS_RESOURCE", script, "start")...)
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("start: %v\n%s", err, out)
+	}
+	if want := fmt.Sprintf("%s: warning: the open files limit cannot be raised to %d here; starting with the hard limit, %d", s.Name, s.Limits.OpenFiles, hard); !strings.Contains(string(out), want) {
+		t.Errorf("start did not warn %q:\n%s", want, out)
+	}
+	raw, err := os.ReadFile(pidfile)
+	if err != nil {
+		t.Fatalf("no pidfile: %v", err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(raw)))
+	go syscall.Wait4(pid, nil, 0, nil)
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	sb.WaitReady(t, pid)
+	if soft, h := sb.OpenFiles(t); soft != strconv.Itoa(hard) || h != strconv.Itoa(hard) {
+		t.Errorf("daemon open files limit soft %s hard %s, want %d for both", soft, h, hard)
+	}
+	if out, err := exec.Command(script, "stop").CombinedOutput(); err != nil {
+		t.Errorf("stop: %v\n%s", err, out)
 	}
 }

@@ -24,6 +24,11 @@ import (
 // start-stop-daemon --chuid or chroot --userspec, and the rest is lost (a
 // warning says so). The filesystem, device and syscall restrictions of the
 // systemd profiles have no equivalent.
+//
+// Limits: the start sets the open files limit with ulimit -n and the nice
+// value with start-stop-daemon --nicelevel or nice -n, both added to the
+// starting shell's (0 at boot). sysvinit manages no cgroups, so the memory
+// maximum and CPU weight are not enforced.
 type Init struct{}
 
 func (Init) Name() string    { return "sysvinit" }
@@ -46,6 +51,9 @@ var sysvTemplate = template.Must(template.New("sysv").Parse(`#!/bin/sh
 ### END INIT INFO
 {{.Header -}}
 # sysvinit does not supervise: the daemon is not restarted if it exits.
+{{- if .NotEnforced}}
+# {{.NotEnforced}}.
+{{- end}}
 
 NAME={{.Name}}
 DAEMON={{.Daemon}}
@@ -165,12 +173,15 @@ do_start() {
 {{- if .Umask}}
 	umask {{.Umask}}
 {{- end}}
+{{- if .Ulimit}}
+	{{.Ulimit}}
+{{- end}}
 	if have_ssd; then
 		cmd_=$1
 		shift
 		start-stop-daemon --start --quiet --background --make-pidfile \
 			--pidfile "$PIDFILE" --name "$COMM" --chdir "$WORKDIR" \
-			${RUN_AS:+--chuid "$RUN_AS"} --startas "$cmd_" -- "$@" || return 1
+			${RUN_AS:+--chuid "$RUN_AS"}{{if .Nice}} --nicelevel {{.Nice}}{{end}} --startas "$cmd_" -- "$@" || return 1
 	else
 		if [ -n "$RUN_AS" ]; then
 			# chroot --userspec switches user without forking, so the
@@ -178,6 +189,10 @@ do_start() {
 			# shellcheck disable=SC2016
 			set -- chroot --userspec="$RUN_AS" / /bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$WORKDIR" "$@"
 		fi
+{{- if .Nice}}
+		# Outermost, so that it runs as root, which may lower the value.
+		set -- nice -n {{.Nice}} "$@"
+{{- end}}
 		if command -v setsid >/dev/null 2>&1; then
 			set -- setsid "$@"
 		fi
@@ -294,7 +309,7 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 		User, Group, StateDir              string
 		HaveSetpriv, Setpriv, Loss, Umask  string
 		CapsCheck, RequiredLost            string
-		EnvLoad                            string
+		EnvLoad, Ulimit, Nice, NotEnforced string
 		Dirs                               []string
 		NoNetwork, Expands                 bool
 		ReloadSignal                       string
@@ -322,6 +337,9 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 		EnvLoad:      initsys.EnvFileLoad(s),
 		Dirs:         initsys.InstallDirs(s),
 		Expands:      s.ExpandsArgs(),
+		Ulimit:       strings.ReplaceAll(initsys.UlimitOpenFiles(s, initsys.StderrEmit("$NAME")), "\n", "\n\t"),
+		Nice:         s.Limits.NiceValue(),
+		NotEnforced:  initsys.LimitsNotEnforced(s.Limits, "sysvinit"),
 	}
 	if s.AfterNetwork {
 		data.Deps += " $network"

@@ -17,7 +17,8 @@ import (
 // or set a bounding set or no_new_privs, so profiles only set the umask and
 // declared capabilities are lost for non-root users; there is no restart
 // delay, so RestartSec becomes a post-stop sleep, which also delays a
-// deliberate stop.
+// deliberate stop. Limits: "limit nofile" and "nice" apply; the memory
+// maximum and CPU weight are not enforced.
 type Init struct{}
 
 func (Init) Name() string    { return "upstart" }
@@ -73,6 +74,17 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	}
 	if u := initsys.ProfilePrivileges(s.Profile).Umask; u != "" {
 		line("umask %s", u)
+	}
+	if s.Limits.OpenFiles > 0 {
+		line("limit nofile %d %d", s.Limits.OpenFiles, s.Limits.OpenFiles)
+	}
+	if v := s.Limits.NiceValue(); v != "" {
+		line("nice %s", v)
+	}
+	// Upstart 1.13's cgroup stanza needs the cgmanager daemon, which
+	// hosts rarely run; without it the job would not start.
+	if n := initsys.LimitsNotEnforced(s.Limits, "Upstart"); n != "" {
+		line("# %s.", n)
 	}
 	line("chdir %s", upstartQuote(s.WorkingDir))
 	for _, k := range s.EnvKeys() {

@@ -291,3 +291,25 @@ func checkScriptArgs(t *testing.T, s initsys.Service, script string, env []strin
 		}
 	}
 }
+
+// TestUpstartLimits: the open files limit and nice value are init(5)'s
+// "limit nofile SOFT HARD" and "nice VALUE" stanzas; the limits Upstart
+// cannot apply are named in a comment, and a job without limits has
+// neither stanza.
+func TestUpstartLimits(t *testing.T) {
+	body := inittest.Render(t, Init{}, inittest.LimitsService(initsys.ProfileDefault))[0].Body
+	job := parseUpstart(t, body)
+	if got := job["limit"]; !slices.Equal(got, []string{"nofile 4321 4321"}) {
+		t.Errorf("limit stanzas %q, want [\"nofile 4321 4321\"]\n%s", got, inittest.Numbered(body))
+	}
+	if got := job["nice"]; !slices.Equal(got, []string{"-5"}) {
+		t.Errorf("nice stanzas %q, want [\"-5\"]\n%s", got, inittest.Numbered(body))
+	}
+	if want := "# Upstart puts the service in no cgroup of its own: the memory maximum and CPU weight are not enforced."; !inittest.HasLine(body, want) {
+		t.Errorf("job does not say %q\n%s", want, inittest.Numbered(body))
+	}
+	job = parseUpstart(t, inittest.Render(t, Init{}, inittest.Crashwatch())[0].Body)
+	if len(job["limit"])+len(job["nice"]) > 0 {
+		t.Errorf("a job without limits has limit %q nice %q", job["limit"], job["nice"])
+	}
+}
