@@ -151,6 +151,8 @@ type Service struct {
 	// format's customary path (FormatRule.EnvironmentFile), which every
 	// init reads before it starts the daemon.
 	EnvironmentFile bool `toml:"environment_file"`
+	// Limits are the resource limits the daemon runs under.
+	Limits Limits `toml:"limits"`
 }
 
 // ConfigFile is a file installed under /etc/NAME/ and preserved across
@@ -450,6 +452,7 @@ func (c *Config) ServiceModel(format string) initsys.Service {
 		ReloadSignal:         s.ReloadSignal,
 		StopTimeout:          s.StopTimeout,
 		Dirs:                 c.serviceDirs(),
+		Limits:               s.Limits.limitsModel(),
 	}
 }
 

@@ -43,6 +43,7 @@ func (c *Config) validate() Problems {
 	c.validateTargets(add)
 	c.validateBinary(add)
 	c.validateService(add)
+	c.validateLimits(add)
 	c.validateFiles(add)
 	c.validateDirs(add)
 	c.validateSigning(add)

@@ -86,6 +86,11 @@ func TestBadInput(t *testing.T) {
 		}
 		return strings.Replace(validConfig, old, new, 1)
 	}
+	// limits puts a [service.limits] table holding line at line 13, its
+	// key at line 14.
+	limits := func(line string) string {
+		return replace(`args = ["-v"]`, "args = [\"-v\"]\n\n[service.limits]\n"+line)
+	}
 	cases := []struct {
 		name  string
 		cfg   string
@@ -128,6 +133,14 @@ func TestBadInput(t *testing.T) {
 		{"world-writable directory", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[[dirs]]\npath = \"/var/lib/probe/drop\"\nmode = \"0777\""), 25, "dirs[0].mode", "lets every user write"},
 		{"file over the environment file", strings.Replace(replace(`dest = "/usr/share/doc/probe/README"`, "dest = \"/etc/default/probe\""), `args = ["-v"]`, "args = [\"-v\"]\nenvironment_file = true", 1), 19, "files[0].dest", "also used by the deb packages' environment file"},
 		{"required capability not declared", replace(`args = ["-v"]`, "args = [\"-v\"]\ncapabilities = [\"CAP_SYS_TIME\"]\nrequired_capabilities = [\"CAP_SYSLOG\"]"), 13, "service.required_capabilities[0]", `"CAP_SYSLOG" is not in service.capabilities`},
+		{"open files out of range", limits("open_files = 0"), 14, "service.limits.open_files", "0 is out of range"},
+		{"memory size unit", limits(`memory_max = "256MB"`), 14, "service.limits.memory_max", `"256MB" is not a memory size`},
+		{"memory size fraction", limits("memory_max = 1.5"), 14, "service.limits.memory_max", "1.5 is not a memory size"},
+		{"memory size zero", limits("memory_max = 0"), 14, "service.limits.memory_max", "0 would leave the daemon no memory"},
+		{"memory size too large", limits(`memory_max = "9999999999T"`), 14, "service.limits.memory_max", "too large"},
+		{"cpu weight out of range", limits("cpu_weight = 10001"), 14, "service.limits.cpu_weight", "10001 is out of range"},
+		{"nice out of range", limits("nice = 20"), 14, "service.limits.nice", "20 is out of range"},
+		{"open files as a string", limits(`open_files = "4096"`), 14, "service.limits.open_files", "incompatible types"},
 		{"extra file in config dir", replace(`dest = "/usr/share/doc/probe/README"`, `dest = "/etc/probe/README"`), 18, "files[0].dest", "declare files under /etc/probe as [[config]]"},
 	}
 	if len(cases) < 15 {

@@ -76,6 +76,14 @@ profile = "default"                 # default, strict, trusted or nonetwork
 reload_signal = "HUP"               # leave unset if the daemon cannot reload
 stop_timeout = 30
 
+# Resource limits, each optional: one left unset sets none. sysvinit, upstart
+# and runit do not enforce memory_max and cpu_weight.
+# [service.limits]
+# open_files = 4096                 # RLIMIT_NOFILE, soft and hard
+# memory_max = "512M"               # bytes, or with K, M, G or T (1024-based)
+# cpu_weight = 100                  # 1 to 10000; 100 is every service's default
+# nice = 0                          # -20 to 19
+
 # Config files go to /etc/<<.Name>>/ and survive upgrades.
 # [[config]]
 # source = "<<.Name>>.toml"

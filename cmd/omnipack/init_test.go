@@ -44,6 +44,45 @@ func TestInitWritesAValidConfig(t *testing.T) {
 	}
 }
 
+// TestInitLimitsExample uncomments the [service.limits] example init
+// writes: it must validate and set every limit.
+func TestInitLimitsExample(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "agent-bin"), []byte("\x7fELF"), 0o755)
+	cfg := filepath.Join(dir, "omnipack.toml")
+	if code, _, stderr := runCmd(t, "--config", cfg, "init", filepath.Join(dir, "agent-bin")); code != exitOK {
+		t.Fatalf("init: exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	in := false
+	for i, l := range lines {
+		if l == "# [service.limits]" {
+			in = true
+		}
+		if in && !strings.HasPrefix(l, "# ") {
+			break
+		}
+		if in {
+			lines[i] = strings.TrimPrefix(l, "# ")
+		}
+	}
+	if !in {
+		t.Fatalf("init wrote no [service.limits] example:\n%s", b)
+	}
+	os.WriteFile(cfg, []byte(strings.Join(lines, "\n")), 0o644)
+	c, err := config.Load(cfg)
+	if err != nil {
+		t.Fatalf("the uncommented example does not validate: %v", err)
+	}
+	if l := c.ServiceModel("deb").Limits; l.OpenFiles == 0 || l.MemoryMax == 0 || l.CPUWeight == 0 || l.Nice == nil {
+		t.Errorf("the example leaves a limit unset: %+v", l)
+	}
+}
+
 // gitRepo runs git in dir with a fixed identity and commit time.
 func gitRepo(t *testing.T, dir string) func(args ...string) string {
 	return func(args ...string) string {

@@ -45,6 +45,9 @@ func TestDidYouMean(t *testing.T) {
 		{"restart", replace(`args = ["-v"]`, "args = [\"-v\"]\nrestart = \"on_failure\""), 12, "service.restart", `did you mean "on-failure"? Use one of always, on-failure, never`},
 		{"profile", replace(`args = ["-v"]`, "args = [\"-v\"]\nprofile = \"strcit\""), 12, "service.profile", `did you mean "strict"? …`},
 		{"reload signal", replace(`args = ["-v"]`, "args = [\"-v\"]\nreload_signal = \"SIGHUP\""), 12, "service.reload_signal", `did you mean "HUP"? Use one of HUP, USR1, USR2, or leave it unset`},
+		{"limits key", replace(`args = ["-v"]`, "args = [\"-v\"]\n\n[service.limits]\nopen_file = 4096"), 14, "service.limits.open_file", `did you mean "open_files"?`},
+		{"limit in [service]", replace(`args = ["-v"]`, "args = [\"-v\"]\nnice = 5"), 12, "service.nice", "move it to [service.limits]"},
+		{"memory suffix case", replace(`args = ["-v"]`, "args = [\"-v\"]\n\n[service.limits]\nmemory_max = \"256m\""), 14, "service.limits.memory_max", `did you mean "256M"? The suffixes are upper case.`},
 		{"nothing close", replace(`args = ["-v"]`, "args = [\"-v\"]\nprofile = \"hardened\""), 12, "service.profile", "use one of default, strict, trusted, nonetwork"},
 	}
 	for _, tc := range cases {
