@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/omnipack/omnipack/config"
+	initsys "github.com/omnipack/omnipack/init"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/release"
 
@@ -138,5 +139,16 @@ func checkLoaded(t *testing.T, cfg *config.Config) {
 		if dest := cfg.ConfigDest(c); path.Clean(dest) != dest || !strings.HasPrefix(dest, "/etc/"+p.Name+"/") {
 			t.Errorf("config file %q is installed outside /etc/%s/", c.Dest, p.Name)
 		}
+	}
+	// Every limit that loads reaches the service model, within what every
+	// init can apply.
+	l, set := cfg.ServiceModel("deb").Limits, cfg.Service.Limits
+	if (set.OpenFiles != nil) != (l.OpenFiles > 0) || (set.MemoryMax != nil) != (l.MemoryMax > 0) ||
+		(set.CPUWeight != nil) != (l.CPUWeight > 0) || (set.Nice != nil) != (l.Nice != nil) {
+		t.Errorf("[service.limits] %+v gives the service model the limits %+v", set, l)
+	}
+	svc := initsys.Service{Name: "probe", Exec: "/usr/bin/probe", Limits: l}
+	if _, err := initsys.Prepare(svc); err != nil {
+		t.Errorf("config accepts limits the inits refuse: %v", err)
 	}
 }

@@ -256,7 +256,8 @@ func TestSysvinitEnvironmentFileAndDirs(t *testing.T) {
 // TestSysvinitOpenFilesNotRaised starts the service where the script may
 // not raise the hard open files limit to the one asked for (no
 // CAP_SYS_RESOURCE, a lower hard limit), as in some containers: the daemon
-// starts with the hard limit as both limits, and start warns saying so.
+// starts with the hard limit as both limits, as systemd gets as close as it
+// may, and start warns saying so.
 func TestSysvinitOpenFilesNotRaised(t *testing.T) {
 	inittest.Need(t, "start-stop-daemon", "apt-get install dpkg")
 	inittest.Need(t, "prlimit", "apt-get install util-linux")
@@ -267,8 +268,8 @@ func TestSysvinitOpenFilesNotRaised(t *testing.T) {
 	script := inittest.WriteTemp(t, s.Name, inittest.Render(t, Init{}, s)[0].Body, 0o755)
 	pidfile := "/run/" + s.Name + ".pid"
 	t.Cleanup(func() { os.Remove(pidfile) })
-	const hard = 1000
-	argv := append([]string{"prlimit", fmt.Sprintf("--nofile=%d:%d", hard, hard), "--"}, inittest.WithoutCap(t, "CAP_SYS_RESOURCE", script, "start")...)
+	const soft, hard = 500, 1000
+	argv := append([]string{"prlimit", fmt.Sprintf("--nofile=%d:%d", soft, hard), "--"}, inittest.WithoutCap(t, "CAP_SYS_RESOURCE", script, "start")...)
 	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("start: %v\n%s", err, out)
@@ -284,8 +285,8 @@ func TestSysvinitOpenFilesNotRaised(t *testing.T) {
 	go syscall.Wait4(pid, nil, 0, nil)
 	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
 	sb.WaitReady(t, pid)
-	if soft, h := sb.OpenFiles(t); soft != strconv.Itoa(hard) || h != strconv.Itoa(hard) {
-		t.Errorf("daemon open files limit soft %s hard %s, want %d for both", soft, h, hard)
+	if gotSoft, gotHard := sb.OpenFiles(t); gotSoft != strconv.Itoa(hard) || gotHard != strconv.Itoa(hard) {
+		t.Errorf("daemon open files limit soft %s hard %s, want %d for both", gotSoft, gotHard, hard)
 	}
 	if out, err := exec.Command(script, "stop").CombinedOutput(); err != nil {
 		t.Errorf("stop: %v\n%s", err, out)

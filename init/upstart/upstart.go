@@ -81,8 +81,8 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	if v := s.Limits.NiceValue(); v != "" {
 		line("nice %s", v)
 	}
-	// Upstart 1.13's cgroup stanza needs the cgmanager daemon, which
-	// hosts rarely run; without it the job would not start.
+	// Upstart 1.13's cgroup stanza would hold the job until the cgmanager
+	// daemon runs, which hosts rarely do; older Upstarts reject it.
 	if n := initsys.LimitsNotEnforced(s.Limits, "Upstart"); n != "" {
 		line("# %s.", n)
 	}
