@@ -131,6 +131,7 @@ func lifecycle(t *testing.T, h *host.Host, pm packageManager) {
 	pid1 := waitRunning(t, h)
 	assertRunsAs(t, h, pid1, agent)
 	assertWithoutSyslog(t, h, pid1, out)
+	assertLimits(t, h, pid1)
 	conf := "/etc/" + agent + "/" + agent + ".toml"
 	if got := strings.TrimSpace(h.MustRun(t, "stat -c '%a %U %G' "+conf)); got != "640 root "+agent {
 		t.Errorf("config mode/owner = %q, want 640 root %s", got, agent)
@@ -157,6 +158,7 @@ func lifecycle(t *testing.T, h *host.Host, pm packageManager) {
 		t.Errorf("running process executes %q, not the new binary", exe)
 	}
 	assertRunsAs(t, h, pid2, agent)
+	assertLimits(t, h, pid2)
 
 	out = h.MustRun(t, pm.remove)
 	t.Logf("remove:\n%s", out)
