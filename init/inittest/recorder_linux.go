@@ -26,9 +26,10 @@ import (
 const RecorderDelayEnv = "OMNIPACK_TEST_RECORDER_DELAY"
 
 // recorder is a daemon that writes down its arguments, environment,
-// credentials, capabilities, resource limits and nice value, then (unless ONESHOT is set) installs its
-// signal handlers, says it is ready by renaming its pid into the file
-// "ready", and waits for signals, noting each SIGHUP in "hup".
+// credentials, capabilities, resource limits and nice value, then (unless
+// ONESHOT is set) installs its signal handlers, says it is ready by
+// renaming its pid into the file "ready", and waits for signals, noting
+// each SIGHUP in "hup".
 const recorder = `#!/bin/sh
 out=%s
 for a; do printf '%%s\n' "$a"; done >"$out/args"

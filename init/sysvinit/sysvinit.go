@@ -25,8 +25,8 @@ import (
 // warning says so). The filesystem, device and syscall restrictions of the
 // systemd profiles have no equivalent.
 //
-// Limits: the start sets the open files limit with ulimit -n and the nice
-// value with start-stop-daemon --nicelevel or nice -n, both added to the
+// Limits: the start sets the open files limit with ulimit -n, and the nice
+// value with start-stop-daemon --nicelevel or nice -n, which add it to the
 // starting shell's (0 at boot). sysvinit manages no cgroups, so the memory
 // maximum and CPU weight are not enforced.
 type Init struct{}
