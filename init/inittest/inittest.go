@@ -97,6 +97,7 @@ func Variants() []Variant {
 		withDirs.Profile = p
 		withDirs.Dirs = Dirs(withDirs)
 		out = append(out, Variant{"dirs-" + p, withDirs})
+
 		out = append(out, Variant{"limits-" + p, LimitsService(p)})
 
 		// Unsupervised, with a nice value below 0, which only root may
