@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -114,8 +116,27 @@ type Artifact struct {
 	// Package is a package artifact's name as its package manager knows
 	// it; the program keeps the release's Name.
 	Package string `json:"package,omitempty"`
-	Size    int64  `json:"size"`
-	SHA256  string `json:"sha256"`
+	// EnvironmentFile is where a package artifact keeps the service's
+	// per-host settings file ([service] environment_file), which the
+	// installers' --set env.NAME=VALUE writes; "" when it ships none.
+	EnvironmentFile string `json:"environment_file,omitempty"`
+	Size            int64  `json:"size"`
+	SHA256          string `json:"sha256"`
+}
+
+// envFilePathRe is an environment file's path: below /etc/, of plain
+// characters (a program's name may hold _ . : and capitals).
+var envFilePathRe = regexp.MustCompile(`^/etc(/[A-Za-z0-9_.:+@~-]+)+$`)
+
+// CheckEnvironmentFile refuses an environment file path that is not an
+// absolute, clean path of plain characters below /etc/: the installers
+// write the file as root.
+func CheckEnvironmentFile(p string) error {
+	// Clean refuses the "." and ".." components the pattern lets through.
+	if len(p) > 255 || !envFilePathRe.MatchString(p) || path.Clean(p) != p {
+		return fmt.Errorf("environment file %q is not a clean absolute path below /etc/", p)
+	}
+	return nil
 }
 
 // Sort orders artifacts by name so the manifest is reproducible.
@@ -162,6 +183,14 @@ func Parse(data []byte) (*Release, error) {
 	}
 	if r.Schema != SchemaVersion {
 		return nil, fmt.Errorf("schema %d is not supported (want %d); use a matching omnipack", r.Schema, SchemaVersion)
+	}
+	for _, a := range r.Artifacts {
+		if a.EnvironmentFile == "" {
+			continue
+		}
+		if err := CheckEnvironmentFile(a.EnvironmentFile); err != nil {
+			return nil, fmt.Errorf("artifact %q: %w", a.Name, err)
+		}
 	}
 	return &r, nil
 }

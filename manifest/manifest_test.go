@@ -66,3 +66,56 @@ func sha256sumCheck(dir string) *exec.Cmd {
 	c.Dir = dir
 	return c
 }
+
+// TestEnvironmentFilePath: Parse accepts the paths the formats use and
+// refuses any other environment file path, naming the artifact.
+func TestEnvironmentFilePath(t *testing.T) {
+	for _, c := range []struct {
+		path string
+		ok   bool
+	}{
+		{"/etc/default/crashwatch", true},
+		{"/etc/sysconfig/crashwatch", true},
+		{"/etc/conf.d/my_agent.2", true},
+		{"/etc/My:Agent/environment", true},
+		{"", true}, // none shipped
+		{"/etc", false},
+		{"/etc/", false},
+		{"etc/default/x", false},
+		{"/var/lib/x", false},
+		{"/etcetera/x", false},
+		{"/etc/default/../shadow", false},
+		{"/etc/./default/x", false},
+		{"/etc/default/x/", false},
+		{"/etc//default/x", false},
+		{"/etc/default/a b", false},
+		{"/etc/default/x;rm", false},
+		{"/etc/default/$x", false},
+		{"/etc/default/x\n", false},
+		{"/etc/" + strings.Repeat("a", 300), false},
+	} {
+		r := &Release{Schema: SchemaVersion, Name: "a", Version: "1.0.0", Release: 1, Artifacts: []Artifact{
+			{Name: "a_1.0.0-1_amd64.deb", Format: "deb", EnvironmentFile: c.path},
+		}}
+		data, err := r.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Parse(data)
+		switch {
+		case c.ok && err != nil:
+			t.Errorf("%q refused: %v", c.path, err)
+		case c.ok && got.Artifacts[0].EnvironmentFile != c.path:
+			t.Errorf("%q read back as %q", c.path, got.Artifacts[0].EnvironmentFile)
+		case !c.ok && err == nil:
+			t.Errorf("%q accepted", c.path)
+		case !c.ok && !strings.Contains(err.Error(), "a_1.0.0-1_amd64.deb"):
+			t.Errorf("%q: the error does not name the artifact: %v", c.path, err)
+		}
+	}
+	// Written only where there is one, so older readers' strictness holds.
+	r := &Release{Schema: SchemaVersion, Artifacts: []Artifact{{Name: "a.deb"}}}
+	if data, _ := r.Marshal(); strings.Contains(string(data), "environment_file") {
+		t.Errorf("an artifact without one has an environment_file field:\n%s", data)
+	}
+}

@@ -475,6 +475,9 @@ func packageOne(spec *packaging.Spec, format string, cfg *config.Config, v confi
 		return nil, err
 	}
 	pkg.Package = spec.Package(format).Name
+	// The installers write --set env.NAME=VALUE here: the path the
+	// format's package ships, not one they guess.
+	pkg.EnvironmentFile = spec.Service.EnvironmentFile
 	out := []manifest.Artifact{pkg}
 	if res.SigPath != "" {
 		sig, err := artifact(res.SigPath, FormatSignature, res.Arch, res.Version)

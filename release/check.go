@@ -53,7 +53,7 @@ func CheckSHA256(sum string) error {
 }
 
 // CheckArtifact validates one manifest entry: its name, format, arch, os,
-// version, size and digest.
+// version, size, digest, package name and environment file.
 func CheckArtifact(a manifest.Artifact) error {
 	if err := CheckFileName(a.Name); err != nil {
 		return fmt.Errorf("artifact %w", err)
@@ -80,6 +80,14 @@ func CheckArtifact(a manifest.Artifact) error {
 	}
 	if a.Package != "" {
 		if err := CheckPackageName(a.Format, a.Package); err != nil {
+			return fmt.Errorf("artifact %s: %w", a.Name, err)
+		}
+	}
+	if a.EnvironmentFile != "" {
+		if !IsPackage(a.Format) {
+			return fmt.Errorf("artifact %s: a %s artifact has no environment file", a.Name, a.Format)
+		}
+		if err := manifest.CheckEnvironmentFile(a.EnvironmentFile); err != nil {
 			return fmt.Errorf("artifact %s: %w", a.Name, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,6 +99,9 @@ func checkSafeRelease(t *testing.T, r *manifest.Release) {
 		seen[a.Name] = true
 		if a.Size <= 0 || a.Size > manifest.MaxArtifact || len(a.SHA256) != 64 {
 			t.Errorf("CheckRelease passed artifact %q of size %d, sha256 %q", a.Name, a.Size, a.SHA256)
+		}
+		if p := a.EnvironmentFile; p != "" && (!strings.HasPrefix(p, "/etc/") || path.Clean(p) != p || strings.ContainsAny(p, strings.ReplaceAll(unsafe, "/", "")) || strings.Contains(p, "/../")) {
+			t.Errorf("CheckRelease passed artifact %q with environment file %q", a.Name, p)
 		}
 	}
 }

@@ -91,6 +91,11 @@ func TestLoadReleaseRefuses(t *testing.T) {
 			d.Sign(t)
 			return release.KeySpec{Path: d.Key.PubPath}
 		}, nil, "not a plain file name"},
+		{"environment file outside /etc", func(t *testing.T, d *installtest.Dist) release.KeySpec {
+			d.Release.Artifacts[0].EnvironmentFile = "/etc/../root/.profile"
+			d.Sign(t)
+			return release.KeySpec{Path: d.Key.PubPath}
+		}, nil, "not a clean absolute path below /etc/"},
 		{"bad project name", func(t *testing.T, d *installtest.Dist) release.KeySpec {
 			d.Release.Name = "../agent"
 			d.Sign(t)
