@@ -207,7 +207,8 @@ type Installer struct {
 	// default the first [[config]] entry.
 	Config string `toml:"config"`
 	// Positional names the config keys that bare arguments set, in order:
-	// ["auth_key", "node_id"] makes `sh -s KEY NODE` work.
+	// ["auth_key", "node_id"] makes `sh -s KEY NODE` work. A key env.NAME
+	// (here and in Secrets) is the environment file's variable NAME.
 	Positional []string `toml:"positional"`
 	// Secrets are config keys whose values are never printed.
 	Secrets []string `toml:"secrets"`

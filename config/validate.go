@@ -53,6 +53,10 @@ func (c *Config) validate() Problems {
 
 var configKeyRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
+// EnvKeyPrefix starts an [installer] key that names a variable of the
+// environment file instead of a config key: env.NAME.
+const EnvKeyPrefix = "env."
+
 func (c *Config) validateInstaller(add addFunc) {
 	in := c.Installer
 	if in.BaseURL != "" {
@@ -76,8 +80,17 @@ func (c *Config) validateInstaller(add addFunc) {
 		add("installer.config", fix, "%q is not a [[config]] file", in.Config)
 	}
 	for i, k := range append(append([]string(nil), in.Positional...), in.Secrets...) {
-		if !configKeyRe.MatchString(k) {
-			add(fmt.Sprintf("installer key %d", i), "use letters, digits, _ and -", "%q is not a config key", k)
+		// env.NAME is a variable of the environment file, which the
+		// installers' --set env.NAME=VALUE writes.
+		if name, ok := strings.CutPrefix(k, EnvKeyPrefix); ok {
+			switch {
+			case !envKeyRe.MatchString(name):
+				add(fmt.Sprintf("installer key %d", i), "write env.NAME with NAME of letters, digits and _, not starting with a digit", "%q is not env.NAME", k)
+			case !c.Service.EnvironmentFile:
+				add(fmt.Sprintf("installer key %d", i), "set [service] environment_file = true, or name a config key", "%q names a variable of the environment file, which the package does not ship", k)
+			}
+		} else if !configKeyRe.MatchString(k) {
+			add(fmt.Sprintf("installer key %d", i), "use letters, digits, _ and -, or env.NAME for a variable of the environment file", "%q is not a config key", k)
 		}
 	}
 	if in.HealthSeconds < 1 || in.HealthSeconds > 600 {

@@ -225,6 +225,8 @@ func (e *Executor) step(ctx context.Context, p *Plan, s Step) error {
 		return nil
 	case StepConfig:
 		return e.config(s)
+	case StepEnvironment:
+		return e.environment(s)
 	case StepNoStart:
 		if !e.wasRunning && e.status(ctx, s) {
 			c, _ := e.initCmd(s, "stop")
@@ -240,7 +242,7 @@ func (e *Executor) step(ctx context.Context, p *Plan, s Step) error {
 		if !ok {
 			return nil
 		}
-		e.say("restarting the service for the new config: %s", c)
+		e.say("restarting the service for the new config or environment: %s", c)
 		if err := e.Runner.Run(ctx, c, e.Log, e.Log); err != nil {
 			e.printLogs(ctx, s)
 			return fmt.Errorf("the service did not restart: %w", err)
@@ -387,8 +389,9 @@ func (e *Executor) config(s Step) error {
 			return fmt.Errorf("%w: no %s/%s.toml and not exactly one *.toml in %s; pass --config-file", errNoConfig, layout.ConfigDir(e.name), e.name, layout.ConfigDir(e.name))
 		}
 	}
+	sets, _ := splitSets(e.Sets)
 	var keys []string
-	for _, s := range e.Sets {
+	for _, s := range sets {
 		keys = append(keys, s.String())
 	}
 	doc, err := e.h.ReadFile(p)
@@ -417,7 +420,7 @@ func (e *Executor) config(s Step) error {
 	default:
 		return err
 	}
-	out, changed, err := SetTOML(doc, e.Sets)
+	out, changed, err := SetTOML(doc, sets)
 	if err != nil {
 		return fmt.Errorf("%s: %w", e.h.Host(p), err)
 	}
@@ -433,6 +436,63 @@ func (e *Executor) config(s Step) error {
 	}
 	e.configChanged = true
 	e.say("set %s in %s (mode %04o)", strings.Join(keys, " "), e.h.Host(p), mode)
+	return nil
+}
+
+// environment sets the --set env.NAME values in the environment file the
+// manifest names: mode 0640 or stricter, owner and group kept (as the
+// package installed it: root and the service's group); a file the admin
+// deleted is written again, root-owned with its directory's group. It is
+// replaced atomically and only when it changes; a change restarts the
+// service. No value is ever printed.
+func (e *Executor) environment(s Step) error {
+	_, sets := splitSets(e.Sets)
+	var keys []string
+	for _, set := range sets {
+		keys = append(keys, set.String())
+	}
+	doc, err := e.h.ReadFile(s.Path)
+	uid, gid, mode := -1, -1, os.FileMode(0o640)
+	switch {
+	case err == nil:
+		fi, err := e.h.Lstat(s.Path)
+		if err != nil {
+			return err
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("%s is not a regular file", e.h.Host(s.Path))
+		}
+		mode = fi.Mode().Perm() & 0o640
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			uid, gid = int(st.Uid), int(st.Gid)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		fi, err := e.h.Stat(path.Dir(s.Path))
+		if err != nil {
+			return fmt.Errorf("cannot write the environment file: %w", err)
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			uid, gid = owner(), int(st.Gid)
+		}
+	default:
+		return err
+	}
+	out, changed, err := SetEnvFile(doc, sets)
+	if err != nil {
+		return fmt.Errorf("%s: %w", e.h.Host(s.Path), err)
+	}
+	if !changed {
+		e.say("%s already holds %s; unchanged", e.h.Host(s.Path), strings.Join(keys, " "))
+		return nil
+	}
+	if os.Geteuid() != 0 {
+		uid, gid = -1, -1
+	}
+	if err := e.h.WriteAtomic(s.Path, out, mode, uid, gid); err != nil {
+		return fmt.Errorf("write %s: %w", e.h.Host(s.Path), err)
+	}
+	e.configChanged = true
+	e.say("set %s in %s (mode %04o)", strings.Join(keys, " "), e.h.Host(s.Path), mode)
 	return nil
 }
 

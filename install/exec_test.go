@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omnipack/omnipack/detector"
 	"github.com/omnipack/omnipack/install/installtest"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/release"
@@ -511,5 +512,128 @@ func TestHealth(t *testing.T) {
 				t.Errorf("status not asked through systemctl: %v", r.ran())
 			}
 		})
+	}
+}
+
+// TestRunEnvironmentFile: --set env.NAME=VALUE lands in the environment
+// file the signed manifest names, mode kept at 0640, the value never
+// printed; a change restarts the service, an unchanged file is not
+// rewritten; the tarball's file is written the same way, and a package
+// without one is refused before anything changes.
+func TestRunEnvironmentFile(t *testing.T) {
+	const value = `debug "q" $HOME \x ` + "`id`"
+	d := installtest.Make(t, nil, installtest.Options{EnvironmentFile: true})
+	if got := d.Artifact(t, "deb").EnvironmentFile; got != "/etc/default/agent" {
+		t.Fatalf("the deb names %q", got)
+	}
+	root := tree(t, debianOSRelease)
+	envFile := filepath.Join(root, "etc/default/agent")
+	r := &fakeRunner{result: func(c Command) (string, error) {
+		if c.Argv[0] == "apt-get" {
+			// As the deb does: the binary, and the environment file 0640.
+			os.MkdirAll(filepath.Join(root, "usr/bin"), 0o755)
+			os.WriteFile(filepath.Join(root, "usr/bin/agent"), []byte("binary"), 0o755)
+			os.MkdirAll(filepath.Dir(envFile), 0o755)
+			os.WriteFile(envFile, []byte(installtest.DefaultEnvironment), 0o640)
+		}
+		return "", nil
+	}}
+	var out bytes.Buffer
+	o := opts(root, d.Dir, d.Key.PubPath, r, &out)
+	// A running systemd, so that the plan restarts and checks the service.
+	o.Detect = func(root string) (detector.Facts, error) {
+		f, err := detector.Detect(root)
+		f.Init = "systemd"
+		return f, err
+	}
+	o.Plan.Sets = []Setting{{"env.LOG_LEVEL", value}, {"env.TOKEN", "TOPSECRET-9"}}
+	o.Plan.HealthSeconds = 1
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	got, _ := os.ReadFile(envFile)
+	want := installtest.DefaultEnvironment + "LOG_LEVEL=\"debug \\\"q\\\" \\$HOME \\\\x \\`id\\`\"\nTOKEN=\"TOPSECRET-9\"\n"
+	if string(got) != want {
+		t.Errorf("environment file:\n%s\nwant\n%s", got, want)
+	}
+	if fi, _ := os.Stat(envFile); fi.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v", fi.Mode())
+	}
+	if _, err := os.Stat(filepath.Join(root, "etc/agent")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("env settings touched the config directory: %v", err)
+	}
+	if strings.Contains(out.String(), "TOPSECRET") || strings.Contains(out.String(), "debug") ||
+		!strings.Contains(out.String(), "env.TOKEN=<set>") || !res.Changed {
+		t.Errorf("output:\n%s", out.String())
+	}
+	if cmds := strings.Join(r.ran(), "\n"); !strings.Contains(cmds, "systemctl restart agent.service") {
+		t.Errorf("a changed environment file did not restart the service: %s", cmds)
+	}
+
+	// Again: the file holds the values; it is not rewritten, nothing restarts.
+	fi1, _ := os.Stat(envFile)
+	r.cmds = nil
+	out.Reset()
+	if res, err = Run(context.Background(), o); err != nil || res.Changed {
+		t.Fatalf("second run: %v changed=%v\n%s", err, res.Changed, out.String())
+	}
+	if fi2, _ := os.Stat(envFile); !os.SameFile(fi1, fi2) || !strings.Contains(out.String(), "unchanged") {
+		t.Errorf("the unchanged file was rewritten:\n%s", out.String())
+	}
+	if cmds := strings.Join(r.ran(), "\n"); strings.Contains(cmds, "restart") {
+		t.Errorf("an unchanged environment file restarted the service: %s", cmds)
+	}
+
+	// A dry run shows the step and its plan line, and changes nothing.
+	os.Remove(envFile)
+	before := installtest.Snapshot(t, root)
+	o.DryRun = true
+	out.Reset()
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "\nplan: set-env /etc/default/agent LOG_LEVEL TOKEN\n") ||
+		!strings.Contains(out.String(), "env.LOG_LEVEL=<set> env.TOKEN=<set> in the environment file /etc/default/agent") {
+		t.Errorf("dry run:\n%s", out.String())
+	}
+	if !reflect.DeepEqual(before, installtest.Snapshot(t, root)) {
+		t.Error("the dry run changed the root")
+	}
+	// Deleted by the admin: written again, 0640.
+	o.DryRun = false
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(envFile); string(got) != "LOG_LEVEL=\"debug \\\"q\\\" \\$HOME \\\\x \\`id\\`\"\nTOKEN=\"TOPSECRET-9\"\n" {
+		t.Errorf("rewritten file:\n%s", got)
+	}
+	if fi, _ := os.Stat(envFile); fi.Mode().Perm() != 0o640 {
+		t.Errorf("rewritten file's mode %v", fi.Mode())
+	}
+
+	// The tarball carries /etc/agent/environment; the value lands there.
+	root = tree(t, voidOSRelease)
+	o = opts(root, d.Dir, d.Key.PubPath, &fakeRunner{}, &out)
+	o.Plan.Sets = []Setting{{"env.LOG_LEVEL", "warn"}}
+	if _, err := Run(context.Background(), o); err != nil {
+		t.Fatalf("tarball: %v\n%s", err, out.String())
+	}
+	if got, _ := os.ReadFile(filepath.Join(root, "etc/agent/environment")); string(got) != installtest.DefaultEnvironment+"LOG_LEVEL=\"warn\"\n" {
+		t.Errorf("tarball's environment file:\n%s", got)
+	}
+
+	// A release that ships none: refused, nothing changed.
+	plain := installtest.Make(t, d.Key, installtest.Options{})
+	root = tree(t, debianOSRelease)
+	before = installtest.Snapshot(t, root)
+	r = &fakeRunner{}
+	o = opts(root, plain.Dir, plain.Key.PubPath, r, &out)
+	o.Plan.Sets = []Setting{{"env.LOG_LEVEL", "warn"}}
+	if _, err := Run(context.Background(), o); !errors.Is(err, ErrNoEnvironmentFile) || !strings.Contains(err.Error(), "ships no environment file") {
+		t.Errorf("no environment file: %v", err)
+	}
+	if len(r.ran()) > 0 || !reflect.DeepEqual(before, installtest.Snapshot(t, root)) {
+		t.Errorf("the refused run changed something: %v", r.ran())
 	}
 }

@@ -63,6 +63,9 @@ const (
 	// StepConfig sets the --set keys in the config file (Path; empty:
 	// chosen once the package is installed).
 	StepConfig StepKind = "config"
+	// StepEnvironment sets the --set env.NAME variables (Vars) in the
+	// package's environment file (Path, from the signed manifest).
+	StepEnvironment StepKind = "environment"
 	// StepNoStart stops the service again when this run's install started
 	// it (--no-start).
 	StepNoStart StepKind = "no-start"
@@ -141,6 +144,8 @@ type Step struct {
 	Purge bool `json:"purge,omitempty"`
 	// Key is the release file a trust-key step installs.
 	Key string `json:"key,omitempty"`
+	// Vars are the variables an environment step sets, sorted.
+	Vars []string `json:"variables,omitempty"`
 }
 
 // State is what the host has already, gathered by the caller (Inspect).
@@ -476,9 +481,10 @@ func NewPlan(f detector.Facts, r *manifest.Release, st State, o PlanOptions) (*P
 		p.Steps = append(p.Steps, Step{Kind: StepRecord, Path: RecordPath(r.Name),
 			Desc: fmt.Sprintf("record release_version %d, version %s in %s", r.ReleaseVersion, r.Version, RecordPath(r.Name))})
 	}
-	if len(o.Sets) > 0 {
+	configSets, envSets := splitSets(o.Sets)
+	if len(configSets) > 0 {
 		var keys []string
-		for _, s := range o.Sets {
+		for _, s := range configSets {
 			keys = append(keys, s.String())
 		}
 		where := configPath
@@ -487,6 +493,18 @@ func NewPlan(f detector.Facts, r *manifest.Release, st State, o PlanOptions) (*P
 		}
 		p.Steps = append(p.Steps, Step{Kind: StepConfig, Path: configPath,
 			Desc: fmt.Sprintf("set %s in %s (mode 0640 or stricter, owner kept)", strings.Join(keys, " "), where)})
+	}
+	if len(envSets) > 0 {
+		if a.EnvironmentFile == "" {
+			return nil, fmt.Errorf("%w: --set %s: %s's %s package ships no environment file ([service] environment_file is off in its omnipack.toml); nothing was changed",
+				ErrNoEnvironmentFile, envSets[0].Key, r.Name, a.Format)
+		}
+		var keys []string
+		for _, s := range envSets {
+			keys = append(keys, s.String())
+		}
+		p.Steps = append(p.Steps, Step{Kind: StepEnvironment, Path: a.EnvironmentFile, Vars: envNames(envSets),
+			Desc: fmt.Sprintf("set %s in the environment file %s (mode 0640 or stricter, owner kept)", strings.Join(keys, " "), a.EnvironmentFile)})
 	}
 
 	p.Init = DrivableInit(f, st)
@@ -503,7 +521,7 @@ func NewPlan(f detector.Facts, r *manifest.Release, st State, o PlanOptions) (*P
 		if len(o.Sets) > 0 {
 			cmd, _ := InitCommand(p.Init, r.Name, "restart")
 			p.Steps = append(p.Steps, Step{Kind: StepRestart, Init: p.Init, Cmd: &cmd,
-				Desc: "restart the service through " + p.Init + " if the config changed"})
+				Desc: "restart the service through " + p.Init + " if the config or the environment file changed"})
 		}
 		secs := o.HealthSeconds
 		if secs <= 0 {
@@ -643,8 +661,9 @@ func (p *Plan) Text(tmp string) string {
 }
 
 // PlanLines are the plan's decisions in the form install.sh --dry-run
-// prints them too: the keys installed for the package manager and every
-// command of the package manager and of the package's scripts, in order,
+// prints them too: the keys installed for the package manager, every
+// command of the package manager and of the package's scripts, and the
+// environment file --set env.NAME writes with the variables, in order,
 // with the artifact and the unpacked tarball as ${ARTIFACT} and ${STAGE},
 // then one line with the action, artifact, format, package manager and
 // init. The two installers' dry runs are held equal on these lines.
@@ -654,6 +673,8 @@ func (p *Plan) PlanLines() []string {
 		switch {
 		case s.Kind == StepTrustKey:
 			out = append(out, "plan: trust-key "+s.Path)
+		case s.Kind == StepEnvironment:
+			out = append(out, "plan: set-env "+s.Path+" "+strings.Join(s.Vars, " "))
 		case s.Kind == StepRun && s.Cmd != nil:
 			words := s.Cmd.Argv
 			if len(s.Cmd.Env) > 0 {

@@ -306,3 +306,57 @@ func TestUninstallPlan(t *testing.T) {
 		t.Error("bad name accepted")
 	}
 }
+
+// TestPlanEnvironment: --set env.NAME becomes one step on the environment
+// file the manifest names for the chosen artifact, after the config, with
+// the restart; its plan line names the file and the variables, never a
+// value; a package without one is refused.
+func TestPlanEnvironment(t *testing.T) {
+	f := detector.Facts{DistroID: "fedora", PackageManager: "dnf", PackageFormat: "rpm", Arch: "amd64", Init: "systemd"}
+	r := testRelease()
+	for i := range r.Artifacts {
+		if r.Artifacts[i].Format == "rpm" {
+			r.Artifacts[i].EnvironmentFile = "/etc/sysconfig/agent"
+		}
+	}
+	sets := []Setting{{"env.TOKEN", "s3cr3t-env"}, {"auth_key", "k"}, {"env.LOG_LEVEL", "debug"}, {"env.TOKEN", "again"}}
+	p, err := NewPlan(f, r, State{}, PlanOptions{Sets: sets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, s := range p.Steps {
+		kinds = append(kinds, string(s.Kind))
+	}
+	if got := strings.Join(kinds, " "); got != "download run record config environment restart health" {
+		t.Errorf("steps %s", got)
+	}
+	for _, s := range p.Steps {
+		if s.Kind == StepConfig && strings.Contains(s.Desc, "env.") {
+			t.Errorf("the config step sets the environment's variables: %s", s.Desc)
+		}
+	}
+	lines := p.PlanLines()
+	if !slices.Contains(lines, "plan: set-env /etc/sysconfig/agent LOG_LEVEL TOKEN") {
+		t.Errorf("plan lines %q", lines)
+	}
+	if text := p.Text("/tmp/x") + strings.Join(lines, "\n"); strings.Contains(text, "s3cr3t") || strings.Contains(text, "debug") {
+		t.Errorf("the plan shows a value:\n%s", text)
+	}
+
+	// Only env settings: no config step, whatever the config file.
+	p, err = NewPlan(f, r, State{}, PlanOptions{Sets: []Setting{{"env.A", "1"}}, ConfigFile: "other.toml"})
+	if err != nil || slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Kind == StepConfig }) {
+		t.Errorf("%+v %v", p, err)
+	}
+	// The deb of this release names no environment file.
+	f = detector.Facts{DistroID: "debian", PackageManager: "apt", PackageFormat: "deb", Arch: "amd64", Init: "systemd"}
+	if _, err := NewPlan(f, r, State{}, PlanOptions{Sets: []Setting{{"env.A", "1"}}}); !errors.Is(err, ErrNoEnvironmentFile) ||
+		!strings.Contains(err.Error(), "--set env.A") || !strings.Contains(err.Error(), "deb package ships no environment file") {
+		t.Errorf("no environment file: %v", err)
+	}
+	// A bad variable name is refused before anything is planned.
+	if _, err := NewPlan(f, r, State{}, PlanOptions{Sets: []Setting{{"env.9A", "1"}}}); err == nil || !strings.Contains(err.Error(), "env.NAME") {
+		t.Errorf("bad name: %v", err)
+	}
+}

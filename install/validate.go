@@ -23,13 +23,19 @@ func (s Setting) String() string { return s.Key + "=<set>" }
 // MaxValueLen bounds a --set value.
 const MaxValueLen = 4096
 
-// CheckSetting refuses a key that is not a bare TOML key and a value with
-// a newline or another control character (almost always a paste mistake,
-// and never printable in a one-line config entry). Quotes and backslashes
-// are allowed: SetTOML escapes them. The error never quotes the value.
+// CheckSetting refuses a key that is neither a bare TOML key nor env.NAME
+// with NAME an environment variable name, and a value with a newline or
+// another control character (almost always a paste mistake, and never
+// printable in a one-line config entry or environment file line). Quotes,
+// backslashes and $ are allowed: SetTOML and SetEnvFile escape them. The
+// error never quotes the value.
 func CheckSetting(s Setting) error {
-	if !configKeyRe.MatchString(s.Key) {
-		return fmt.Errorf("--set: %q is not a config key (use letters, digits, _ and -)", s.Key)
+	if name, ok := s.EnvName(); ok {
+		if !envNameRe.MatchString(name) {
+			return fmt.Errorf("--set: %q is not env.NAME with NAME an environment variable name (letters, digits and _, not starting with a digit)", s.Key)
+		}
+	} else if !configKeyRe.MatchString(s.Key) {
+		return fmt.Errorf("--set: %q is not a config key (use letters, digits, _ and -) or env.NAME for the environment file", s.Key)
 	}
 	if len(s.Value) > MaxValueLen {
 		return fmt.Errorf("--set %s: the value is longer than %d bytes", s.Key, MaxValueLen)

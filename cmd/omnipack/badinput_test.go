@@ -141,6 +141,8 @@ func TestBadInput(t *testing.T) {
 		{"cpu weight out of range", limits("cpu_weight = 10001"), 14, "service.limits.cpu_weight", "10001 is out of range"},
 		{"nice out of range", limits("nice = 20"), 14, "service.limits.nice", "20 is out of range"},
 		{"open files as a string", limits(`open_files = "4096"`), 14, "service.limits.open_files", "incompatible types"},
+		{"env key without an environment file", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[installer]\nsecrets = [\"env.TOKEN\"]"), 0, "installer key 0", "which the package does not ship"},
+		{"env key not a variable", strings.Replace(replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[installer]\nsecrets = [\"env.9X\"]"), `args = ["-v"]`, "args = [\"-v\"]\nenvironment_file = true", 1), 0, "installer key 0", `"env.9X" is not env.NAME`},
 		{"extra file in config dir", replace(`dest = "/usr/share/doc/probe/README"`, `dest = "/etc/probe/README"`), 18, "files[0].dest", "declare files under /etc/probe as [[config]]"},
 	}
 	if len(cases) < 15 {
@@ -319,5 +321,16 @@ path = "/var/lib/probe/textfile"
 	}
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != exitOK || !rep.OK || len(rep.Warnings) != 3 || rep.Warnings[0].Field != "service.args[2]" || rep.Warnings[0].Line != 11 {
 		t.Errorf("--json: exit %d %v %+v\n%s", code, err, rep, stdout)
+	}
+}
+
+// TestEnvKeysInInstaller: with [service] environment_file, [installer]
+// may name the environment file's variables as env.NAME.
+func TestEnvKeysInInstaller(t *testing.T) {
+	cfg := strings.Replace(validConfig, `args = ["-v"]`, "args = [\"-v\"]\nenvironment_file = true", 1)
+	cfg = strings.Replace(cfg, `archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[installer]\npositional = [\"env.TOKEN\"]\nsecrets = [\"env.TOKEN\", \"key\"]", 1)
+	_, cfgPath := writeProject(t, cfg)
+	if code, out, errOut := runCmd(t, "--config", cfgPath, "validate"); code != exitOK {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
 	}
 }

@@ -48,7 +48,9 @@ https URL of one) on this host, as install.sh does:
      and check its sha256;
   4. install it with the package manager from the local file (or unpack the
      tarball and run its maintainer scripts);
-  5. set --set key=value in the config file and restart the service;
+  5. set --set key=value in the config file, and --set env.NAME=VALUE as
+     NAME="VALUE" in the package's environment file (where the release
+     ships one), and restart the service if either changed;
   6. check through the init system that the service runs and stays up.
 
 --set values are never printed. --dry-run prints the host, the chosen artifact
@@ -105,6 +107,9 @@ and every command, and changes nothing. The installed release is recorded in
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			res, err := install.Run(ctx, o)
+			if errors.Is(err, install.ErrNoEnvironmentFile) {
+				return usageError{err}
+			}
 			if err != nil {
 				return err
 			}
@@ -117,7 +122,7 @@ and every command, and changes nothing. The installed release is recorded in
 	f := cmd.Flags()
 	f.StringVar(&keyPath, "key", "", "release public key `PUB` (PEM, release.pub) to verify release.json with")
 	f.BoolVar(&fromRelease, "key-from-release", false, "use SRC's own keys/release.pub when no --key is given (proves integrity, not authorship)")
-	f.StringArrayVar(&sets, "set", nil, "set `key=value` in the service's config file (repeatable; the value is never printed)")
+	f.StringArrayVar(&sets, "set", nil, "set `key=value` in the service's config file, or env.NAME=VALUE in its environment file (repeatable; the value is never printed)")
 	f.StringArrayVar(&setEnvs, "set-env", nil, "set `key=VAR` from environment variable VAR, keeping the value out of the process arguments")
 	f.StringVar(&version, "version", "", "install only if the release is this `VERSION`")
 	f.BoolVar(&dryRun, "dry-run", false, "print the host, the chosen artifact and every command; change nothing")

@@ -80,6 +80,11 @@ func TestInstallInputErrors(t *testing.T) {
 		{[]string{"install", "--key", d.Key.PubPath, "--set", "auth_key=a\nb-hidden", d.Dir}, exitInput, "newline"},
 		{[]string{"install", "--key", d.Key.PubPath, "--set", "just-a-secret-hidden", d.Dir}, exitInput, "key=value"},
 		{[]string{"install", "--key", d.Key.PubPath, "--set-env", "auth_key=NO_SUCH_VAR_X", d.Dir}, exitInput, "NO_SUCH_VAR_X is not set"},
+		{[]string{"install", "--key", d.Key.PubPath, "--set", "env.9LIVES=hidden", d.Dir}, exitInput, "environment variable name"},
+		{[]string{"install", "--key", d.Key.PubPath, "--set", "env.A=a\tb-hidden", d.Dir}, exitInput, "control character"},
+		// This release's packages ship no environment file.
+		{[]string{"install", "--key", d.Key.PubPath, "--dry-run", "--root", installtest.Tree(t, "ID=debian\n"), "--set", "env.LOG_LEVEL=hidden", d.Dir},
+			exitInput, "deb package ships no environment file"},
 		{[]string{"install", "--key", d.Key.PubPath, "--health-seconds", "0", d.Dir}, exitInput, "health-seconds"},
 		{[]string{"install", "--key", d.Key.PubPath, "http://example.com/dist"}, exitFailure, "--insecure-http"},
 		{[]string{"install", "--key", d.Key.PubPath, "--version", "9.9.9", "--dry-run", d.Dir}, exitFailure, "pinned version 9.9.9"},
@@ -98,6 +103,12 @@ func TestInstallInputErrors(t *testing.T) {
 	code, out, errOut := runCmd(t, "install", "--dry-run", "--key", d.Key.PubPath, "--root", root, "--set-env", "auth_key=AGENT_KEY_FOR_TEST", d.Dir)
 	if code != exitOK || !strings.Contains(out, "auth_key=<set>") || strings.Contains(out+errOut, "from-env-secret") {
 		t.Errorf("--set-env: exit %d\n%s%s", code, out, errOut)
+	}
+	// So does --set-env env.NAME=VAR, into the environment file.
+	withEnv := installtest.Make(t, d.Key, installtest.Options{EnvironmentFile: true})
+	code, out, errOut = runCmd(t, "install", "--dry-run", "--key", d.Key.PubPath, "--root", root, "--set-env", "env.TOKEN=AGENT_KEY_FOR_TEST", withEnv.Dir)
+	if code != exitOK || !strings.Contains(out, "plan: set-env /etc/default/agent TOKEN\n") || strings.Contains(out+errOut, "from-env-secret") {
+		t.Errorf("--set-env env.TOKEN: exit %d\n%s%s", code, out, errOut)
 	}
 	// --key-from-release warns loudly.
 	code, out, errOut = runCmd(t, "install", "--dry-run", "--key-from-release", "--root", root, d.Dir)

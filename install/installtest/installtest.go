@@ -88,7 +88,15 @@ type Options struct {
 	Formats []string
 	// Config is the tarball's /etc/NAME/NAME.toml; default DefaultConfig.
 	Config string
+	// EnvironmentFile makes the packages name their environment file at
+	// each format's path, as a build with [service] environment_file =
+	// true does, and the tarball carry it (DefaultEnvironment).
+	EnvironmentFile bool
 }
+
+// DefaultEnvironment is the environment file the tarball carries with
+// Options.EnvironmentFile.
+const DefaultEnvironment = "# Settings for agent on this host.\n#LOG_LEVEL=\"info\"\n"
 
 // DefaultConfig is the config file the tarball carries.
 const DefaultConfig = `# agent configuration.
@@ -155,14 +163,23 @@ func Make(t testing.TB, key *Key, o Options) *Dist {
 			t.Fatalf("format %s, arch %s", f, o.Arch)
 		}
 		name := format.FileName(o.Name, config.Version{Base: o.Version}, 1, arch)
+		envFile := ""
+		if o.EnvironmentFile {
+			envFile = format.Rule().EnvironmentFile(o.Name)
+		}
 		var body []byte
 		if formats.Has(format, packaging.StageUnpack) {
-			body = Tarball(t, o.Name, o.Version, o.Config)
+			extra := map[string]string{}
+			if envFile != "" {
+				extra[envFile] = DefaultEnvironment
+			}
+			body = tarball(t, o.Name, o.Version, o.Config, extra)
 		}
 		if body == nil {
 			body = []byte(fmt.Sprintf("placeholder %s package of %s %s\n", f, o.Name, o.Version))
 		}
 		d.Add(t, name, f, body)
+		d.Release.Artifacts[len(d.Release.Artifacts)-1].EnvironmentFile = envFile
 		d.Add(t, name+".spdx.json", "spdx", []byte(`{"spdxVersion":"SPDX-2.3"}`))
 	}
 	d.Add(t, "provenance.intoto.jsonl", "provenance", []byte(`{"payloadType":"application/vnd.in-toto+json"}`))
@@ -238,6 +255,12 @@ func (d *Dist) Artifact(t testing.TB, format string) manifest.Artifact {
 // the config, the maintainer scripts and the file list.
 func Tarball(t testing.TB, name, version, config string) []byte {
 	t.Helper()
+	return tarball(t, name, version, config, nil)
+}
+
+// tarball is Tarball with extra files (absolute path: body), mode 0640.
+func tarball(t testing.TB, name, version, config string, extra map[string]string) []byte {
+	t.Helper()
 	files := map[string]struct {
 		mode int64
 		body string
@@ -248,6 +271,12 @@ func Tarball(t testing.TB, name, version, config string) []byte {
 		"usr/lib/" + name + "/scripts/postinstall": {0o755, "#!/bin/sh\necho postinstall\n"},
 		"usr/lib/" + name + "/scripts/preremove":   {0o755, "#!/bin/sh\necho preremove\n"},
 		"usr/share/doc/" + name + "/VERSION":       {0o644, version + "\n"},
+	}
+	for p, body := range extra {
+		files[strings.TrimPrefix(p, "/")] = struct {
+			mode int64
+			body string
+		}{0o640, body}
 	}
 	var names []string
 	for n := range files {
