@@ -110,8 +110,8 @@ func scanLine(st quoteState, line string) (quoteState, bool) {
 // are quoted by initsys.EnvFileQuote, the form systemd's EnvironmentFile=
 // and sh's "." read alike. A NAME=… value that goes on over more lines, or
 // a file that ends inside quotes, is refused: replacing one line of it
-// would break the file. changed is false when doc holds the values
-// already. Errors never quote a value.
+// would break the file. A last line without a newline gets one. changed is
+// false when doc holds the values already. Errors never quote a value.
 func SetEnvFile(doc []byte, sets []Setting) (out []byte, changed bool, err error) {
 	text := string(doc)
 	for _, s := range sets {
@@ -156,12 +156,13 @@ func setEnvOne(text, name, value string) (string, error) {
 		// A line added after it would be read as part of it.
 		return "", errors.New("the environment file ends inside a quoted value or with a backslash; fix it by hand first")
 	}
+	// Every line ends in a newline, as install.sh's awk writes them.
 	out := strings.Join(lines, "\n")
-	if found {
-		return out, nil
-	}
 	if out != "" && !strings.HasSuffix(out, "\n") {
 		out += "\n"
+	}
+	if found {
+		return out, nil
 	}
 	return out + line + "\n", nil
 }

@@ -43,6 +43,7 @@ func TestSetEnvFile(t *testing.T) {
 		{"export lines are left, the new line comes after", "export A=1\n", []Setting{{"env.A", "v"}},
 			"export A=1\nA=\"v\"\n", ""},
 		{"no final newline", "B=2", []Setting{{"env.A", "v"}}, "B=2\nA=\"v\"\n", ""},
+		{"no final newline, replaced", "A=\"v\"", []Setting{{"env.A", "v"}}, "A=\"v\"\n", ""},
 		{"empty file", "", []Setting{{"env.A", "v"}}, "A=\"v\"\n", ""},
 		{"escaped", "", []Setting{{"env.A", `a "b" $c \d ` + "`e`"}}, "A=\"a \\\"b\\\" \\$c \\\\d \\`e\\`\"\n", ""},
 		{"inside another's quoted value: not a line of its own", "B=\"x\nA=inside\"\n", []Setting{{"env.A", "v"}},

@@ -60,6 +60,9 @@ func installerParams(cfg *config.Config, k *Keys, version string) (installer.Par
 		APKKeyName:    k.APKKeyName,
 		Generator:     "omnipack build",
 	}
+	if cfg.Service.EnvironmentFile {
+		p.EnvGroup = cfg.Service.Group
+	}
 	for _, f := range cfg.Configs {
 		if f.Dest == cfg.Installer.Config {
 			p.ConfigPath = cfg.ConfigDest(f)

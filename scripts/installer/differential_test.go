@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,8 +29,9 @@ import (
 // every os-release fixture, each release kind (every package format; the
 // tarball alone) and each state of the tree (nothing installed; an older
 // release installed; this release installed), both dry runs on the same
-// tree must choose the same artifact, action, package manager and init and
-// print the same package-manager commands, or both refuse.
+// tree must choose the same artifact, action, package manager and init,
+// print the same package-manager commands and name the same environment
+// file for --set env.NAME, or both refuse.
 func TestDryRunsAgree(t *testing.T) {
 	need(t, "dash", "openssl")
 	f := getFixture(t)
@@ -38,7 +40,7 @@ func TestDryRunsAgree(t *testing.T) {
 	releases := map[string]string{}
 	for kind, fs := range kinds {
 		releases[kind] = filepath.Join(t.TempDir(), kind)
-		if err := makeFormatRelease(t, releases[kind], f.keys, fs); err != nil {
+		if err := makeFormatRelease(t, releases[kind], f.keys, fs, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -72,8 +74,8 @@ func TestDryRunsAgree(t *testing.T) {
 					root := installtest.Tree(t, string(osRelease))
 					installed(t, root, state, rel.ReleaseVersion)
 					sh := run(t, shell{"dash", []string{"dash"}}, f.script, path, nil,
-						"--dry-run", "--root", root, "--offline", releases[kind])
-					goOut, goErr := goDryRun(releases[kind], pub, root)
+						"--dry-run", "--root", root, "--offline", releases[kind], "--set", "env.TOKEN=t0k", "--set", "env.LOG_LEVEL=debug")
+					goOut, goErr := goDryRun(releases[kind], pub, root, dryRunEnvSets...)
 					shLines, goLines := planLines(sh.out()), planLines(goOut)
 					switch {
 					case goErr != nil && sh.code != 0:
@@ -99,6 +101,20 @@ func TestDryRunsAgree(t *testing.T) {
 			}
 		}
 	}
+	// A release whose packages ship no environment file: both refuse
+	// --set env.NAME, with exit status 2.
+	t.Run("no environment file", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "noenv")
+		if err := makeFormatRelease(t, dir, f.keys, release.PackageFormats(), false); err != nil {
+			t.Fatal(err)
+		}
+		root := installtest.Tree(t, "ID=debian\nVERSION_ID=12\n")
+		sh := run(t, shell{"dash", []string{"dash"}}, f.script, path, nil, "--dry-run", "--root", root, "--offline", dir, "--set", "env.TOKEN=t0k")
+		_, goErr := goDryRun(dir, pub, root, dryRunEnvSets...)
+		if sh.code != 2 || !strings.Contains(sh.out(), "ships no environment file") || !errors.Is(goErr, install.ErrNoEnvironmentFile) {
+			t.Errorf("install.sh exit %d, omnipack install %v:\n%s", sh.code, goErr, sh.out())
+		}
+	})
 	if calls := changingCalls(t, stubLog); calls != "" {
 		t.Errorf("a dry run called a tool that changes the host:\n%s", calls)
 	}
@@ -131,11 +147,15 @@ func installed(t *testing.T, root, state string, current int64) {
 	}
 }
 
-// goDryRun is omnipack install --dry-run --root root --key pub src.
-func goDryRun(src, pub, root string) (string, error) {
+// dryRunEnvSets are the --set env.NAME values both dry runs get.
+var dryRunEnvSets = []install.Setting{{Key: "env.TOKEN", Value: "t0k"}, {Key: "env.LOG_LEVEL", Value: "debug"}}
+
+// goDryRun is omnipack install --dry-run --root root --key pub src with
+// the --set values sets.
+func goDryRun(src, pub, root string, sets ...install.Setting) (string, error) {
 	var out bytes.Buffer
 	_, err := install.Run(context.Background(), install.Options{Source: src, Key: release.KeySpec{Path: pub}, Root: root,
-		DryRun: true, Out: &out, Log: &out, AllowNonRoot: true})
+		DryRun: true, Out: &out, Log: &out, AllowNonRoot: true, Plan: install.PlanOptions{Sets: sets}})
 	return out.String(), err
 }
 
@@ -152,8 +172,9 @@ func planLines(out string) []string {
 
 // makeFormatRelease writes a signed release of the given formats for amd64
 // and arm64: the tarball real (install.sh unpacks and checks it), the
-// packages random bytes (a dry run only checks their digests).
-func makeFormatRelease(t *testing.T, dir string, k *pipeline.Keys, fs []string) error {
+// packages random bytes (a dry run only checks their digests); with
+// envFile, each names its format's environment file.
+func makeFormatRelease(t *testing.T, dir string, k *pipeline.Keys, fs []string, envFile bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -178,8 +199,12 @@ func makeFormatRelease(t *testing.T, dir string, k *pipeline.Keys, fs []string) 
 			if err != nil {
 				return err
 			}
-			rel.Artifacts = append(rel.Artifacts, manifest.Artifact{Name: file, Format: name, Arch: archName, OS: "linux",
-				Version: format.FullVersion(config.Version{Base: version}, 1), Size: size, SHA256: sum})
+			a := manifest.Artifact{Name: file, Format: name, Arch: archName, OS: "linux",
+				Version: format.FullVersion(config.Version{Base: version}, 1), Size: size, SHA256: sum}
+			if envFile {
+				a.EnvironmentFile = format.Rule().EnvironmentFile(pkgName)
+			}
+			rel.Artifacts = append(rel.Artifacts, a)
 		}
 	}
 	return pipeline.SignRelease(dir, rel, k, 0, time.Now(), 24*time.Hour)

@@ -23,6 +23,7 @@ import (
 	initsys "github.com/omnipack/omnipack/init"
 	"github.com/omnipack/omnipack/init/inits"
 	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/packaging/formats"
 	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/scripts/installer"
 	"github.com/omnipack/omnipack/signing"
@@ -135,7 +136,7 @@ func params(k *pipeline.Keys, baseURL string) (installer.Params, error) {
 	}
 	p := installer.Params{
 		Name: pkgName, Version: "1.0.0", BaseURL: baseURL,
-		ConfigPath: "/etc/crashwatch/crashwatch.toml", ConfigGroup: pkgName,
+		ConfigPath: "/etc/crashwatch/crashwatch.toml", ConfigGroup: pkgName, EnvGroup: pkgName,
 		Positional: []string{"auth_key", "node_id"}, Secrets: []string{"auth_key"},
 		HealthSeconds: 3, ExecName: pkgName,
 		ReleasePub: read(signing.ReleasePubFile), PGPPub: read(signing.PGPPubFile),
@@ -165,6 +166,12 @@ func packages(version string) []manifest.Artifact {
 			manifest.Artifact{Name: pkgName + "-" + version + "-1-" + a.pac + ".pkg.tar.zst", Format: "archlinux", Arch: a.arch, Version: version + "-1"},
 			manifest.Artifact{Name: pkgName + "_" + version + "-1_linux_" + a.arch + ".tar.gz", Format: "tarball", Arch: a.arch, Version: version + "-1"},
 		)
+	}
+	// Each package names its environment file, as a build with [service]
+	// environment_file = true does.
+	for i := range out {
+		f, _ := formats.Lookup(out[i].Format)
+		out[i].EnvironmentFile = f.Rule().EnvironmentFile(pkgName)
 	}
 	// Like the provenance: no architecture.
 	out = append(out, manifest.Artifact{Name: "provenance.intoto.jsonl", Format: "provenance", Version: version})

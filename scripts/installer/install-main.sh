@@ -78,6 +78,27 @@ is_key() {
 	esac
 }
 
+# is_env_name TEXT: true for an environment variable name: a letter or _,
+# then letters, digits and _.
+is_env_name() {
+	case $1 in
+	'' | [!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_]* | *[!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_]*) return 1 ;;
+	esac
+}
+
+# is_env_path TEXT: true for an environment file's path from the manifest:
+# clean, absolute, of plain characters, below /etc/ (as manifest.Parse
+# checks it).
+is_env_path() {
+	case $1 in
+	/etc/?*) ;;
+	*) return 1 ;;
+	esac
+	case $1 in
+	*[!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:+@~/-]* | *//* | */./* | */../* | */. | */.. | */) return 1 ;;
+	esac
+}
+
 # is_file_name TEXT: true for a plain file name from the manifest: a word
 # that starts with a letter or digit and holds no "..", so it can neither
 # leave the directory nor be read as an option.
@@ -211,6 +232,9 @@ anything else; the package must match its signed size and sha256.
 
 Options:
   --set KEY=VALUE        write KEY = "VALUE" into ${config_path:-the config} (repeatable)
+  --set env.NAME=VALUE   write NAME="VALUE" into the environment file the
+                         package ships (release.json names it), which the
+                         service reads when it starts (repeatable)
   --version VERSION      install VERSION, from BASE_URL/VERSION/ (default: the
                          latest, from BASE_URL/)
   --base-url URL         where the release is published
@@ -345,7 +369,13 @@ option_value() {
 		*=*) ;;
 		*) usage_error "--set needs KEY=VALUE" ;;
 		esac
-		is_key "$o_key" || usage_error "--set: $(printable "$o_key") is not a config key (letters, digits, _ and -)"
+		case $o_key in
+		env.*)
+			is_env_name "${o_key#env.}" ||
+				usage_error "--set: $(printable "$o_key") is not env.NAME with NAME an environment variable name (letters, digits and _, not starting with a digit)"
+			;;
+		*) is_key "$o_key" || usage_error "--set: $(printable "$o_key") is not a config key (letters, digits, _ and -) or env.NAME for the environment file" ;;
+		esac
 		printf '%s' "${2#*=}" >"$tmp/arg/$o_key" || die "could not store the value of $o_key"
 		arg_keys=$(add_word "$arg_keys" "$o_key")
 		;;
@@ -411,15 +441,16 @@ config_env_keys() {
 }
 
 # env_name KEY: prints the environment variable for KEY: NAME_KEY in upper
-# case, - as _.
+# case, - and . as _ (env.TOKEN: NAME_ENV_TOKEN).
 env_name() {
-	printf '%s%s\n' "$env_prefix" "$(printf '%s' "$1" | tr 'abcdefghijklmnopqrstuvwxyz-' 'ABCDEFGHIJKLMNOPQRSTUVWXYZ_')"
+	printf '%s%s\n' "$env_prefix" "$(printf '%s' "$1" | tr 'abcdefghijklmnopqrstuvwxyz.-' 'ABCDEFGHIJKLMNOPQRSTUVWXYZ__')"
 }
 
 # collect_settings: merges the config values into $tmp/set, the environment
-# first, then arguments, then --set, and sets set_keys. The environment
-# variables are unset once read, so no process started later (the service,
-# under sysvinit) inherits a secret.
+# first, then arguments, then --set, and sets set_keys (config keys) and
+# env_keys (env.NAME keys, for the environment file), and their summaries.
+# The environment variables are unset once read, so no process started
+# later (the service, under sysvinit) inherits a secret.
 collect_settings() {
 	set_keys=
 	for c_k in $(config_env_keys); do
@@ -443,14 +474,25 @@ collect_settings() {
 		cp "$tmp/arg/$c_k" "$tmp/set/$c_k" || die "could not store the value of $c_k"
 		set_keys=$(add_word "$set_keys" "$c_k")
 	done
-	set_summary=
-	for c_k in $set_keys; do
+	c_all=$set_keys
+	set_keys='' env_keys='' set_summary='' env_summary=''
+	for c_k in $c_all; do
 		if is_secret "$c_k"; then
 			c_shown="$c_k=<secret>"
 		else
 			c_shown="$c_k=$(printable "$(cat "$tmp/set/$c_k")")"
 		fi
-		set_summary="$set_summary${set_summary:+, }$c_shown"
+		case $c_k in
+		env.*)
+			check_env_value "$c_k"
+			env_keys="$env_keys${env_keys:+ }$c_k"
+			env_summary="$env_summary${env_summary:+, }$c_shown"
+			;;
+		*)
+			set_keys="$set_keys${set_keys:+ }$c_k"
+			set_summary="$set_summary${set_summary:+, }$c_shown"
+			;;
+		esac
 	done
 	if [ -n "$set_keys" ] && [ -z "$config_path" ]; then
 		usage_error "$pkg_name has no config file to set $set_keys in"
@@ -695,7 +737,8 @@ verify_manifest() {
 # two-space indent, one field a line; this reads exactly that layout and
 # refuses any other, and every value is checked against a strict pattern.
 # It prints one fact a line ("name crashwatch", "artifact NAME FORMAT ARCH
-# OS VERSION SIZE SHA256", ...), or "error MESSAGE" and exits 1. The time
+# OS VERSION SIZE SHA256 ENVIRONMENT_FILE", ...), or "error MESSAGE" and
+# exits 1. The time
 # fields are RFC 3339; their Unix time is computed here, since date(1)
 # parses dates differently on every system.
 # shellcheck disable=SC2016 # an awk program
@@ -751,8 +794,13 @@ function emit(    k, n, i, need) {
 	if (af["os"] !~ /^[a-z0-9_]*$/) fail("artifact " n ": bad os " clean(af["os"]))
 	if (af["version"] !~ /^([A-Za-z0-9][A-Za-z0-9._+~:-]*)?$/) fail("artifact " n ": bad version " clean(af["version"]))
 	if (af["sha256"] !~ /^[0-9a-f]+$/ || length(af["sha256"]) != 64) fail("artifact " n ": sha256 is not 64 hex digits")
+	# The environment file: a clean path of plain characters below /etc/.
+	ef = af["environment_file"]
+	if (ef != "" && (ef !~ /^\/etc(\/[A-Za-z0-9_.:+@~-]+)+$/ || ef ~ /\/\.\.?(\/|$)/ || length(ef) > 255))
+		fail("environment_file of " n " is not a clean path below /etc/: " clean(ef))
+	if (ef == "") ef = "-"
 	for (i = 1; i <= 7; i++) if (af[need[i]] == "") af[need[i]] = "-"
-	print "artifact", n, af["format"], af["arch"], af["os"], af["version"], af["size"], af["sha256"]
+	print "artifact", n, af["format"], af["arch"], af["os"], af["version"], af["size"], af["sha256"], ef
 }
 BEGIN { state = "start" }
 {
@@ -824,6 +872,7 @@ BEGIN { state = "start" }
 		if (key == "size") af[key] = digits(val, "size")
 		else if (key == "name" || key == "format" || key == "arch" || key == "os" || key == "version" || key == "sha256") af[key] = jstr(val, "artifact " key)
 		else if (key == "package") jstr(val, "artifact package")
+		else if (key == "environment_file") af[key] = jstr(val, "artifact environment_file")
 		else fail("unknown artifact field " clean(key))
 		next
 	}
@@ -835,7 +884,8 @@ END {
 '
 
 # parse_manifest: reads the verified release.json into m_* and
-# $tmp/artifacts (one "NAME FORMAT ARCH OS VERSION SIZE SHA256" a line).
+# $tmp/artifacts (one "NAME FORMAT ARCH OS VERSION SIZE SHA256
+# ENVIRONMENT_FILE" a line, - for none).
 parse_manifest() {
 	if ! LC_ALL=C awk "$manifest_awk" "$tmp/release.json" >"$tmp/manifest.facts" 2>"$tmp/manifest.err"; then
 		p_msg=$(sed -n 's/^error //p' "$tmp/manifest.facts" | head -n 1)
@@ -850,7 +900,7 @@ parse_manifest() {
 	m_expires=''
 	m_expires_epoch=''
 	: >"$tmp/artifacts"
-	while read -r p_kind p_1 p_2 p_3 p_4 p_5 p_6 p_7; do
+	while read -r p_kind p_1 p_2 p_3 p_4 p_5 p_6 p_7 p_8; do
 		case $p_kind in
 		schema) m_schema=$p_1 ;;
 		name) m_name=$p_1 ;;
@@ -863,7 +913,7 @@ parse_manifest() {
 			# The parser checked these; check the name once more, as it
 			# becomes a path.
 			is_file_name "$p_1" || die "release.json: artifact name $(printable "$p_1") is not a plain file name; refusing the release"
-			printf '%s %s %s %s %s %s %s\n' "$p_1" "$p_2" "$p_3" "$p_4" "$p_5" "$p_6" "$p_7" >>"$tmp/artifacts"
+			printf '%s %s %s %s %s %s %s %s\n' "$p_1" "$p_2" "$p_3" "$p_4" "$p_5" "$p_6" "$p_7" "$p_8" >>"$tmp/artifacts"
 			;;
 		esac
 	done <"$tmp/manifest.facts"
@@ -936,15 +986,16 @@ choose_artifact() {
 	say "package: $a_name ($a_format $a_version for $a_arch, $a_size bytes)"
 }
 
-# find_artifact FORMAT: sets a_name a_version a_size a_sha256 to the
-# manifest's FORMAT package for a_arch, a_name empty when there is none; two
-# of them are refused.
+# find_artifact FORMAT: sets a_name a_version a_size a_sha256 a_envfile to
+# the manifest's FORMAT package for a_arch, a_name empty when there is none;
+# two of them are refused.
 find_artifact() {
 	a_name=
 	f_found=0
-	while read -r c_n c_f c_a c_o c_v c_s c_h; do
+	while read -r c_n c_f c_a c_o c_v c_s c_h c_e; do
 		if [ "$c_f" = "$1" ] && [ "$c_a" = "$a_arch" ] && [ "$c_o" = linux ]; then
-			a_name=$c_n a_version=$c_v a_size=$c_s a_sha256=$c_h
+			a_name=$c_n a_version=$c_v a_size=$c_s a_sha256=$c_h a_envfile=
+			[ "$c_e" = - ] || a_envfile=$c_e
 			f_found=$((f_found + 1))
 		fi
 	done <"$tmp/artifacts"
@@ -1360,6 +1411,186 @@ apply_settings() {
 	say "set $set_summary in $config_path"
 }
 
+# The environment file's value check, as omnipack install's CheckSetting:
+# at most 4096 bytes of UTF-8 without control characters (the caller
+# checks for newlines). It prints why a value is refused and exits 1.
+# shellcheck disable=SC2016 # an awk program
+env_value_awk='
+BEGIN { for (i = 1; i < 256; i++) ord[sprintf("%c", i)] = i }
+function cont(b) { return b >= 128 && b <= 191 }
+{
+	v = $0
+	n = length(v)
+	if (n > 4096) { print "is longer than 4096 bytes"; exit 1 }
+	for (i = 1; i <= n; i++) {
+		b = ord[substr(v, i, 1)]
+		if (b < 32 || b == 127) { print "contains a newline or another control character, which is not allowed"; exit 1 }
+		if (b < 128) continue
+		# UTF-8: the lead byte says how many continuation bytes follow
+		# and the range of the first (no overlong forms, no surrogates).
+		lo = 128; hi = 191
+		if (b >= 194 && b <= 223) k = 1
+		else if (b >= 224 && b <= 239) { k = 2; if (b == 224) lo = 160; if (b == 237) hi = 159 }
+		else if (b >= 240 && b <= 244) { k = 3; if (b == 240) lo = 144; if (b == 244) hi = 143 }
+		else k = -1
+		if (k < 0 || i + k > n) { print "is not valid UTF-8"; exit 1 }
+		c = ord[substr(v, i + 1, 1)]
+		if (c < lo || c > hi) { print "is not valid UTF-8"; exit 1 }
+		for (j = 2; j <= k; j++) if (!cont(ord[substr(v, i + j, 1)])) { print "is not valid UTF-8"; exit 1 }
+		i += k
+	}
+}
+'
+
+# check_env_value KEY: refuses (exit 2) a value for the environment file
+# that holds a newline or control character or is not UTF-8: neither
+# systemd nor sh would read it back as given. The value is not printed.
+check_env_value() {
+	c_why=
+	if [ "$(wc -l <"$tmp/set/$1" | tr -d ' ')" != 0 ]; then
+		c_why="contains a newline or another control character, which is not allowed"
+	else
+		c_why=$(LC_ALL=C awk "$env_value_awk" "$tmp/set/$1") && c_why=
+	fi
+	[ -z "$c_why" ] || usage_error "--set $1: the value $c_why"
+}
+
+# check_env_file: --set env.NAME needs the chosen package to ship an
+# environment file (release.json names it); refused (exit 2) before
+# anything changes.
+check_env_file() {
+	[ -n "$env_keys" ] || return 0
+	if [ -z "${a_envfile:-}" ]; then
+		usage_error "--set ${env_keys%% *}: $pkg_name's $a_format package ships no environment file ([service] environment_file is off in its omnipack.toml); nothing was changed"
+	fi
+	is_env_path "$a_envfile" || die "release.json: environment file $(printable "$a_envfile") is not a clean path below /etc/; refusing the release"
+}
+
+# The environment file editor, as omnipack install's SetEnvFile: for each
+# key env.NAME in keys, whose value is in the file dir/env.NAME, every
+# active NAME=... line (one that starts a statement, not inside another's
+# quoted value or after a backslash) becomes NAME="VALUE", else the line is
+# appended. Values are quoted for systemd and sh alike: in double quotes,
+# with \ " $ and ` escaped. A NAME=... value that goes on over more lines,
+# or a file that ends inside one, is refused ("error MESSAGE", exit 1).
+# shellcheck disable=SC2016 # an awk program
+env_awk='
+function fail(msg) { print "error " msg; failed = 1; exit 1 }
+function quote(s,    out, i, c) {
+	out = "\""
+	for (i = 1; i <= length(s); i++) {
+		c = substr(s, i, 1)
+		if (c == "\\" || c == "\"" || c == "$" || c == "`") out = out "\\"
+		out = out c
+	}
+	return out "\""
+}
+function readval(f,    line, s, n) {
+	s = ""; n = 0
+	while ((getline line < f) > 0) { s = (n++ ? s "\n" : "") line }
+	close(f)
+	return s
+}
+# scan: reads one line as sh does, from the quoting state st the previous
+# line left (0 none, 1 double, 2 single quotes); true when the next line
+# continues it. A # that starts a word outside quotes ends the line.
+function scan(line,    i, c, n) {
+	n = length(line)
+	for (i = 1; i <= n; i++) {
+		c = substr(line, i, 1)
+		if (st == 0) {
+			if (c == "#" && (i == 1 || substr(line, i - 1, 1) == " " || substr(line, i - 1, 1) == "\t")) return 0
+			if (c == "\\") { if (i == n) return 1; i++ }
+			else if (c == "\"") st = 1
+			else if (c == sq) st = 2
+		} else if (st == 1) {
+			if (c == "\\") { if (i == n) return 1; i++ }
+			else if (c == "\"") st = 0
+		} else if (c == sq) st = 0
+	}
+	return st != 0
+}
+BEGIN {
+	sq = sprintf("%c", 39)
+	nk = split(keys, k, " ")
+	for (i = 1; i <= nk; i++) {
+		name[i] = substr(k[i], 5)
+		set[i] = name[i] "=" quote(readval(dir "/" k[i]))
+	}
+	st = 0; more = 0
+}
+{
+	starts = !more
+	more = scan($0)
+	out = $0
+	if (starts) {
+		for (i = 1; i <= nk; i++) {
+			if (!match($0, "^[ \t]*" name[i] "=")) continue
+			if (more) fail("the value of " name[i] " goes on over more than one line in the environment file; set it by hand")
+			out = substr($0, 1, RLENGTH - length(name[i]) - 1) set[i]
+			found[i] = 1
+		}
+	}
+	print out
+}
+END {
+	if (failed) exit 1
+	if (more) { print "error the environment file ends inside a quoted value or with a backslash; fix it by hand first"; exit 1 }
+	for (i = 1; i <= nk; i++) if (!found[i]) print set[i]
+}
+'
+
+# apply_env_settings: writes the env.NAME values into the chosen package's
+# environment file (release.json's path; mode 0640, root:GROUP) when they
+# change it, and sets config_changed then, so the service restarts; a dry
+# run prints the plan line omnipack install prints.
+apply_env_settings() {
+	[ -n "$env_keys" ] || return 0
+	e_names=$(for e_k in $env_keys; do printf '%s\n' "${e_k#env.}"; done | LC_ALL=C sort -u | tr '\n' ' ')
+	# The names are words of letters, digits and _.
+	# shellcheck disable=SC2086
+	plan_line set-env "$a_envfile" $e_names
+	e_path=$root_prefix$a_envfile
+	e_src=$e_path
+	if [ ! -e "$e_path" ]; then
+		e_src=/dev/null
+	elif [ ! -f "$e_path" ] || [ ! -r "$e_path" ]; then
+		die "$a_envfile is not a readable file: cannot set $env_keys"
+	fi
+	if ! LC_ALL=C awk -v keys="$env_keys" -v dir="$tmp/set" "$env_awk" "$e_src" >"$tmp/env.new"; then
+		die "could not edit $a_envfile: $(sed -n 's/^error //p' "$tmp/env.new" | head -n 1)"
+	fi
+	if [ "$e_src" != /dev/null ] && cmp -s "$tmp/env.new" "$e_path"; then
+		say "$a_envfile already has $env_summary"
+		return 0
+	fi
+	config_changed=yes
+	if [ "$opt_dry_run" = yes ]; then
+		printf '  would set: %s in %s (mode 0640, root:%s)\n' "$env_summary" "$a_envfile" "$env_group"
+		return 0
+	fi
+	# e_path: a_envfile itself, as --root goes only with --dry-run.
+	e_dir=${e_path%/*}
+	e_tmp=$(mktemp "$e_dir/.${e_path##*/}.XXXXXX") || die "could not create a file in $e_dir"
+	if ! cat "$tmp/env.new" >"$e_tmp"; then
+		rm -f "$e_tmp"
+		die "could not write $e_tmp"
+	fi
+	if [ -n "$env_group" ] && group_exists "$env_group"; then
+		chown "root:$env_group" "$e_tmp" && chmod 0640 "$e_tmp"
+	else
+		chown root:root "$e_tmp" && chmod 0600 "$e_tmp"
+	fi || {
+		rm -f "$e_tmp"
+		die "could not set the owner and mode of $a_envfile"
+	}
+	mv -f "$e_tmp" "$e_path" || {
+		rm -f "$e_tmp"
+		die "could not replace $a_envfile"
+	}
+	say "set $env_summary in $a_envfile"
+}
+
 # service_init: sets svc_init to the init system to drive the service
 # through, as omnipack install chooses it: none when no init runs here;
 # else the init the package's scripts recorded, else the running one.
@@ -1507,12 +1738,15 @@ install_main() {
 	parse_manifest
 	check_manifest
 	choose_artifact
+	check_env_file
 	plan
 	if [ "$action" = none ]; then
 		say "$pkg_name $m_version-$m_release is already installed ($rec_artifact, release_version ${rec_release_version:-unknown})"
 		apply_settings
+		apply_env_settings
 		if [ "$config_changed" = yes ]; then
 			service_phase
+			plan_summary
 			return 0
 		fi
 		service_init
@@ -1559,6 +1793,7 @@ install_main() {
 	install_artifact
 	write_record
 	apply_settings
+	apply_env_settings
 	service_phase
 	if [ "$opt_dry_run" = yes ]; then
 		plan_summary

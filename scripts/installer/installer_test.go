@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ func TestRenderIsPOSIXAndShellcheckClean(t *testing.T) {
 	}
 	for _, want := range []string{string(f.params.ReleasePub), "apk_key_name='" + f.keys.APKKeyName + "'",
 		"default_base_url='" + f.srv.URL() + "'", "config_path='/etc/crashwatch/crashwatch.toml'",
-		"positional_keys='auth_key node_id'", "secret_keys='auth_key'", "health_seconds=3", "pgp_pub_b64='"} {
+		"positional_keys='auth_key node_id'", "secret_keys='auth_key'", "health_seconds=3", "pgp_pub_b64='", "env_group='crashwatch'"} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("install.sh does not embed %q", want)
 		}
@@ -72,6 +73,9 @@ func TestRenderRefusesBadParams(t *testing.T) {
 		{"pgp key", func(p *installer.Params) { p.PGPPub = []byte("junk") }, "OpenPGP"},
 		{"init command", func(p *installer.Params) { p.Inits[0].Status = "a\nb" }, "one non-empty line"},
 		{"no config for keys", func(p *installer.Params) { p.ConfigPath = "" }, "no config file"},
+		{"env key not a variable", func(p *installer.Params) { p.Secrets = []string{"env.9X"} }, "or env.NAME"},
+		{"env group", func(p *installer.Params) { p.Secrets, p.EnvGroup = []string{"env.TOKEN"}, "Bad Group" }, "environment file group"},
+		{"env key without a group", func(p *installer.Params) { p.Secrets, p.EnvGroup = []string{"env.TOKEN"}, "" }, "environment file group"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := f.params
@@ -86,6 +90,12 @@ func TestRenderRefusesBadParams(t *testing.T) {
 	p.BaseURL = ""
 	if _, err := installer.Render(p); err != nil {
 		t.Errorf("an empty base URL (--base-url or --offline at install time) is refused: %v", err)
+	}
+	// Keys of the environment file alone need no config file.
+	p = f.params
+	p.ConfigPath, p.Positional, p.Secrets = "", []string{"env.TOKEN"}, []string{"env.TOKEN"}
+	if _, err := installer.Render(p); err != nil {
+		t.Errorf("env.NAME keys without a config file are refused: %v", err)
 	}
 }
 
@@ -452,10 +462,15 @@ func TestManifestParser(t *testing.T) {
 				t.Fatalf("the signed manifest does not parse (exit %d):\n%s", code, out)
 			}
 			for _, w := range []string{"schema 1\n", "name crashwatch\n", "version 1.0.0\n", "release 1\n", "release_version ",
-				"expires_epoch ", "artifact provenance.intoto.jsonl provenance - linux 1.0.0 "} {
+				"expires_epoch ", "artifact provenance.intoto.jsonl provenance - linux 1.0.0 ",
+				// The environment file last; - for none.
+				" /etc/default/crashwatch\n", " /etc/sysconfig/crashwatch\n", " /etc/crashwatch/environment\n"} {
 				if !strings.Contains(out, w) {
 					t.Errorf("facts lack %q:\n%s", w, out)
 				}
+			}
+			if !regexpMatch(`(?m)^artifact provenance\.intoto\.jsonl .* -$`, out) {
+				t.Errorf("an artifact without an environment file does not end in -:\n%s", out)
 			}
 			if n := strings.Count(out, "\nartifact "); n != len(packages("1.0.0")) {
 				t.Errorf("%d artifacts, want %d", n, len(packages("1.0.0")))
@@ -474,6 +489,11 @@ func TestManifestParser(t *testing.T) {
 				{`"size": `, `"size": 1`, ""}, // still digits: fine
 				{`"os": "linux",`, `"os": "linux;rm",`, "bad os"},
 				{`"expires": "`, `"expires": "x`, "not an RFC 3339"},
+				{`"environment_file": "/etc/default/crashwatch",`, `"environment_file": "/etc/default/../shadow",`, "environment_file of crashwatch_1.0.0-1_amd64.deb is not a clean path"},
+				{`"environment_file": "/etc/default/crashwatch",`, `"environment_file": "/root/.profile",`, "not a clean path below /etc/"},
+				{`"environment_file": "/etc/default/crashwatch",`, `"environment_file": "/etc/default/a b",`, "not a clean path below /etc/"},
+				{`"environment_file": "/etc/default/crashwatch",`, `"environment_file": "/etc/default/x\"y",`, "not a plain string"},
+				{`"environment_file": "/etc/default/crashwatch",`, `"environment_file": "/etc/default/crashwatch",` + "\n      \"environment_file\": \"/etc/x\",", "appears twice"},
 			} {
 				text := strings.Replace(string(good), bad.from, bad.to, 1)
 				out, code := parse(text)
@@ -513,6 +533,8 @@ func TestManifestParser(t *testing.T) {
 		})
 	}
 }
+
+func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
 
 func replaceExpires(text, value string) string {
 	lines := strings.Split(text, "\n")

@@ -62,9 +62,14 @@ type Params struct {
 	ConfigPath string
 	// ConfigGroup owns the config file (root:GROUP, 0640).
 	ConfigGroup string
+	// EnvGroup owns the environment file --set env.NAME=VALUE writes
+	// (root:GROUP, 0640): the service's group. Its path is the release's
+	// (release.json's environment_file), as each package has its own.
+	EnvGroup string
 	// Positional names the keys bare arguments set, in order.
 	Positional []string
-	// Secrets are keys whose values are never printed.
+	// Secrets are keys whose values are never printed. A key env.NAME,
+	// here and in Positional, is the environment file's variable NAME.
 	Secrets []string
 	// HealthSeconds is how long the service must stay up after start.
 	HealthSeconds int
@@ -91,6 +96,7 @@ type Params struct {
 
 var (
 	keyRe     = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	envKeyRe  = regexp.MustCompile(`^env\.[A-Za-z_][A-Za-z0-9_]*$`)
 	groupRe   = regexp.MustCompile(`^[a-z_][a-z0-9_-]*\$?$`)
 	initRe    = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
 	apkNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+-]*$`)
@@ -178,13 +184,22 @@ func (p *Params) check() error {
 			bad("config group %q is not a group name", p.ConfigGroup)
 		}
 	}
+	configKeys, envKeys := 0, 0
 	for _, k := range append(append([]string(nil), p.Positional...), p.Secrets...) {
-		if !keyRe.MatchString(k) {
-			bad("config key %q: use letters, digits, _ and -", k)
+		switch {
+		case envKeyRe.MatchString(k):
+			envKeys++
+		case keyRe.MatchString(k):
+			configKeys++
+		default:
+			bad("config key %q: use letters, digits, _ and -, or env.NAME", k)
 		}
 	}
-	if (len(p.Positional) > 0 || len(p.Secrets) > 0) && p.ConfigPath == "" {
+	if configKeys > 0 && p.ConfigPath == "" {
 		bad("positional or secret keys are set, but there is no config file to write them to")
+	}
+	if (envKeys > 0 || p.EnvGroup != "") && !groupRe.MatchString(p.EnvGroup) {
+		bad("environment file group %q is not a group name", p.EnvGroup)
 	}
 	if p.HealthSeconds < 1 || p.HealthSeconds > 600 {
 		bad("health seconds %d: use 1 to 600", p.HealthSeconds)
