@@ -650,10 +650,10 @@ func suffixed(p string, suffixes []string) []string {
 	return out
 }
 
-// purge deletes the config and state directories and the accounts the
+// purge deletes the config, state and log directories and the accounts the
 // maintainer scripts noted as created by the package (users first).
 func (e *Executor) purge(ctx context.Context, name string) error {
-	for _, d := range []string{layout.ConfigDir(name), layout.StateDir(name)} {
+	for _, d := range []string{layout.ConfigDir(name), layout.StateDir(name), layout.LogDir(name)} {
 		if err := e.h.RemoveAll(d); err != nil {
 			return err
 		}

@@ -321,6 +321,8 @@ func TestRunTarball(t *testing.T) {
 		}
 	}
 	os.MkdirAll(filepath.Join(root, "var/lib/agent"), 0o750)
+	os.MkdirAll(filepath.Join(root, "var/log/agent"), 0o750)
+	os.WriteFile(filepath.Join(root, "var/log/agent/current"), []byte("a log line\n"), 0o640)
 	// What the package's scripts noted they created: a tree, an empty
 	// directory and its created parent, a kept one, and the environment
 	// file with a copy rpm kept; and lines a purge must not act on.
@@ -337,7 +339,7 @@ func TestRunTarball(t *testing.T) {
 	if _, err := Run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
-	for _, gone := range []string{"etc/agent", "var/lib/agent", "var/lib/omnipack", "var/cache/agent", "srv", "etc/sysconfig/agent", "etc/sysconfig/agent.rpmsave"} {
+	for _, gone := range []string{"etc/agent", "var/lib/agent", "var/log/agent", "var/lib/omnipack", "var/cache/agent", "srv", "etc/sysconfig/agent", "etc/sysconfig/agent.rpmsave"} {
 		if _, err := os.Stat(filepath.Join(root, gone)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s survived the purge", gone)
 		}

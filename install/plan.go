@@ -77,7 +77,7 @@ const (
 	// StepRemoveFiles deletes what a tarball install's file list (Path)
 	// names; config files under /etc/NAME stay unless Purge.
 	StepRemoveFiles StepKind = "remove-files"
-	// StepPurge deletes /etc/NAME and /var/lib/NAME, and the accounts the
+	// StepPurge deletes /etc/NAME, /var/lib/NAME and /var/log/NAME, and the accounts the
 	// maintainer scripts noted as created by the package.
 	StepPurge StepKind = "purge"
 	// StepForget deletes the release record (Path); only a purge does.
@@ -606,7 +606,7 @@ func NewUninstallPlan(f detector.Facts, name string, st State, o PlanOptions) (*
 	}
 	if o.Purge {
 		p.Steps = append(p.Steps, Step{Kind: StepPurge,
-			Desc: fmt.Sprintf("delete %s and %s, and the user and group the package created (%s)", layout.ConfigDir(name), layout.StateDir(name), AccountsPath(name))},
+			Desc: fmt.Sprintf("delete %s, %s and %s, and the user and group the package created (%s)", layout.ConfigDir(name), layout.StateDir(name), layout.LogDir(name), AccountsPath(name))},
 			Step{Kind: StepForget, Path: RecordPath(name), Desc: "delete the release record " + RecordPath(name)})
 	} else {
 		// As install.sh does: the record stays, so that reinstalling an

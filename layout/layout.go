@@ -20,6 +20,11 @@ func ConfigDir(name string) string { return "/etc/" + name }
 // StateDir is the service's writable state directory.
 func StateDir(name string) string { return "/var/lib/" + name }
 
+// LogDir is where an init without a journal of its own keeps the
+// service's output (runit's svlogd). Like StateDir it is the service's
+// alone: a purge deletes it with its contents.
+func LogDir(name string) string { return "/var/log/" + name }
+
 // InitStage is where a package carries one init system's files before the
 // maintainer script installs them for the running init.
 func InitStage(name, initName string) string {

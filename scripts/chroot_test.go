@@ -563,10 +563,12 @@ func debLifecycle(t *testing.T, flavor string) {
 	r.ok(deb.PreRemove, "remove") // nothing recorded any more: a no-op
 	equal(t, "actions", r.actions("testinit"), "")
 
-	// Purge deletes config, state and the accounts.
+	// Purge deletes config, state, the logs an init such as runit's svlogd
+	// wrote as the service's user, and the accounts.
+	r.write("/var/log/crashwatch/current", "a log line\n", 0o640)
 	msg = r.ok(deb.PostRemove, "purge")
 	contains(t, "postrm purge", msg, "crashwatch: purged")
-	for _, p := range []string{configDir, stateDir, accounts, "/var/lib/omnipack"} {
+	for _, p := range []string{configDir, stateDir, "/var/log/crashwatch", accounts, "/var/lib/omnipack"} {
 		if r.exists(p) {
 			t.Errorf("%s is left after purge", p)
 		}

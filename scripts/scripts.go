@@ -186,6 +186,7 @@ type dirData struct {
 type data struct {
 	Name, User, Group, Format string
 	StateDir, ConfigDir       string
+	LogDir                    string // where an init without a journal logs
 	Stage                     string // parent of every init's stage
 	RecordDir                 string
 	Record, RecordNew         string
@@ -249,6 +250,7 @@ func prepare(in Input, format string) (*data, error) {
 		Format:      format,
 		StateDir:    s.StateDir,
 		ConfigDir:   s.ConfigDir,
+		LogDir:      layout.LogDir(s.Name),
 		Stage:       layout.InitStageRoot(s.Name),
 		Record:      layout.InitRecord(s.Name),
 		RecordNew:   layout.InitRecord(s.Name) + ".new",

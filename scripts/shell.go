@@ -466,16 +466,17 @@ remove_created() {
 	run_tool rm -f {{q .PurgeList}} || warn "could not delete {{.PurgeList}}"
 }
 `,
-	"purge": `# purge: deletes what a removal keeps: the config, the state, the
+	"purge": `# purge: deletes what a removal keeps: the config, the state, the logs, the
 # directories and the accounts this package created.
 purge() {
 	# A removal that failed half way may have left the service set up.
 	unintegrate
 	run_tool rm -rf {{q .ConfigDir}} || warn "could not delete {{.ConfigDir}}"
 	run_tool rm -rf {{q .StateDir}} || warn "could not delete {{.StateDir}}"
+	run_tool rm -rf {{q .LogDir}} || warn "could not delete {{.LogDir}}"
 	remove_created
 	remove_accounts
-	say "purged {{.ConfigDir}} and {{.StateDir}}{{if or .CreateUser .CreateGroup}}, and the accounts this package created{{end}}"
+	say "purged {{.ConfigDir}}, {{.StateDir}} and {{.LogDir}}{{if or .CreateUser .CreateGroup}}, and the accounts this package created{{end}}"
 }
 `,
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/layout"
 )
 
 // Init renders a service directory /etc/sv/NAME with a run script and a
@@ -130,7 +131,7 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	}
 	run := b.String()
 
-	logDir := "/var/log/" + s.Name
+	logDir := layout.LogDir(s.Name)
 	b.Reset()
 	line("#!/bin/sh")
 	b.WriteString(initsys.Header(s))
@@ -222,6 +223,6 @@ func (Init) Shell(s initsys.Service) initsys.Shell {
 		StatusHint: sv("status"),
 		Reload:     ":",
 		// The log service svlogd writes the daemon's output here.
-		Log: fmt.Sprintf("tail -n %d /var/log/%s/current", initsys.LogLines, s.Name),
+		Log: fmt.Sprintf("tail -n %d %s/current", initsys.LogLines, layout.LogDir(s.Name)),
 	}
 }

@@ -1912,11 +1912,11 @@ tarball_uninstall() {
 	fi
 }
 
-# purge_leftovers: what --purge deletes beyond the package: the config and
-# state directories, the accounts the package noted creating in
+# purge_leftovers: what --purge deletes beyond the package: the config, state
+# and log directories, the accounts the package noted creating in
 # NAME.accounts, and the records. A deb purge has done most of it already.
 purge_leftovers() {
-	for p_d in "/etc/$pkg_name" "/var/lib/$pkg_name"; do
+	for p_d in "/etc/$pkg_name" "/var/lib/$pkg_name" "/var/log/$pkg_name"; do
 		if [ -e "$p_d" ]; then
 			run rm -rf "$p_d" || warn "could not delete $p_d"
 		fi
