@@ -147,10 +147,11 @@ const (
 	// StageUnpack: no package manager installs it; omnipack's installers
 	// unpack it themselves (layout.TarballFileList, layout.TarballScriptsDir).
 	StageUnpack Stage = "unpack"
+	StageRepo   Stage = "repo" // Indexer: its repository index, for omnipack publish
 )
 
 // AllStages lists every stage, in the order a release passes them.
-var AllStages = []Stage{StageRead, StageVerify, StagePURL, StageInstall, StageUnpack}
+var AllStages = []Stage{StageRead, StageVerify, StagePURL, StageInstall, StageUnpack, StageRepo}
 
 // Implements reports whether f has the interface stage s needs.
 func Implements(f Format, s Stage) bool {
@@ -169,6 +170,9 @@ func Implements(f Format, s Stage) bool {
 		return ok
 	case StageUnpack:
 		return true // a marker: omnipack's installers do the work
+	case StageRepo:
+		_, ok := f.(Indexer)
+		return ok
 	}
 	return false
 }

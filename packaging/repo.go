@@ -1,0 +1,69 @@
+package packaging
+
+import (
+	"io"
+	"time"
+)
+
+// Indexer is a format's package repository: where its packages lie in a
+// repository tree and the index its package manager reads. omnipack
+// publish (package repo) verifies the release, copies each package to its
+// PoolPath, asks the indexer for the index files and writes them, the
+// file clients fetch first last, so a publish that stops half way leaves
+// the previous index whole.
+type Indexer interface {
+	// PoolPath is where a package goes, relative to the repository root
+	// and slash-separated; it ends in the package's file name.
+	PoolPath(channel string, p RepoPackage) string
+	// Index returns the channel's index of in.Packages, which lie at
+	// their PoolPath under in.Root, as files relative to in.Root, in the
+	// order they must become visible: the entry point (InRelease,
+	// repomd.xml, NAME.db, APKINDEX.tar.gz) after what it names. It
+	// reads the packages and writes nothing.
+	Index(in RepoIndex) ([]RepoFile, error)
+}
+
+// RepoPackage is one package of a repository.
+type RepoPackage struct {
+	Path    string // relative to the repository root: its PoolPath
+	Name    string // the package's name as its package manager knows it
+	Program string // the release's program name
+	Version string // as the format spells it, release included
+	Arch    string // omnipack architecture name
+	Size    int64
+	SHA256  string // hex
+}
+
+// RepoIndex is what an Indexer indexes.
+type RepoIndex struct {
+	Root     string // the repository tree on disk
+	Channel  string // e.g. stable, beta: an apt suite, a path elsewhere
+	Name     string // the repository's name: apt Origin, pacman db, dnf repo id
+	Packages []RepoPackage
+	// Date is when the index was made and ValidUntil when clients must
+	// stop trusting it, where the format can say so.
+	Date, ValidUntil time.Time
+	Sign             RepoSigner
+}
+
+// RepoSigner signs repository metadata with every key that currently
+// signs (two while a rotation overlaps, where the format allows it).
+type RepoSigner struct {
+	// ClearSign returns body as an OpenPGP cleartext-signed message
+	// (apt's InRelease).
+	ClearSign func(body []byte) ([]byte, error)
+	// Detached returns a detached OpenPGP signature of body, ASCII-armored
+	// or binary (Release.gpg, repomd.xml.asc, NAME.db.sig).
+	Detached func(body []byte, armored bool) ([]byte, error)
+	// APK signs the SHA-1 digest of an APKINDEX's control stream (RSA
+	// PKCS#1 v1.5), as Signer.APK does for packages; APKKeyName is the
+	// key's name in /etc/apk/keys.
+	APK        func(io.Reader) ([]byte, error)
+	APKKeyName string
+}
+
+// RepoFile is one index file.
+type RepoFile struct {
+	Path string // relative to the repository root, slash-separated
+	Body []byte
+}
