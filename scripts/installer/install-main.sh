@@ -1390,25 +1390,32 @@ apply_settings() {
 		printf '  would set: %s in %s (mode 0640, root:%s)\n' "$set_summary" "$config_path" "$config_group"
 		return 0
 	fi
-	s_dir=${config_path%/*}
-	s_tmp=$(mktemp "$s_dir/.${config_path##*/}.XXXXXX") || die "could not create a file in $s_dir"
-	if ! cat "$tmp/config.new" >"$s_tmp"; then
-		rm -f "$s_tmp"
-		die "could not write $s_tmp"
-	fi
-	if group_exists "$config_group"; then
-		chown "root:$config_group" "$s_tmp" && chmod 0640 "$s_tmp"
-	else
-		chown root:root "$s_tmp" && chmod 0600 "$s_tmp"
-	fi || {
-		rm -f "$s_tmp"
-		die "could not set the owner and mode of $config_path"
-	}
-	mv -f "$s_tmp" "$config_path" || {
-		rm -f "$s_tmp"
-		die "could not replace $config_path"
-	}
+	replace_private_file "$tmp/config.new" "$config_path" "$config_group"
 	say "set $set_summary in $config_path"
+}
+
+# replace_private_file SRC DEST GROUP: replaces DEST by a copy of SRC made
+# beside it, 0640 root:GROUP (0600 root:root while GROUP does not exist),
+# renamed into place last so that DEST is never half written.
+replace_private_file() {
+	r_dir=${2%/*}
+	r_tmp=$(mktemp "$r_dir/.${2##*/}.XXXXXX") || die "could not create a file in $r_dir"
+	if ! cat "$1" >"$r_tmp"; then
+		rm -f "$r_tmp"
+		die "could not write $r_tmp"
+	fi
+	if [ -n "$3" ] && group_exists "$3"; then
+		chown "root:$3" "$r_tmp" && chmod 0640 "$r_tmp"
+	else
+		chown root:root "$r_tmp" && chmod 0600 "$r_tmp"
+	fi || {
+		rm -f "$r_tmp"
+		die "could not set the owner and mode of $2"
+	}
+	mv -f "$r_tmp" "$2" || {
+		rm -f "$r_tmp"
+		die "could not replace $2"
+	}
 }
 
 # The environment file's value check, as omnipack install's CheckSetting:
@@ -1570,24 +1577,7 @@ apply_env_settings() {
 		return 0
 	fi
 	# e_path: a_envfile itself, as --root goes only with --dry-run.
-	e_dir=${e_path%/*}
-	e_tmp=$(mktemp "$e_dir/.${e_path##*/}.XXXXXX") || die "could not create a file in $e_dir"
-	if ! cat "$tmp/env.new" >"$e_tmp"; then
-		rm -f "$e_tmp"
-		die "could not write $e_tmp"
-	fi
-	if [ -n "$env_group" ] && group_exists "$env_group"; then
-		chown "root:$env_group" "$e_tmp" && chmod 0640 "$e_tmp"
-	else
-		chown root:root "$e_tmp" && chmod 0600 "$e_tmp"
-	fi || {
-		rm -f "$e_tmp"
-		die "could not set the owner and mode of $a_envfile"
-	}
-	mv -f "$e_tmp" "$e_path" || {
-		rm -f "$e_tmp"
-		die "could not replace $a_envfile"
-	}
+	replace_private_file "$tmp/env.new" "$e_path" "$env_group"
 	say "set $env_summary in $a_envfile"
 }
 
