@@ -39,7 +39,9 @@ test: prereqs test-unit test-fuzz test-example test-e2e
 
 test-unit:
 	$(GO) vet ./...
-	$(GO) test -count=1 $(UNIT_PKGS)
+	# go test's default 10 minutes per package is too short for the
+	# reproducibility builds on a loaded 2-core machine.
+	$(GO) test -count=1 -timeout 30m $(UNIT_PKGS)
 
 # Every fuzz target, one at a time (.ci/fuzz finds them with go test -list).
 # `go test` in test-unit already runs their committed corpora as tests.
