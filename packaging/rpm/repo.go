@@ -600,5 +600,7 @@ func RepoFile(baseURL, name, channel string, keyURLs ...string) ([]byte, error) 
 	// rpm-md carries no expiry of its own: this is how often dnf fetches
 	// repomd.xml again (its default is 48 hours).
 	b.WriteString("metadata_expire=6h\n")
+	// zypper's own switch for fetching it again before zypper up.
+	b.WriteString("autorefresh=1\n")
 	return b.Bytes(), nil
 }

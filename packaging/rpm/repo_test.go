@@ -404,6 +404,7 @@ repo_gpgcheck=1
 pkg_gpgcheck=1
 gpgkey=https://pkgs.example.com/repo/keys/pgp.pub.asc https://pkgs.example.com/repo/keys/next.pub.asc
 metadata_expire=6h
+autorefresh=1
 `
 	if string(got) != want {
 		t.Errorf("RepoFile:\n%s\nwant:\n%s", got, want)
