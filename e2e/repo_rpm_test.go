@@ -100,8 +100,9 @@ func (r *rpmRepo) repoFile(t *testing.T) string {
 }
 
 // rpmClient is how one package manager adds the repository, installs and
-// upgrades. Against the commands an admin runs, only --releasever=1 is
-// added for dnf: Debian has no system-release package to read it from.
+// upgrades: the README's commands, except that dnf is given --releasever=1
+// (Debian has no system-release package to read it from) and that the
+// Debian host is first made to look like an rpm distribution (debianAsRPM).
 type rpmClient struct {
 	pkgs            []string
 	add             func(repoURL, keyURL string) string
@@ -110,16 +111,22 @@ type rpmClient struct {
 	refuseTampering string
 }
 
+// debianAsRPM gives a Debian host what an rpm distribution has and the
+// clients expect: /etc/yum.repos.d, and rpm's database in /var/lib/rpm,
+// where libzypp looks, rather than Debian's ~/.rpmdb.
+const debianAsRPM = "mkdir -p /etc/yum.repos.d /etc/rpm && echo '%_dbpath /var/lib/rpm' > /etc/rpm/macros"
+
 var rpmClients = map[string]rpmClient{
 	"dnf": {
 		pkgs: []string{"dnf", "curl"},
 		add: func(repoURL, _ string) string {
 			return "curl -fsSL " + repoURL + " -o /etc/yum.repos.d/" + path.Base(repoURL)
 		},
-		install: "dnf -y --releasever=1 --setopt=skip_if_unavailable=False install " + agent,
-		upgrade: "dnf -y --releasever=1 --setopt=skip_if_unavailable=False --refresh upgrade " + agent,
-		// One changed byte in repomd.xml: dnf must not read on.
-		refuseTampering: "dnf -y --releasever=1 --setopt=skip_if_unavailable=False --refresh makecache",
+		install: "dnf -y --releasever=1 install " + agent,
+		upgrade: "dnf -y --releasever=1 --refresh upgrade " + agent,
+		// One changed byte in repomd.xml: dnf must not read on (the .repo
+		// file sets skip_if_unavailable=False).
+		refuseTampering: "dnf -y --releasever=1 --refresh makecache",
 	},
 	"zypper": {
 		pkgs: []string{"zypper", "curl"},
@@ -163,6 +170,7 @@ func TestRPMRepository(t *testing.T) {
 			repoURL := repo.repoFile(t)
 			h := host.New(t, host.Systemd, host.WithPackages(c.pkgs...))
 
+			h.MustRun(t, debianAsRPM)
 			h.MustRun(t, c.add(repoURL, repo.srv.URL+"/keys/"+signing.PGPPubFile))
 			out := h.MustRun(t, c.install+" 2>&1")
 			t.Logf("%s install:\n%s", name, out)

@@ -596,6 +596,9 @@ func RepoFile(baseURL, name, channel string, keyURLs ...string) ([]byte, error) 
 	b.WriteString("gpgcheck=1\n")
 	b.WriteString("repo_gpgcheck=1\n")
 	b.WriteString("pkg_gpgcheck=1\n")
+	// A repository that fails to verify is an error, not skipped in
+	// silence (Debian's dnf and older ones skip by default).
+	b.WriteString("skip_if_unavailable=False\n")
 	fmt.Fprintf(&b, "gpgkey=%s\n", strings.Join(keyURLs, " "))
 	// rpm-md carries no expiry of its own: this is how often dnf fetches
 	// repomd.xml again (its default is 48 hours).

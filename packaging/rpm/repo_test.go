@@ -244,9 +244,9 @@ func (c *dnfClient) run(args ...string) (string, error) {
 	argv := append([]string{
 		"-y", "--installroot=" + c.root, "--setopt=reposdir=" + c.reposDir,
 		"--setopt=cachedir=" + filepath.Join(c.root, "cache"), "--releasever=1", "--forcearch=x86_64",
-		// Debian's dnf skips a repository that fails to verify and exits
-		// 0: without this a refused repository passes as accepted.
-		"--setopt=skip_if_unavailable=False",
+		// Not --setopt=skip_if_unavailable=False: the .repo file says so,
+		// or Debian's dnf would skip a repository that fails to verify,
+		// exit 0, and a refused repository would pass as accepted.
 	}, args...)
 	out, err := exec.Command("dnf", argv...).CombinedOutput()
 	return string(out), err
@@ -402,6 +402,7 @@ type=rpm-md
 gpgcheck=1
 repo_gpgcheck=1
 pkg_gpgcheck=1
+skip_if_unavailable=False
 gpgkey=https://pkgs.example.com/repo/keys/pgp.pub.asc https://pkgs.example.com/repo/keys/next.pub.asc
 metadata_expire=6h
 autorefresh=1
@@ -708,4 +709,38 @@ func (c *zypperClient) cached(t *testing.T, file string) int {
 		t.Fatal(err)
 	}
 	return len(m)
+}
+
+// TestZypperTwoRepositorySigners records what zypper does with a
+// repomd.xml.asc carrying two signatures of which it trusts one: libzypp
+// (17.x with zypper 1.14.42) goes by the last signature only, so it accepts
+// the repository when the key it trusts signed last and refuses it,
+// "signed with an unknown key", when that key signed first. During a key
+// rotation the current key's signature must therefore come last.
+func TestZypperTwoRepositorySigners(t *testing.T) {
+	old, next := newKey(t, "old"), newKey(t, "next")
+	for _, c := range []struct {
+		name    string
+		signers []testKey
+		accept  bool
+	}{
+		{"trusted last", []testKey{next, old}, true},
+		{"trusted first", []testKey{old, next}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRepo(t, old)
+			r.add(t, buildProbe(t, t.TempDir(), "1.2.3", old))
+			r.index(t, repoSigner(c.signers...), epoch)
+			z := newZypper(t, old.pub)
+			z.mustRun(t, "addrepo", filepath.Join(r.repoFile(t), path.Base(rpm.RepoFilePath(probe, r.channel))))
+			out, err := z.run("refresh")
+			t.Logf("zypper refresh, trusting only old: err=%v\n%s", err, out)
+			if c.accept && err != nil {
+				t.Fatal("zypper refused the repository")
+			}
+			if !c.accept && (err == nil || !strings.Contains(out, "is signed with an unknown key")) {
+				t.Fatal("zypper did not refuse the repository for the unknown key")
+			}
+		})
+	}
 }
