@@ -55,22 +55,9 @@ const (
 // the payload; the header's digests are checked against it.
 func (Format) Walk(r io.Reader, fn pkgfile.WalkFunc) error {
 	br := bufio.NewReader(r)
-	lead := make([]byte, 96)
-	if _, err := io.ReadFull(br, lead); err != nil || !bytes.Equal(lead[:4], []byte{0xed, 0xab, 0xee, 0xdb}) {
-		return fmt.Errorf("not an rpm: bad lead")
-	}
-	sigSize, _, err := readHeader(br)
+	_, hdr, _, err := readHeaders(br)
 	if err != nil {
-		return fmt.Errorf("rpm signature header: %w", err)
-	}
-	if pad := (8 - sigSize%8) % 8; pad > 0 {
-		if _, err := io.CopyN(io.Discard, br, int64(pad)); err != nil {
-			return fmt.Errorf("rpm signature header padding: %w", err)
-		}
-	}
-	_, hdr, err := readHeader(br)
-	if err != nil {
-		return fmt.Errorf("rpm header: %w", err)
+		return err
 	}
 	meta, err := rpmFiles(hdr)
 	if err != nil {
@@ -140,14 +127,70 @@ func (Format) Walk(r io.Reader, fn pkgfile.WalkFunc) error {
 	return nil
 }
 
+// headerSpan places the main header in the file: from its magic to the end
+// of its data. The payload follows it.
+type headerSpan struct{ Start, End int64 }
+
+// readHeaders reads an rpm's lead, its signature header and its padding,
+// and its main header, and leaves r at the payload.
+func readHeaders(r io.Reader) (sig, hdr header, span headerSpan, err error) {
+	cr := &countingReader{r: r}
+	lead := make([]byte, 96)
+	if _, err := io.ReadFull(cr, lead); err != nil || !bytes.Equal(lead[:4], []byte{0xed, 0xab, 0xee, 0xdb}) {
+		return nil, nil, span, fmt.Errorf("not an rpm: bad lead")
+	}
+	sigSize, sig, err := readHeader(cr)
+	if err != nil {
+		return nil, nil, span, fmt.Errorf("rpm signature header: %w", err)
+	}
+	if pad := (8 - sigSize%8) % 8; pad > 0 {
+		if _, err := io.CopyN(io.Discard, cr, int64(pad)); err != nil {
+			return nil, nil, span, fmt.Errorf("rpm signature header padding: %w", err)
+		}
+	}
+	span.Start = cr.n
+	if _, hdr, err = readHeader(cr); err != nil {
+		return nil, nil, span, fmt.Errorf("rpm header: %w", err)
+	}
+	span.End = cr.n
+	return sig, hdr, span, nil
+}
+
+// countingReader counts the bytes read through it, which places the
+// headers in the file.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
 // rpmFile is what the header says about one file.
 type rpmFile struct {
+	path   string
 	mode   fs.FileMode
 	sha256 string // only when the header's digests are sha256
 	ghost  bool
 }
 
 func rpmFiles(h header) (map[string]rpmFile, error) {
+	list, err := rpmFileList(h)
+	if err != nil {
+		return nil, err
+	}
+	files := make(map[string]rpmFile, len(list))
+	for _, f := range list {
+		files[f.path] = f
+	}
+	return files, nil
+}
+
+// rpmFileList is the header's files in the header's order.
+func rpmFileList(h header) ([]rpmFile, error) {
 	base := h.strs(tagBaseNames)
 	dirs := h.strs(tagDirNames)
 	idx := h.ints(tagDirIndexes)
@@ -161,20 +204,20 @@ func rpmFiles(h header) (map[string]rpmFile, error) {
 	}
 	// rpm reads the first value; rpmpack repeats it once per file.
 	sha := len(algo) > 0 && algo[0] == digestAlgoSHA256
-	files := make(map[string]rpmFile, n)
+	files := make([]rpmFile, 0, n)
 	for i := range base {
 		if idx[i] < 0 || int(idx[i]) >= len(dirs) {
 			return nil, fmt.Errorf("rpm header: bad dir index for %s", base[i])
 		}
 		p := path.Clean("/" + dirs[idx[i]] + base[i])
-		f := rpmFile{mode: unixMode(uint32(modes[i]))}
+		f := rpmFile{path: p, mode: unixMode(uint32(modes[i]))}
 		if flags != nil {
 			f.ghost = flags[i]&fileFlagGhost != 0
 		}
 		if sha && digests != nil {
 			f.sha256 = strings.ToLower(digests[i])
 		}
-		files[p] = f
+		files = append(files, f)
 	}
 	return files, nil
 }

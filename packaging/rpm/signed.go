@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 )
 
@@ -42,19 +41,6 @@ type signedParts struct {
 	PayloadSHA256 string
 }
 
-// countingReader counts the bytes read through it, which places the
-// headers in the file.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // readSigned reads the lead, the signature header and the main header
 // of the rpm at pkgPath. It does not verify anything.
 func readSigned(pkgPath string) (*signedParts, error) {
@@ -63,26 +49,11 @@ func readSigned(pkgPath string) (*signedParts, error) {
 		return nil, err
 	}
 	defer f.Close()
-	cr := &countingReader{r: bufio.NewReader(f)}
-	lead := make([]byte, 96)
-	if _, err := io.ReadFull(cr, lead); err != nil || !bytes.Equal(lead[:4], []byte{0xed, 0xab, 0xee, 0xdb}) {
-		return nil, fmt.Errorf("%s: not an rpm: bad lead", pkgPath)
-	}
-	sigSize, sig, err := readHeader(cr)
+	sig, hdr, span, err := readHeaders(bufio.NewReader(f))
 	if err != nil {
-		return nil, fmt.Errorf("%s: rpm signature header: %w", pkgPath, err)
+		return nil, fmt.Errorf("%s: %w", pkgPath, err)
 	}
-	if pad := (8 - sigSize%8) % 8; pad > 0 {
-		if _, err := io.CopyN(io.Discard, cr, int64(pad)); err != nil {
-			return nil, fmt.Errorf("%s: rpm signature header padding: %w", pkgPath, err)
-		}
-	}
-	s := &signedParts{HeaderOffset: cr.n, Size: -1}
-	_, hdr, err := readHeader(cr)
-	if err != nil {
-		return nil, fmt.Errorf("%s: rpm header: %w", pkgPath, err)
-	}
-	s.HeaderLength = cr.n - s.HeaderOffset
+	s := &signedParts{HeaderOffset: span.Start, HeaderLength: span.End - span.Start, Size: -1}
 	if s.HeaderSig, err = sig.bin(sigTagRSA); err == nil {
 		s.HeaderPayloadSig, err = sig.bin(sigTagPGP)
 	}
