@@ -35,48 +35,27 @@ type apkKey struct {
 }
 
 var (
-	keysOnce sync.Once
-	keys     [2]apkKey // the repository's and a stranger's
-	keysErr  error
-	keysDir  string
-
 	clientOnce sync.Once
 	clientPath string
 	clientErr  error
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if keysDir != "" {
-		os.RemoveAll(keysDir)
-	}
-	os.Exit(code)
-}
-
-func testKeys(t *testing.T) [2]apkKey {
+// newKey makes an apk key pair in a temp dir of the test, named for owner.
+func newKey(t *testing.T, owner string) apkKey {
 	t.Helper()
-	keysOnce.Do(func() {
-		if keysDir, keysErr = os.MkdirTemp("", "omnipack-apk-repo-keys-*"); keysErr != nil {
-			return
-		}
-		for i, owner := range []string{"example", "stranger"} {
-			dir := filepath.Join(keysDir, owner)
-			if _, keysErr = signing.Generate(dir, []byte(keyPassword), false); keysErr != nil {
-				return
-			}
-			if keys[i].key, keysErr = signing.LoadAPKKey(filepath.Join(dir, signing.APKKeyFile), []byte(keyPassword)); keysErr != nil {
-				return
-			}
-			if keys[i].name, keysErr = signing.APKKeyName(owner, &keys[i].key.PublicKey); keysErr != nil {
-				return
-			}
-			keys[i].pub = filepath.Join(dir, signing.APKPubFile)
-		}
-	})
-	if keysErr != nil {
-		t.Fatal(keysErr)
+	dir := t.TempDir()
+	if _, err := signing.Generate(dir, []byte(keyPassword), false); err != nil {
+		t.Fatal(err)
 	}
-	return keys
+	key, err := signing.LoadAPKKey(filepath.Join(dir, signing.APKKeyFile), []byte(keyPassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, err := signing.APKKeyName(owner, &key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return apkKey{key: key, name: name, pub: filepath.Join(dir, signing.APKPubFile)}
 }
 
 func (k apkKey) signer() packaging.RepoSigner {
@@ -267,7 +246,7 @@ func TestAPKRepository(t *testing.T) {
 			t.Fatalf("%s is not installed", tool)
 		}
 	}
-	k := testKeys(t)
+	k := [2]apkKey{newKey(t, "example"), newKey(t, "stranger")} // the repository's and a stranger's
 	spec, v1 := buildVersion(t, k[0], "1.0.0")
 	_, v2 := buildVersion(t, k[0], "1.1.0")
 	r := newAPKRepo(t, k[0])

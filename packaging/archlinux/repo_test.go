@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,42 +33,18 @@ type repoKey struct {
 	pubAsc string // path
 }
 
-var (
-	keysOnce sync.Once
-	keys     [2]repoKey // the repository's key and a stranger's
-	keysErr  error
-	keysDir  string
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if keysDir != "" {
-		os.RemoveAll(keysDir)
-	}
-	os.Exit(code)
-}
-
-func testKeys(t *testing.T) [2]repoKey {
+// newKey makes an OpenPGP key pair in a temp dir of the test.
+func newKey(t *testing.T) repoKey {
 	t.Helper()
-	keysOnce.Do(func() {
-		if keysDir, keysErr = os.MkdirTemp("", "omnipack-arch-repo-keys-*"); keysErr != nil {
-			return
-		}
-		for i := range keys {
-			dir := filepath.Join(keysDir, string(rune('a'+i)))
-			if _, keysErr = signing.Generate(dir, []byte(keyPassword), false); keysErr != nil {
-				return
-			}
-			if keys[i].entity, keysErr = signing.LoadPGPEntity(filepath.Join(dir, signing.PGPKeyFile), []byte(keyPassword)); keysErr != nil {
-				return
-			}
-			keys[i].pubAsc = filepath.Join(dir, signing.PGPPubFile)
-		}
-	})
-	if keysErr != nil {
-		t.Fatal(keysErr)
+	dir := t.TempDir()
+	if _, err := signing.Generate(dir, []byte(keyPassword), false); err != nil {
+		t.Fatal(err)
 	}
-	return keys
+	e, err := signing.LoadPGPEntity(filepath.Join(dir, signing.PGPKeyFile), []byte(keyPassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repoKey{entity: e, pubAsc: filepath.Join(dir, signing.PGPPubFile)}
 }
 
 func (k repoKey) signer() packaging.RepoSigner {
@@ -248,7 +223,7 @@ func (p *pacman) pacman(ok bool, args ...string) string {
 func fingerprint(k repoKey) string { return signing.PGPFingerprint(k.entity) }
 
 func TestPacmanRepository(t *testing.T) {
-	k := testKeys(t)
+	k := [2]repoKey{newKey(t), newKey(t)} // the repository's and a stranger's
 	v1, v2 := buildProbe(t, k[0], "1.0.0"), buildProbe(t, k[0], "1.1.0")
 	r := newRepo(t, k[0])
 	r.add(v1)
@@ -313,6 +288,15 @@ func TestPacmanRepository(t *testing.T) {
 		t.Errorf("version 1 left the tree: %v", err)
 	}
 
+	t.Run("package without its .sig", func(t *testing.T) {
+		bare := newRepo(t, k[0])
+		bare.add(v1)
+		os.Remove(filepath.Join(bare.root, SigPath(bare.pkgs[0].Path)))
+		_, err := Format{}.Index(packaging.RepoIndex{Root: bare.root, Channel: "stable", Name: repoName, Packages: bare.pkgs, Sign: k[0].signer()})
+		if err == nil || !strings.Contains(err.Error(), ".sig") {
+			t.Fatalf("index of a package without its .sig: %v, want an error naming the .sig", err)
+		}
+	})
 	t.Run("tampered database", func(t *testing.T) {
 		db := filepath.Join(r.root, "arch/stable/x86_64/omnitest.db")
 		good, _ := os.ReadFile(db)
@@ -349,18 +333,6 @@ func TestPacmanRepository(t *testing.T) {
 			t.Error("the tampered package was installed")
 		}
 	})
-}
-
-func TestIndexNeedsSignature(t *testing.T) {
-	k := testKeys(t)
-	r := newRepo(t, k[0])
-	res := buildProbe(t, k[0], "1.0.0")
-	r.add(res)
-	os.Remove(filepath.Join(r.root, SigPath(r.pkgs[0].Path)))
-	_, err := Format{}.Index(packaging.RepoIndex{Root: r.root, Channel: "stable", Name: repoName, Packages: r.pkgs, Sign: k[0].signer()})
-	if err == nil || !strings.Contains(err.Error(), ".sig") {
-		t.Fatalf("index of a package without its .sig: %v, want an error naming the .sig", err)
-	}
 }
 
 // TestVercmp holds Vercmp to pacman's own vercmp.
