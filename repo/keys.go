@@ -81,4 +81,3 @@ func (p *publisher) clientFiles(channels []string) ([]packaging.RepoFile, error)
 	}
 	return files, nil
 }
-
