@@ -125,22 +125,12 @@ func (fx *repoFixture) read(t *testing.T, rel string) []byte {
 // with the repository's URL put in place of the README's.
 func readmeAptBlocks(t *testing.T, url string) (setup, upgrade string) {
 	t.Helper()
-	data, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const begin, end = "<!-- repo-apt:begin -->", "<!-- repo-apt:end -->"
-	_, rest, ok := strings.Cut(string(data), begin)
-	section, _, ok2 := strings.Cut(rest, end)
-	if !ok || !ok2 {
-		t.Fatalf("README.md lacks the %s … %s markers", begin, end)
-	}
-	blocks := regexp.MustCompile("(?ms)^```sh\n(.*?)^```").FindAllStringSubmatch(section, -1)
+	blocks := readmeShBlocks(t, "repo-apt")
 	if len(blocks) != 2 {
 		t.Fatalf("the README's apt section has %d sh blocks, want 2 (setup, upgrade)", len(blocks))
 	}
 	sub := func(s string) string { return "set -e\n" + strings.ReplaceAll(s, readmeRepoURL, url) }
-	return sub(blocks[0][1]), sub(blocks[1][1])
+	return sub(blocks[0]), sub(blocks[1])
 }
 
 // TestRepoApt publishes the signed example into an apt repository with

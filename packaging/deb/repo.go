@@ -178,29 +178,30 @@ type variant struct {
 // byte-for-byte reproducible: gzip without name or time, xz with fixed
 // settings.
 func compressed(body []byte) ([]variant, error) {
-	var gz bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	gz, err := compress(body, func(w io.Writer) (io.WriteCloser, error) { return gzip.NewWriterLevel(w, gzip.BestCompression) })
 	if err != nil {
 		return nil, err
 	}
-	if _, err := zw.Write(body); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	var x bytes.Buffer
-	xw, err := xz.NewWriter(&x)
+	x, err := compress(body, func(w io.Writer) (io.WriteCloser, error) { return xz.NewWriter(w) })
 	if err != nil {
 		return nil, err
 	}
-	if _, err := xw.Write(body); err != nil {
+	return []variant{{"", body}, {".gz", gz}, {".xz", x}}, nil
+}
+
+func compress(body []byte, newWriter func(io.Writer) (io.WriteCloser, error)) ([]byte, error) {
+	var b bytes.Buffer
+	w, err := newWriter(&b)
+	if err != nil {
 		return nil, err
 	}
-	if err := xw.Close(); err != nil {
+	if _, err := w.Write(body); err != nil {
 		return nil, err
 	}
-	return []variant{{"", body}, {".gz", gz.Bytes()}, {".xz", x.Bytes()}}, nil
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // aptTime is the RFC 2822 form apt's Release parser reads, always in UTC.
