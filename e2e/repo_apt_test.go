@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -247,21 +248,28 @@ func aptRefusals(t *testing.T, fx *repoFixture, h *host.Host) {
 	binary := suite + "main/binary-amd64/"
 	// refused makes apt forget what it fetched (it would not fetch an
 	// unchanged Packages file again), breaks the repository, and expects
-	// apt-get update to fail saying want; restore then makes it whole.
-	refused := func(t *testing.T, breakIt func(t *testing.T), restore func(t *testing.T), want string) {
+	// apt-get update to fail saying one of want; restore then makes it
+	// whole.
+	refused := func(t *testing.T, breakIt func(t *testing.T), restore func(t *testing.T), want ...string) string {
 		t.Helper()
 		h.MustRun(t, "rm -rf /var/lib/apt/lists/*")
 		breakIt(t)
 		out, err := h.Run(t, "apt-get update")
+		t.Logf("apt-get update on the broken repository (%v):\n%s", err, out)
 		if err == nil {
 			t.Errorf("apt-get update accepts the broken repository:\n%s", out)
-		} else if !strings.Contains(out, want) {
-			t.Errorf("apt-get update failed (%v) without saying %q:\n%s", err, want, out)
+		} else if !slices.ContainsFunc(want, func(w string) bool { return strings.Contains(out, w) }) {
+			t.Errorf("apt-get update failed (%v) without saying any of %q:\n%s", err, want, out)
 		}
 		restore(t)
+		// apt keeps the refused download in lists/partial and would
+		// resume it: the restored file can have the same size and, within
+		// a second, the same Last-Modified.
+		h.MustRun(t, "rm -rf /var/lib/apt/lists/*")
 		if out, err := h.Run(t, "apt-get update"); err != nil {
 			t.Fatalf("apt-get update on the restored repository: %v\n%s", err, out)
 		}
+		return out
 	}
 	// saved keeps the named files, to put them back.
 	saved := func(t *testing.T, rels ...string) func(t *testing.T) {
@@ -291,7 +299,8 @@ func aptRefusals(t *testing.T, fx *repoFixture, h *host.Host) {
 			rels = append(rels, strings.TrimPrefix(p, fx.repo+"/"))
 		}
 		restore := saved(t, rels...)
-		refused(t, func(t *testing.T) {
+		fetched := fx.url + "/" + binary + "by-hash/SHA256/" + hashOf(t, fx, binary+"Packages.xz")
+		out := refused(t, func(t *testing.T) {
 			// Another Packages file, as an attacker would serve: the same
 			// package at a version of theirs, compressed as each name says.
 			plain := bytes.ReplaceAll(fx.read(t, binary+"Packages"), []byte("Version: "+v2+"-1"), []byte("Version: 9.9.9-1"))
@@ -307,7 +316,12 @@ func aptRefusals(t *testing.T, fx *repoFixture, h *host.Host) {
 				}
 				writeFile(t, filepath.Join(fx.repo, r), variants[kind])
 			}
-		}, restore, "Hash Sum mismatch")
+			// apt checks the size first, then the digest; the attacker's
+			// compressed file may or may not be the same size.
+		}, restore, "File has unexpected size", "Hash Sum mismatch")
+		if !strings.Contains(out, "E: Failed to fetch "+fetched) {
+			t.Errorf("apt-get update did not refuse %s, the Packages.xz InRelease names by hash:\n%s", fetched, out)
+		}
 	})
 
 	t.Run("Valid-Until passed", func(t *testing.T) {
@@ -323,6 +337,12 @@ func aptRefusals(t *testing.T, fx *repoFixture, h *host.Host) {
 			}
 		}, func(t *testing.T) { fx.mustPublish(t, "--refresh") }, "is expired (invalid since")
 	})
+}
+
+// hashOf is the hex sha256 of a file of the repository.
+func hashOf(t *testing.T, fx *repoFixture, rel string) string {
+	t.Helper()
+	return fmt.Sprintf("%x", sha256.Sum256(fx.read(t, rel)))
 }
 
 func gzipped(t *testing.T, data []byte) []byte {

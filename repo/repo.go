@@ -85,12 +85,12 @@ type Options struct {
 
 // Result says what a publish did.
 type Result struct {
-	Name       string
-	Channels   []string
-	Added      []string // pool paths published by this run
-	Pruned     []string // pool paths removed by Keep
-	Indexed    int      // packages the written indexes list, all channels
-	ValidUntil time.Time
+	Name       string    `json:"name"`
+	Channels   []string  `json:"channels"`
+	Added      []string  `json:"added"`       // pool paths published by this run
+	Pruned     []string  `json:"pruned"`      // pool paths removed by Keep
+	Indexed    int       `json:"indexed"`     // packages the written indexes list, all channels
+	ValidUntil time.Time `json:"valid_until"` // of every index written
 }
 
 // StateDir holds the repository's own files, which Serve does not serve.

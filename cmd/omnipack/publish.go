@@ -20,7 +20,7 @@ func newPublishCmd(g *globals) *cobra.Command {
 	opts := repo.Options{}
 	cmd := &cobra.Command{
 		Use:   "publish --repo DIR [--dist DIR] [--keys DIR] [--channel NAME] [--keep N] [--valid-for DURATION] [--refresh]",
-		Short: "Add a verified release to a signed apt repository tree, or re-sign its metadata",
+		Short: "Add a verified release to a signed package repository tree (apt), or re-sign its metadata",
 		Long: `Verify the release in --dist as omnipack verify does, with the key directory's
 release.pub, then add its packages to the static repository tree --repo:
 earlier versions stay, --keep N keeps the N newest per package and channel,
