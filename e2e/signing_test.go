@@ -707,11 +707,23 @@ func TestReadmeVerifyYourself(t *testing.T) {
 // markers of README.md, joined in order.
 func readmeVerifyScript(t *testing.T) string {
 	t.Helper()
+	blocks := readmeShBlocks(t, "verify-yourself")
+	if len(blocks) < 5 {
+		t.Fatalf("the README's verify-yourself section has %d sh blocks", len(blocks))
+	}
+	return strings.Join(blocks, "\n")
+}
+
+// readmeShBlocks returns the ```sh blocks of README.md between the
+// markers <!-- NAME:begin --> and <!-- NAME:end -->, in order: the
+// commands the README tells users to paste, which tests run verbatim.
+func readmeShBlocks(t *testing.T, name string) []string {
+	t.Helper()
 	data, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	const begin, end = "<!-- verify-yourself:begin -->", "<!-- verify-yourself:end -->"
+	begin, end := "<!-- "+name+":begin -->", "<!-- "+name+":end -->"
 	_, rest, ok := strings.Cut(string(data), begin)
 	section, _, ok2 := strings.Cut(rest, end)
 	if !ok || !ok2 {
@@ -721,10 +733,7 @@ func readmeVerifyScript(t *testing.T) string {
 	for _, m := range regexp.MustCompile("(?ms)^```sh\n(.*?)^```").FindAllStringSubmatch(section, -1) {
 		blocks = append(blocks, m[1])
 	}
-	if len(blocks) < 5 {
-		t.Fatalf("the README's verify-yourself section has %d sh blocks", len(blocks))
-	}
-	return strings.Join(blocks, "\n")
+	return blocks
 }
 
 // checkReadmeTools holds the README to its promise: the checks use

@@ -67,3 +67,23 @@ type RepoFile struct {
 	Path string // relative to the repository root, slash-separated
 	Body []byte
 }
+
+// RepoSetup is an Indexer that also publishes the snippets an admin
+// pastes to use the repository: apt's .sources, dnf's .repo, a pacman.conf
+// section. omnipack publish writes them when it knows the repository's
+// URL.
+type RepoSetup interface {
+	Setup(c RepoClient) ([]RepoFile, error)
+}
+
+// RepoClient is what a setup snippet names.
+type RepoClient struct {
+	URL     string // where clients reach the repository root, no trailing slash
+	Name    string // the repository's name, as in RepoIndex
+	Channel string
+	// PGPKey and PGPKeyring are the repository's OpenPGP public key,
+	// armored and binary (gpg --dearmor), relative to the root: what the
+	// snippets tell the client to fetch and trust.
+	PGPKey, PGPKeyring string
+	APKKey             string // the apk public key, relative to the root
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"golang.org/x/crypto/openpgp/armor"
 )
@@ -153,4 +154,43 @@ func readKeyRing(data []byte) (openpgp.EntityList, error) {
 
 func isArmored(data []byte) bool {
 	return bytes.HasPrefix(bytes.TrimSpace(data), []byte("-----BEGIN PGP "))
+}
+
+// ClearSign returns body as an OpenPGP cleartext-signed message made with
+// SHA-256 (apt's InRelease). As in gpg --clearsign's output, the line
+// break that ends body is the one before the signature, not a blank line.
+func ClearSign(entity *openpgp.Entity, body []byte) ([]byte, error) {
+	key, ok := entity.SigningKey(pgpSignConfig.Now())
+	if !ok || key.PrivateKey == nil {
+		return nil, errors.New("OpenPGP clearsign: the key has no usable signing key")
+	}
+	var buf bytes.Buffer
+	w, err := clearsign.Encode(&buf, key.PrivateKey, pgpSignConfig)
+	if err != nil {
+		return nil, fmt.Errorf("OpenPGP clearsign: %w", err)
+	}
+	if _, err := w.Write(bytes.TrimSuffix(body, []byte("\n"))); err != nil {
+		return nil, fmt.Errorf("OpenPGP clearsign: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("OpenPGP clearsign: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Dearmor returns the binary form of an armored OpenPGP public key, as
+// gpg --dearmor writes it: the keyring file apt's Signed-By reads.
+func Dearmor(armored []byte) ([]byte, error) {
+	block, err := armor.Decode(bytes.NewReader(armored))
+	if err != nil || block.Type != openpgp.PublicKeyType {
+		return nil, errors.New("not an armored OpenPGP public key")
+	}
+	raw, err := io.ReadAll(io.LimitReader(block.Body, 1<<20))
+	if err != nil {
+		return nil, errors.New("damaged armored OpenPGP public key")
+	}
+	if _, err := openpgp.ReadKeyRing(bytes.NewReader(raw)); err != nil {
+		return nil, fmt.Errorf("OpenPGP public key: %w", err)
+	}
+	return raw, nil
 }

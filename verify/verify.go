@@ -101,6 +101,18 @@ func (r *Report) FirstFailure() *Check {
 	return nil
 }
 
+// Err is the verdict as an error: nil only when the release passed, else
+// the first failed check.
+func (r *Report) Err() error {
+	if f := r.FirstFailure(); f != nil {
+		return fmt.Errorf("verification failed: %s %s: %s", f.Name, f.File, f.Detail)
+	}
+	if !r.OK {
+		return errors.New("verification failed: nothing was checked")
+	}
+	return nil
+}
+
 // InputError is a problem with what the caller asked for (a source that
 // is neither a directory nor an http(s) URL, an unreadable --key), as
 // opposed to a problem found in the release.

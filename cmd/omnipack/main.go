@@ -51,7 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	root.PersistentFlags().StringVarP(&g.config, "config", "c", config.DefaultFile, "path of omnipack.toml")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newInitCmd(g), newValidateCmd(g), newBuildCmd(g), newKeygenCmd(g), newDetectCmd(g), newResignCmd(g), newVerifyCmd(g), newInstallCmd(g), newBundleCmd(g))
+	root.AddCommand(newInitCmd(g), newValidateCmd(g), newBuildCmd(g), newKeygenCmd(g), newDetectCmd(g), newResignCmd(g), newVerifyCmd(g), newInstallCmd(g), newBundleCmd(g), newPublishCmd(g), newServeCmd(g))
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {

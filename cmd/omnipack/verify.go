@@ -44,7 +44,7 @@ the size the signed release.json states.`,
 			if err != nil {
 				return err
 			}
-			verdict := verdictOf(&rep)
+			verdict := rep.Err()
 			if g.json {
 				out := verifyReport{Report: &rep}
 				if verdict != nil {
@@ -69,17 +69,6 @@ the size the signed release.json states.`,
 type verifyReport struct {
 	*verify.Report
 	Error string `json:"error,omitempty"`
-}
-
-// verdictOf is the error for a report that did not pass, or nil.
-func verdictOf(rep *verify.Report) error {
-	if f := rep.FirstFailure(); f != nil {
-		return fmt.Errorf("verification failed: %s %s: %s", f.Name, f.File, f.Detail)
-	}
-	if !rep.OK {
-		return errors.New("verification failed: nothing was checked")
-	}
-	return nil
 }
 
 // printReport writes one line per check, then a verdict, with the warning

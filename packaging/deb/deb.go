@@ -34,7 +34,7 @@ type Format struct{}
 func (Format) Name() string { return Name }
 
 func (Format) Stages() []packaging.Stage {
-	return []packaging.Stage{packaging.StageRead, packaging.StageVerify, packaging.StagePURL, packaging.StageInstall}
+	return []packaging.Stage{packaging.StageRead, packaging.StageVerify, packaging.StagePURL, packaging.StageInstall, packaging.StageRepo}
 }
 
 func (f Format) Rule() config.FormatRule {

@@ -3,6 +3,7 @@ package deb
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -15,46 +16,72 @@ import (
 // data.tar.* (plus nfpm's _gpgorigin signature). Only data.tar.* holds
 // installed files.
 func (Format) Walk(r io.Reader, fn pkgfile.WalkFunc) error {
-	br := bufio.NewReader(r)
-	magic := make([]byte, 8)
-	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != "!<arch>\n" {
-		return fmt.Errorf("not a deb: no ar header")
-	}
+	ar := newArReader(bufio.NewReader(r))
 	for {
-		name, size, err := nextAr(br)
+		name, body, err := ar.next()
 		if err == io.EOF {
 			return fmt.Errorf("deb has no data.tar member")
 		}
 		if err != nil {
 			return err
 		}
-		body := io.LimitReader(br, size)
 		if comp, ok := strings.CutPrefix(name, "data.tar"); ok {
-			comp = strings.TrimPrefix(comp, ".")
-			zr, closeZ, err := pkgfile.Decompress(body, comp)
+			zr, closeZ, err := pkgfile.Decompress(body, strings.TrimPrefix(comp, "."))
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
 			defer closeZ()
 			return pkgfile.WalkTar(zr, nil, nil, fn)
 		}
-		// Skip the member and its padding to an even offset.
-		if _, err := io.CopyN(io.Discard, br, size+size%2); err != nil && !(err == io.EOF && size%2 == 1) {
-			return fmt.Errorf("ar member %s: %w", name, err)
-		}
 	}
 }
 
-// nextAr reads one 60-byte ar member header.
-func nextAr(br *bufio.Reader) (name string, size int64, err error) {
-	hdr := make([]byte, arHeaderSize)
-	if _, err := io.ReadFull(br, hdr); err != nil {
-		if err == io.ErrUnexpectedEOF {
-			return "", 0, fmt.Errorf("ar: truncated member header")
+// arReader reads an ar archive's members in order.
+type arReader struct {
+	r       io.Reader
+	started bool
+	pending int64 // bytes of the previous member, padding included, not yet read
+}
+
+func newArReader(r io.Reader) *arReader { return &arReader{r: r} }
+
+func (a *arReader) next() (string, io.Reader, error) {
+	if !a.started {
+		magic := make([]byte, 8)
+		if _, err := io.ReadFull(a.r, magic); err != nil || string(magic) != "!<arch>\n" {
+			return "", nil, errors.New("not a deb: no ar header")
 		}
-		return "", 0, err
+		a.started = true
 	}
-	return parseArHeader(hdr)
+	if _, err := io.CopyN(io.Discard, a.r, a.pending); err != nil {
+		return "", nil, io.EOF
+	}
+	hdr := make([]byte, arHeaderSize)
+	if _, err := io.ReadFull(a.r, hdr); err != nil {
+		if err == io.ErrUnexpectedEOF {
+			return "", nil, errors.New("ar: truncated member header")
+		}
+		return "", nil, err
+	}
+	name, size, err := parseArHeader(hdr)
+	if err != nil {
+		return "", nil, err
+	}
+	a.pending = size + size%2
+	lr := &io.LimitedReader{R: a.r, N: size}
+	return name, &countingReader{lr: lr, owner: a}, nil
+}
+
+// countingReader lets arReader skip only what the caller left unread.
+type countingReader struct {
+	lr    *io.LimitedReader
+	owner *arReader
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.lr.Read(p)
+	c.owner.pending -= int64(n)
+	return n, err
 }
 
 // arHeaderSize is the size of an ar member header.

@@ -16,6 +16,7 @@ import (
 	"github.com/omnipack/omnipack/packaging"
 	"github.com/omnipack/omnipack/packaging/formats"
 	"github.com/omnipack/omnipack/pkgfile"
+	"github.com/omnipack/omnipack/repo"
 	"github.com/omnipack/omnipack/sbom"
 	"github.com/omnipack/omnipack/scripts/installer"
 	"github.com/omnipack/omnipack/verify"
@@ -65,6 +66,10 @@ func TestEveryFormatIsWired(t *testing.T) {
 		}
 	}
 	rendered := installer.FormatsFor(rel.Name, nil, rel.Keys.APKKeyName)
+	repoDir := filepath.Join(dir, "repo")
+	if _, err := repo.Publish(ctx, repo.Options{Repo: repoDir, Dist: dist, KeyDir: keys.Dir, Password: []byte(verifytest.Password)}); err != nil {
+		t.Fatalf("omnipack publish: %v", err)
+	}
 
 	unpacked := 0
 	for _, f := range formats.All() {
@@ -146,6 +151,20 @@ func TestEveryFormatIsWired(t *testing.T) {
 				}
 			} else if _, err := install.PackageCommand(f.Name(), "apt", packaging.OpInstall, "/x", rel.Name); err == nil {
 				t.Errorf("install: a package manager installs a format without the install stage")
+			}
+
+			// repository: omnipack publish put the package at its pool path
+			pool := ""
+			if ix, ok := f.(packaging.Indexer); ok {
+				pool = ix.PoolPath(repo.DefaultChannel, packaging.RepoPackage{
+					Name: a.Package, Program: rel.Name, Version: a.Version, Arch: a.Arch})
+			}
+			if size, sum, err := manifest.Digest(filepath.Join(repoDir, filepath.FromSlash(pool))); has(packaging.StageRepo) &&
+				(err != nil || size != a.Size || sum != a.SHA256) {
+				t.Errorf("repo: omnipack publish did not put the package at its pool path %s: %v", pool, err)
+			}
+			if !has(packaging.StageRepo) && pool != "" {
+				t.Errorf("repo: not declared, but it has a pool path")
 			}
 
 			// unpacking

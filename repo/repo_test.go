@@ -1,0 +1,159 @@
+package repo
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omnipack/omnipack/packaging"
+)
+
+func pkg(name, version string) packaging.RepoPackage {
+	return packaging.RepoPackage{Path: "pool/" + name + "_" + version + ".deb", Name: name, Version: version, Arch: "amd64"}
+}
+
+// TestPruneKeepsNewestPerPackage: Keep counts per format, channel, package
+// and architecture, by release version, and forgets only what it prunes.
+func TestPruneKeepsNewestPerPackage(t *testing.T) {
+	st := &state{}
+	for i, v := range []string{"1", "2", "3"} {
+		st.add(entry{Format: "deb", Channel: "stable", Package: pkg("a", v), ReleaseVersion: int64(10 + i)})
+		st.add(entry{Format: "deb", Channel: "beta", Package: pkg("a", v+"b"), ReleaseVersion: int64(10 + i)})
+	}
+	st.add(entry{Format: "deb", Channel: "stable", Package: pkg("b", "1"), ReleaseVersion: 1})
+	if st.add(entry{Format: "deb", Channel: "stable", Package: pkg("b", "1"), ReleaseVersion: 99}) {
+		t.Error("the same pool path was added twice")
+	}
+	pruned := st.prune(2, "stable")
+	if len(pruned) != 1 || pruned[0].Package.Version != "1" || pruned[0].Package.Name != "a" {
+		t.Fatalf("prune(2) removed %+v, want a 1 only", pruned)
+	}
+	var left []string
+	for _, e := range st.Packages {
+		left = append(left, e.Channel+"/"+e.Package.Name+"_"+e.Package.Version)
+	}
+	slices.Sort(left)
+	want := []string{"beta/a_1b", "beta/a_2b", "beta/a_3b", "stable/a_2", "stable/a_3", "stable/b_1"}
+	if !slices.Equal(left, want) {
+		t.Errorf("left %v, want %v", left, want)
+	}
+	if st.prune(0, "stable") != nil {
+		t.Error("keep 0 pruned something")
+	}
+}
+
+// TestRotateKeepsTwoGenerations: a file an index stopped naming stays one
+// more publish (a client may be reading it), then goes.
+func TestRotateKeepsTwoGenerations(t *testing.T) {
+	st := &state{}
+	files := func(names ...string) []packaging.RepoFile {
+		var out []packaging.RepoFile
+		for _, n := range names {
+			out = append(out, packaging.RepoFile{Path: n})
+		}
+		return out
+	}
+	if stale := st.rotate("deb/stable", files("InRelease", "by-hash/1")); stale != nil {
+		t.Errorf("first publish: stale %v", stale)
+	}
+	if stale := st.rotate("deb/stable", files("InRelease", "by-hash/2")); stale != nil {
+		t.Errorf("second publish: stale %v, want by-hash/1 kept one more", stale)
+	}
+	if !st.names("by-hash/1") {
+		t.Error("by-hash/1 is not named by the previous generation")
+	}
+	if stale := st.rotate("deb/stable", files("InRelease", "by-hash/3")); !slices.Equal(stale, []string{"by-hash/1"}) {
+		t.Errorf("third publish: stale %v, want [by-hash/1]", stale)
+	}
+}
+
+// TestLockRefusesSecondPublish: while one publish holds the lock, another
+// is refused with a message saying why, before it reads anything.
+func TestLockRefusesSecondPublish(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, StateDir), 0o755)
+	unlock, err := lock(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Publish(context.Background(), Options{Repo: root, Dist: t.TempDir(), KeyDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "is being published by another omnipack") {
+		t.Errorf("a second publish: %v", err)
+	}
+	unlock()
+	if unlock, err = lock(root); err != nil {
+		t.Errorf("the lock was not released: %v", err)
+	} else {
+		unlock()
+	}
+}
+
+func TestOptionsRefused(t *testing.T) {
+	for _, c := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{Dist: "d", KeyDir: "k"}, "no repository directory"},
+		{Options{Repo: "r", Dist: "d"}, "no key directory"},
+		{Options{Repo: "r", KeyDir: "k"}, "no release directory"},
+		{Options{Repo: "r", Dist: "d", KeyDir: "k", Channel: "../x"}, `channel "../x"`},
+		{Options{Repo: "r", Dist: "d", KeyDir: "k", Keep: -1}, "--keep -1"},
+		{Options{Repo: "r", Dist: "d", KeyDir: "k", ValidFor: -time.Hour}, "--valid-for -1h0m0s"},
+		{Options{Repo: "r", Dist: "d", KeyDir: "k", URL: "ftp://x"}, "http(s) URL"},
+		{Options{Repo: "r", Dist: "d", KeyDir: "k", Name: "a/b"}, `repository name "a/b"`},
+	} {
+		if err := checkOptions(&c.opts); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.opts, err, c.want)
+		}
+	}
+}
+
+// TestServe: serve answers on loopback with the tree's files, hides the
+// repository's state, and refuses an address other hosts reach.
+func TestServe(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, StateDir), 0o755)
+	os.WriteFile(filepath.Join(dir, StateDir, StateFile), []byte("{}"), 0o644)
+	os.WriteFile(filepath.Join(dir, "hello"), []byte("hi"), 0o644)
+	if err := Serve(context.Background(), dir, "0.0.0.0:0", false, nil); err == nil || !strings.Contains(err.Error(), "not a loopback address") {
+		t.Errorf("serve on 0.0.0.0: %v", err)
+	}
+	if err := Serve(context.Background(), dir, ":0", false, nil); err == nil || !strings.Contains(err.Error(), "not a loopback address") {
+		t.Errorf("serve on every address: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	urls := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, dir, "127.0.0.1:0", false, func(u string) { urls <- u }) }()
+	var url string
+	select {
+	case url = <-urls:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	get := func(p string) (int, string) {
+		resp, err := http.Get(url + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := get("/hello"); code != 200 || body != "hi" {
+		t.Errorf("GET /hello: %d %q", code, body)
+	}
+	if code, _ := get("/" + StateDir + "/" + StateFile); code != http.StatusNotFound {
+		t.Errorf("GET the state: %d, want 404", code)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve after cancel: %v", err)
+	}
+}
