@@ -337,7 +337,7 @@ func (p *publisher) copyIn(name, rel string, size int64, sha string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	if err := atomicfile.Write(atomicfile.OS{}, atomicfile.Options{}, atomicfile.File{Path: dst, Data: data, Mode: 0o644}); err != nil {
+	if err := atomicfile.Write(repoFS, atomicfile.Options{}, atomicfile.File{Path: dst, Data: data, Mode: 0o644}); err != nil {
 		return err
 	}
 	gotSize, gotSum, err := manifest.Digest(dst)
@@ -446,7 +446,7 @@ func (p *publisher) write(files []packaging.RepoFile) error {
 		}
 		set = append(set, atomicfile.File{Path: dst, Data: f.Body, Mode: 0o644})
 	}
-	return atomicfile.Write(atomicfile.OS{}, atomicfile.Options{}, set...)
+	return atomicfile.Write(repoFS, atomicfile.Options{}, set...)
 }
 
 // removePending deletes the files no index names any more; what cannot be

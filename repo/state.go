@@ -98,7 +98,7 @@ func (st *state) write(root string) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(atomicfile.OS{}, atomicfile.Options{},
+	return atomicfile.Write(repoFS, atomicfile.Options{},
 		atomicfile.File{Path: statePath(root), Data: append(data, '\n'), Mode: 0o644})
 }
 

@@ -1,0 +1,428 @@
+package e2e
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/omnipack/omnipack/e2e/host"
+	"github.com/omnipack/omnipack/repo"
+	"github.com/omnipack/omnipack/signing"
+)
+
+// TestRepoPublishKilled kills omnipack publish with SIGKILL after each file
+// it puts into the repository while it adds version 2 to a repository that
+// publishes version 1: after each package copy, after the state, after
+// every index file of every format, the entry points included. After every
+// kill apt, dnf, pacman and go-apk, each set up fresh on this machine in a
+// root of its own with every signature check on, must accept the
+// repository and resolve (and download or install) version 1, or version
+// 2 once that format's entry point was renamed into place. Then a publish
+// that is not killed must complete on the tree the killed one left (its
+// lock and temporary files) and every client must see version 2.
+func TestRepoPublishKilled(t *testing.T) {
+	host.RequireRoot(t)
+	fx := newRepoFixture(t)
+	fx.mustPublish(t, "--dist", fx.rel[v1].dir)
+	c := newRepoClients(t, fx)
+	c.expect(t, "after publishing "+v1, map[string]string{})
+
+	snapshot := filepath.Join(t.TempDir(), "snapshot")
+	copyTree(t, fx.repo, snapshot)
+	writes, err := fx.publishKilledAt(t, 0, fx.rel[v2].dir)
+	if err != nil {
+		t.Fatalf("publish %s, reporting its writes: %v", v2, err)
+	}
+	t.Logf("publish %s writes, in order:\n%s", v2, strings.Join(writes, "\n"))
+	entries := map[string]int{} // client: the write that switches it to v2
+	for client, entry := range c.entryPoints {
+		i := indexOf(writes, entry)
+		if i < 0 {
+			t.Fatalf("publish %s did not write %s, %s's entry point", v2, entry, client)
+		}
+		entries[client] = i + 1
+	}
+	for n := 1; n <= len(writes); n++ {
+		t.Run(fmt.Sprintf("killed after %d %s", n, writes[n-1]), func(t *testing.T) {
+			restoreTree(t, snapshot, fx.repo)
+			got, err := fx.publishKilledAt(t, n, fx.rel[v2].dir)
+			if !killed(err) {
+				t.Fatalf("publish with %s=%d was not killed: %v", repo.KillAfterWritesEnv, n, err)
+			}
+			if len(got) != n || got[n-1] != writes[n-1] {
+				t.Fatalf("killed after %v, want after write %d %s", got, n, writes[n-1])
+			}
+			v2At := map[string]string{}
+			for client, at := range entries {
+				if n >= at {
+					v2At[client] = v2
+				}
+			}
+			c.expect(t, fmt.Sprintf("killed after write %d", n), v2At)
+			out := fx.mustPublish(t, "--dist", fx.rel[v2].dir)
+			t.Logf("publish %s again:\n%s", v2, out)
+			all := map[string]string{}
+			for client := range entries {
+				all[client] = v2
+			}
+			c.expect(t, "after publishing "+v2+" again", all)
+		})
+	}
+}
+
+// writeRe is the line a publish reports each write with under
+// repo.KillAfterWritesEnv.
+var writeRe = regexp.MustCompile(`^omnipack: write ([0-9]+) (.*)$`)
+
+// publishKilledAt publishes dist with repo.KillAfterWritesEnv=n and
+// returns the files it wrote, relative to the repository, in order.
+func (fx *repoFixture) publishKilledAt(t *testing.T, n int, dist string) ([]string, error) {
+	t.Helper()
+	cmd := exec.Command(fx.cli, "publish", "--repo", fx.repo, "--keys", fx.keyDir, "--name", readmeRepoName, "--url", fx.url, "--dist", dist)
+	cmd.Env = append(os.Environ(), signing.PasswordEnv+"="+keyPassword, repo.KillAfterWritesEnv+"="+strconv.Itoa(n))
+	out, err := cmd.CombinedOutput()
+	var writes []string
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		m := writeRe.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		rel, rerr := filepath.Rel(fx.repo, m[2])
+		if rerr != nil || m[1] != strconv.Itoa(len(writes)+1) {
+			t.Fatalf("publish reported %q", sc.Text())
+		}
+		writes = append(writes, filepath.ToSlash(rel))
+	}
+	if err != nil && !killed(err) {
+		t.Logf("publish:\n%s", out)
+	}
+	return writes, err
+}
+
+func killed(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", "-a", src+"/.", dst).CombinedOutput(); err != nil {
+		t.Fatalf("cp -a %s %s: %v\n%s", src, dst, err, out)
+	}
+}
+
+// restoreTree makes dst the copy of src, in place: omnipack serve keeps
+// serving it.
+func restoreTree(t *testing.T, src, dst string) {
+	t.Helper()
+	entries, err := os.ReadDir(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dst, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyTree(t, src, dst)
+}
+
+// repoClients are apt, dnf, pacman and go-apk, each set up on this machine
+// for the fixture's repository with the keys it published with version 1,
+// each check in a fresh root of its own.
+type repoClients struct {
+	fx          *repoFixture
+	work        string
+	keys        string // the public keys as a client fetched them once
+	gnupg       string // pacman's keyring
+	entryPoints map[string]string
+}
+
+const (
+	clientApt    = "apt"
+	clientDNF    = "dnf"
+	clientPacman = "pacman"
+	clientAPK    = "go-apk"
+)
+
+func newRepoClients(t *testing.T, fx *repoFixture) *repoClients {
+	t.Helper()
+	for tool, pkg := range map[string]string{"apt-get": "apt", "dnf": "dnf", "pacman": "pacman-package-manager", "pacman-key": "pacman-package-manager", "gpg": "gnupg"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found; install it (apt-get install %s)", tool, pkg)
+		}
+	}
+	c := &repoClients{fx: fx, work: t.TempDir(), entryPoints: map[string]string{
+		clientApt:    "dists/stable/InRelease",
+		clientDNF:    "rpm/stable/repodata/repomd.xml",
+		clientPacman: "arch/stable/x86_64/" + readmeRepoName + ".db",
+		clientAPK:    "apk/stable/x86_64/APKINDEX.tar.gz",
+	}}
+	c.keys = filepath.Join(c.work, "keys")
+	copyTree(t, filepath.Join(fx.repo, repo.KeysDir), c.keys)
+	c.gnupg = filepath.Join(c.work, "pacman-gnupg")
+	asc := filepath.Join(c.keys, readmeRepoName+".asc")
+	run(t, "", "pacman-key", "--gpgdir", c.gnupg, "--init")
+	t.Cleanup(func() { exec.Command("gpgconf", "--homedir", c.gnupg, "--kill", "all").Run() })
+	run(t, "", "pacman-key", "--gpgdir", c.gnupg, "--add", asc)
+	fpr := regexp.MustCompile(`(?m)^fpr:+([0-9A-F]{40}):`).FindStringSubmatch(run(t, "", "gpg", "--show-keys", "--with-colons", asc))
+	if fpr == nil {
+		t.Fatalf("no fingerprint in %s", asc)
+	}
+	run(t, "", "pacman-key", "--gpgdir", c.gnupg, "--lsign-key", fpr[1])
+	return c
+}
+
+// expect checks every client against the repository as it is: each must
+// accept it and find the version want names for it, v1 where it names
+// none.
+func (c *repoClients) expect(t *testing.T, when string, want map[string]string) {
+	t.Helper()
+	for _, client := range []string{clientApt, clientDNF, clientPacman, clientAPK} {
+		v := want[client]
+		if v == "" {
+			v = v1
+		}
+		got, out, err := c.check(t, client)
+		switch {
+		case err != nil:
+			t.Errorf("%s: %s refused the repository: %v\n%s", when, client, err, out)
+		case got != v:
+			t.Errorf("%s: %s found %s %s, want %s\n%s", when, client, agent, got, v, out)
+		}
+	}
+}
+
+// check runs one client in a fresh root and returns the version of the
+// agent it resolves and got, with its output.
+func (c *repoClients) check(t *testing.T, client string) (version, out string, err error) {
+	t.Helper()
+	root, err := os.MkdirTemp(c.work, client+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(root)
+	var log strings.Builder
+	step := func(dir, name string, args ...string) (string, error) {
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		b, err := cmd.CombinedOutput()
+		fmt.Fprintf(&log, "$ %s %s\n%s", name, strings.Join(args, " "), b)
+		if err != nil {
+			return string(b), fmt.Errorf("%s: %w", name, err)
+		}
+		return string(b), nil
+	}
+	switch client {
+	case clientApt:
+		version, err = c.apt(root, step)
+	case clientDNF:
+		version, err = c.dnf(root, step)
+	case clientPacman:
+		version, err = c.pacman(root, step)
+	case clientAPK:
+		version, err = c.apk(t, root, step)
+	}
+	return version, log.String(), err
+}
+
+type stepFn func(dir, name string, args ...string) (string, error)
+
+// apt: update, the candidate, and its download (which checks its digest).
+func (c *repoClients) apt(root string, step stepFn) (string, error) {
+	for _, d := range []string{"etc/apt/apt.conf.d", "etc/apt/preferences.d", "etc/apt/sources.list.d", "etc/apt/trusted.gpg.d",
+		"var/lib/apt/lists/partial", "var/cache/apt/archives/partial", "var/lib/dpkg", "dl"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			return "", err
+		}
+	}
+	keyring := filepath.Join(c.keys, readmeRepoName+".gpg")
+	list := fmt.Sprintf("deb [signed-by=%s] %s stable main\n", keyring, c.fx.url)
+	if err := os.WriteFile(filepath.Join(root, "etc/apt/sources.list"), []byte(list), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(root, "var/lib/dpkg/status"), nil, 0o644); err != nil {
+		return "", err
+	}
+	opts := []string{"-o", "Dir=" + root, "-o", "Dir::State::status=" + root + "/var/lib/dpkg/status",
+		"-o", "APT::Sandbox::User=root", "-o", "APT::Architecture=amd64", "-o", "Debug::NoLocking=1"}
+	// apt-get update exits 0 when a source fails; --error-on=any does not.
+	if _, err := step(root, "apt-get", append(opts, "--error-on=any", "update")...); err != nil {
+		return "", err
+	}
+	out, err := step(root, "apt-cache", append(opts, "policy", agent)...)
+	if err != nil {
+		return "", err
+	}
+	m := regexp.MustCompile(`Candidate: (\S+)`).FindStringSubmatch(out)
+	if m == nil || m[1] == "(none)" {
+		return "", errors.New("apt has no candidate")
+	}
+	if _, err := step(filepath.Join(root, "dl"), "apt-get", append(opts, "download", agent)...); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(m[1], "-1"), nil
+}
+
+// dnf: makecache with repo_gpgcheck (skip_if_unavailable off, or a
+// repository that fails to verify passes), then the newest it lists.
+func (c *repoClients) dnf(root string, step stepFn) (string, error) {
+	repos := filepath.Join(root, "repos")
+	if err := os.MkdirAll(repos, 0o755); err != nil {
+		return "", err
+	}
+	conf := fmt.Sprintf("[%s]\nname=%s\nbaseurl=%s/rpm/stable\nenabled=1\ngpgcheck=1\nrepo_gpgcheck=1\ngpgkey=file://%s\nskip_if_unavailable=False\n",
+		readmeRepoName, readmeRepoName, c.fx.url, filepath.Join(c.keys, readmeRepoName+".asc"))
+	if err := os.WriteFile(filepath.Join(repos, readmeRepoName+".repo"), []byte(conf), 0o644); err != nil {
+		return "", err
+	}
+	opts := []string{"--installroot=" + filepath.Join(root, "root"), "--setopt=reposdir=" + repos, "--setopt=cachedir=" + filepath.Join(root, "cache"),
+		"--releasever=1", "--forcearch=x86_64", "--setopt=skip_if_unavailable=False", "-y"}
+	if _, err := step(root, "dnf", append(opts, "makecache")...); err != nil {
+		return "", err
+	}
+	out, err := step(root, "dnf", append(opts, "repoquery", "-q", "--latest-limit=1", "--qf=%{version}", agent)...)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(out), nil
+}
+
+// pacman: -Sy with SigLevel Required DatabaseRequired, the version it
+// lists, and -Sw (which checks the package's signature).
+func (c *repoClients) pacman(root string, step stepFn) (string, error) {
+	conf := fmt.Sprintf("[options]\nArchitecture = x86_64\nSigLevel = Required DatabaseRequired\n\n[%s]\nServer = %s/arch/stable/x86_64\n", readmeRepoName, c.fx.url)
+	cfg := filepath.Join(root, "pacman.conf")
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Join(root, "var/lib/pacman"), 0o755); err != nil {
+		return "", err
+	}
+	opts := []string{"--config", cfg, "--root", root, "--dbpath", filepath.Join(root, "var/lib/pacman"),
+		"--cachedir", filepath.Join(root, "cache"), "--gpgdir", c.gnupg, "--logfile", filepath.Join(root, "pacman.log"), "--noconfirm"}
+	if _, err := step(root, "pacman", append(opts, "-Sy")...); err != nil {
+		return "", err
+	}
+	out, err := step(root, "pacman", append(opts, "-Si", agent)...)
+	if err != nil {
+		return "", err
+	}
+	m := regexp.MustCompile(`(?m)^Version\s*: (\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		return "", errors.New("pacman -Si names no version")
+	}
+	if _, err := step(root, "pacman", append(opts, "-Sw", agent)...); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(m[1], "-1"), nil
+}
+
+// apk: go-apk installs the agent into the root, given the published key.
+func (c *repoClients) apk(t *testing.T, root string, step stepFn) (string, error) {
+	keys, err := filepath.Glob(filepath.Join(c.keys, "*.rsa.pub"))
+	if err != nil || len(keys) != 1 {
+		return "", fmt.Errorf("published apk keys %v, want one", keys)
+	}
+	if _, err := step(root, apkClient(t), "-root", filepath.Join(root, "root"), "-arch", "x86_64", "-key", keys[0],
+		"-repo", c.fx.url+"/apk/stable", "-world", agent); err != nil {
+		return "", err
+	}
+	db, err := os.ReadFile(filepath.Join(root, "root/lib/apk/db/installed"))
+	if err != nil {
+		return "", err
+	}
+	m := regexp.MustCompile(`(?m)^P:` + agent + `\nV:(\S+)`).FindSubmatch(db)
+	if m == nil {
+		return "", fmt.Errorf("go-apk's installed database names no %s:\n%s", agent, db)
+	}
+	return strings.TrimSuffix(string(m[1]), "-r1"), nil
+}
+
+var (
+	apkClientOnce sync.Once
+	apkClientPath string
+	apkClientErr  error
+)
+
+// apkClient is packaging/apk's test client, go-apk (a module of its own,
+// never omnipack's dependency), built once and cached by its source's
+// hash where packaging/apk's tests cache it.
+func apkClient(t *testing.T) string {
+	t.Helper()
+	apkClientOnce.Do(func() {
+		src, err := filepath.Abs("../packaging/apk/testdata/apkclient")
+		if err != nil {
+			apkClientErr = err
+			return
+		}
+		h := sha256.New()
+		for _, f := range []string{"go.mod", "go.sum", "main.go"} {
+			data, err := os.ReadFile(filepath.Join(src, f))
+			if err != nil {
+				apkClientErr = err
+				return
+			}
+			h.Write(data)
+		}
+		apkClientPath = filepath.Join("/var/cache/omnipack-tools", "apkclient-"+hex.EncodeToString(h.Sum(nil))[:12])
+		if _, err := os.Stat(apkClientPath); err == nil {
+			return
+		}
+		if apkClientErr = os.MkdirAll(filepath.Dir(apkClientPath), 0o755); apkClientErr != nil {
+			return
+		}
+		tmp := fmt.Sprintf("%s.tmp-%d", apkClientPath, os.Getpid())
+		cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, ".")
+		cmd.Dir = src
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			apkClientErr = fmt.Errorf("go build %s: %v\n%s", src, err, out)
+			return
+		}
+		apkClientErr = os.Rename(tmp, apkClientPath)
+	})
+	if apkClientErr != nil {
+		t.Fatalf("building go-apk's client: %v (it needs the Go module proxy the first time)", apkClientErr)
+	}
+	return apkClientPath
+}
+
+func run(t *testing.T, dir, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
