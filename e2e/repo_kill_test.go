@@ -31,12 +31,25 @@ import (
 // 2 once that format's entry point was renamed into place. Then a publish
 // that is not killed must complete on the tree the killed one left (its
 // lock and temporary files) and every client must see version 2.
+//
+// Two kill points are known to break a client, and the test holds them
+// to exactly that: a pacman database and its NAME.db.sig, and rpm's
+// repomd.xml and its repomd.xml.asc, are two files no rename switches
+// together, so a publish killed between the two renames leaves a pair
+// that pacman, or dnf, refuses until the next publish completes. Neither
+// client takes a signature file that also signs the other version:
+// pacman checks every signature in it, and Debian 12's dnf refuses a
+// repomd.xml.asc with a bad signature beside a good one (tried here).
 func TestRepoPublishKilled(t *testing.T) {
 	host.RequireRoot(t)
 	fx := newRepoFixture(t)
 	fx.mustPublish(t, "--dist", fx.rel[v1].dir)
 	c := newRepoClients(t, fx)
-	c.expect(t, "after publishing "+v1, map[string]string{})
+	c.expect(t, "after publishing "+v1, nil, nil)
+	known := map[string]map[string]string{ // write: client: its refusal
+		"arch/stable/x86_64/" + readmeRepoName + ".db.sig": {clientPacman: "invalid or corrupted database (PGP signature)"},
+		"rpm/stable/repodata/repomd.xml.asc":               {clientDNF: "repomd.xml GPG signature verification error: Bad GPG signature"},
+	}
 
 	snapshot := filepath.Join(t.TempDir(), "snapshot")
 	copyTree(t, fx.repo, snapshot)
@@ -69,14 +82,14 @@ func TestRepoPublishKilled(t *testing.T) {
 					v2At[client] = v2
 				}
 			}
-			c.expect(t, fmt.Sprintf("killed after write %d", n), v2At)
+			c.expect(t, fmt.Sprintf("killed after write %d", n), v2At, known[writes[n-1]])
 			out := fx.mustPublish(t, "--dist", fx.rel[v2].dir)
 			t.Logf("publish %s again:\n%s", v2, out)
 			all := map[string]string{}
 			for client := range entries {
 				all[client] = v2
 			}
-			c.expect(t, "after publishing "+v2+" again", all)
+			c.expect(t, "after publishing "+v2+" again", all, nil)
 		})
 	}
 }
@@ -203,8 +216,9 @@ func newRepoClients(t *testing.T, fx *repoFixture) *repoClients {
 
 // expect checks every client against the repository as it is: each must
 // accept it and find the version want names for it, v1 where it names
-// none.
-func (c *repoClients) expect(t *testing.T, when string, want map[string]string) {
+// none, except that a client refuse names must refuse it with that
+// message.
+func (c *repoClients) expect(t *testing.T, when string, want, refuse map[string]string) {
 	t.Helper()
 	for _, client := range []string{clientApt, clientDNF, clientPacman, clientAPK} {
 		v := want[client]
@@ -212,6 +226,14 @@ func (c *repoClients) expect(t *testing.T, when string, want map[string]string) 
 			v = v1
 		}
 		got, out, err := c.check(t, client)
+		if msg, ok := refuse[client]; ok {
+			if err == nil || !strings.Contains(out, msg) {
+				t.Errorf("%s: %s did not refuse the repository with %q: %v\n%s", when, client, msg, err, out)
+			} else {
+				t.Logf("%s: %s refuses, as known:\n%s", when, client, out)
+			}
+			continue
+		}
 		switch {
 		case err != nil:
 			t.Errorf("%s: %s refused the repository: %v\n%s", when, client, err, out)
