@@ -159,8 +159,15 @@ type Shell struct {
 	// when it must not start (a required capability is missing). Empty
 	// when Start says so itself, as the OpenRC and sysvinit scripts do.
 	StartCheck string
-	// Status exits 0 when the service runs, asked through the init itself.
+	// Status exits 0 when the service runs, asked through the init itself:
+	// not while the init restarts it.
 	Status string
+	// PID prints the daemon's process ID as the init knows it, and fails
+	// when no daemon process of the service is alive (a supervisor
+	// between two respawns). The start check holds it unchanged across
+	// its window, so that a crash loop the init restarts faster than
+	// Status can see is caught. Empty when the init cannot tell.
+	PID string
 	// StatusHint is the command an admin runs to see the service's state,
 	// for messages: not run by omnipack.
 	StatusHint string

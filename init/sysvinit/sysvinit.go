@@ -408,6 +408,7 @@ func (Init) Shell(s initsys.Service) initsys.Shell {
 		Stop:       invoke("stop"),
 		Restart:    invoke("restart"),
 		Status:     script + " status >/dev/null 2>&1",
+		PID:        initsys.AlivePID("cat /run/" + s.Name + ".pid"),
 		StatusHint: script + " status",
 		Reload:     ":",
 		// The script sends the daemon's output here.
