@@ -218,6 +218,11 @@ func Logrotate(s Service) []byte {
 	return []byte(b.String())
 }
 
+// HealthTimeout is how long, in seconds, a health command may run: the
+// maintainer scripts and both installers stop it then (where timeout(1)
+// is installed, for the shell ones).
+const HealthTimeout = 10
+
 // LogLines is how many lines of the service's log an installer shows when
 // the service is not healthy.
 const LogLines = 30

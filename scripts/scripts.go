@@ -65,10 +65,6 @@ import (
 	"github.com/omnipack/omnipack/layout"
 )
 
-// HealthTimeout is how long, in seconds, the start check lets the health
-// command run (where timeout(1) is installed).
-const HealthTimeout = 10
-
 // Input is what the scripts are generated from.
 type Input struct {
 	Service initsys.Service
@@ -274,7 +270,7 @@ func prepare(in Input, format string) (*data, error) {
 		return nil, fmt.Errorf("scripts: start check of %d s: use 0 to 3600", s.StartCheckSeconds)
 	}
 	d.StartCheckSeconds = s.StartCheckSeconds
-	d.HealthTimeout = HealthTimeout
+	d.HealthTimeout = initsys.HealthTimeout
 	d.SyslogTail = initsys.SyslogTail(s.Name)
 	if len(s.HealthCommand) > 0 {
 		if !path.IsAbs(s.HealthCommand[0]) {
