@@ -3,8 +3,8 @@ package install
 import (
 	"fmt"
 	"path"
-	"sort"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/omnipack/omnipack/detector"
