@@ -27,7 +27,7 @@ const (
 // assertHealthyStart: the package's start check found nothing to say.
 func assertHealthyStart(t *testing.T, out string) {
 	t.Helper()
-	for _, bad := range []string{"warning:", "last log lines", "unhealthy"} {
+	for _, bad := range []string{"warning:", ": last log lines", "unhealthy:"} {
 		if strings.Contains(out, bad) {
 			t.Errorf("a healthy install says %q:\n%s", bad, out)
 		}
