@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -151,6 +152,15 @@ type Service struct {
 	// format's customary path (FormatRule.EnvironmentFile), which every
 	// init reads before it starts the daemon.
 	EnvironmentFile bool `toml:"environment_file"`
+	// StartCheckSeconds is how long the maintainer scripts watch the
+	// service after they start or restart it: it must still run (and
+	// HealthCommand pass) at the end, or they warn with its last log
+	// lines. Unset means DefaultStartCheckSeconds; 0 turns the check off.
+	StartCheckSeconds *int `toml:"start_check_seconds"`
+	// HealthCommand is an optional probe, as argv: exit 0 means healthy.
+	// Its first word is an absolute path or the program's own name (the
+	// installed daemon binary).
+	HealthCommand []string `toml:"health_command"`
 	// Limits are the resource limits the daemon runs under.
 	Limits Limits `toml:"limits"`
 }
@@ -360,6 +370,10 @@ func (c *Config) applyDefaults() {
 	if s.StopTimeout == 0 {
 		s.StopTimeout = 30
 	}
+	if s.StartCheckSeconds == nil {
+		n := DefaultStartCheckSeconds
+		s.StartCheckSeconds = &n
+	}
 	for i := range c.Configs {
 		f := &c.Configs[i]
 		if f.Dest == "" {
@@ -454,7 +468,31 @@ func (c *Config) ServiceModel(format string) initsys.Service {
 		StopTimeout:          s.StopTimeout,
 		Dirs:                 c.serviceDirs(),
 		Limits:               s.Limits.limitsModel(),
+		StartCheckSeconds:    *s.StartCheckSeconds,
+		HealthCommand:        c.HealthArgv(),
 	}
+}
+
+// DefaultStartCheckSeconds is [service] start_check_seconds when unset.
+const DefaultStartCheckSeconds = 3
+
+// MaxStartCheckSeconds bounds start_check_seconds: the package manager
+// waits that long for every install and upgrade.
+const MaxStartCheckSeconds = 300
+
+// HealthArgv is [service] health_command as it runs on the host: a first
+// word naming the program is the daemon's binary (service.exec). Nil when
+// no health command is set.
+func (c *Config) HealthArgv() []string {
+	h := c.Service.HealthCommand
+	if len(h) == 0 {
+		return nil
+	}
+	out := slices.Clone(h)
+	if out[0] == c.Project.Name {
+		out[0] = c.Service.Exec
+	}
+	return out
 }
 
 // serviceDirs are the [[dirs]] in the service model; a mode validate

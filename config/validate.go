@@ -343,6 +343,12 @@ func (c *Config) validateService(add addFunc) {
 	if s.StopTimeout < 1 || s.StopTimeout > 3600 {
 		add("service.stop_timeout", "use 1 to 3600 seconds", "%d is out of range", s.StopTimeout)
 	}
+	if n := *s.StartCheckSeconds; n < 0 || n > MaxStartCheckSeconds {
+		add("service.start_check_seconds",
+			fmt.Sprintf("use 1 to %d seconds (the package manager waits that long on every install), or 0 to skip the check", MaxStartCheckSeconds),
+			"%d is out of range", n)
+	}
+	c.validateHealthCommand(add)
 	checkCaps := func(field string, caps []string) {
 		for i, cp := range caps {
 			f := fmt.Sprintf("%s[%d]", field, i)
@@ -367,6 +373,40 @@ func (c *Config) validateService(add addFunc) {
 	}
 	if s.ReloadSignal != "" && !slices.Contains(ReloadSignals, s.ReloadSignal) {
 		add("service.reload_signal", oneOfFix(s.ReloadSignal, ReloadSignals, reloadSignalAliases())+", or leave it unset", "unsupported signal %q", s.ReloadSignal)
+	}
+}
+
+// healthWordRe is what a word of health_command may hold: printable
+// characters, but no quote or backslash, so that every installer (install.sh
+// reads release.json with awk) takes it as it is.
+var healthWordRe = regexp.MustCompile(`^[ -!#-\[\]-~]+$`)
+
+// validateHealthCommand checks [service] health_command: argv whose first
+// word is an absolute path or the program's own name.
+func (c *Config) validateHealthCommand(add addFunc) {
+	h := c.Service.HealthCommand
+	if h == nil {
+		return
+	}
+	name := c.Project.Name
+	if len(h) == 0 {
+		add("service.health_command", fmt.Sprintf(`name a command such as ["%s", "--check"], or remove the key`, name), "the command is empty")
+		return
+	}
+	if len(h) > 64 {
+		add("service.health_command", "put a longer probe in a script the package ships, and name that", "%d words; at most 64", len(h))
+	}
+	for i, w := range h {
+		if !healthWordRe.MatchString(w) || len(w) > 1024 {
+			add(fmt.Sprintf("service.health_command[%d]", i),
+				`use printable characters without " or \ (put a complex probe in a script the package ships)`,
+				"%q is empty, too long or holds a character the installers cannot carry", w)
+		}
+	}
+	if first := h[0]; first != name && (!path.IsAbs(first) || path.Clean(first) != first) {
+		add("service.health_command[0]",
+			fmt.Sprintf("use an absolute path such as /usr/bin/curl, or %q for the daemon's own binary", name),
+			"%q is neither an absolute path nor the program's name", first)
 	}
 }
 

@@ -101,8 +101,9 @@ func probeDebLifecycle(t *testing.T, h *host.Host) {
 	pkg2 := copyPackage(t, h, probeV2.artifact(t, "deb"))
 	env := "/etc/default/" + probe
 
-	out := h.MustRun(t, "dpkg -i "+pkg1)
+	out := h.MustRun(t, "dpkg -i "+pkg1+" 2>&1")
 	t.Logf("install:\n%s", out)
+	assertHealthyStart(t, out)
 	pid := waitProbe(t, h, "")
 	assertProbeInstalled(t, h, pid, probeDefaultArgs)
 	if got := strings.TrimSpace(h.MustRun(t, "dpkg-query -W -f='${Package} ${Version} ${db:Status-Status}' "+probePackage)); got != probePackage+" "+v1+"-1 installed" {
@@ -115,8 +116,9 @@ func probeDebLifecycle(t *testing.T, h *host.Host) {
 
 	pid = probeEditAndRestart(t, h, env, pid)
 
-	out = h.MustRun(t, "dpkg --force-confold -i "+pkg2)
+	out = h.MustRun(t, "dpkg --force-confold -i "+pkg2+" 2>&1")
 	t.Logf("upgrade:\n%s", out)
+	assertHealthyStart(t, out)
 	probeAfterUpgrade(t, h, env, pid)
 
 	uid, gid := probeAccount(t, h)
@@ -139,6 +141,10 @@ func probeRPMLifecycle(t *testing.T, h *host.Host) {
 
 	out := h.MustRun(t, omni+"/var/tmp/probe1 2>&1")
 	t.Logf("install:\n%s", out)
+	assertHealthyStart(t, out)
+	if !strings.Contains(out, "passed its health command") {
+		t.Errorf("omnipack install did not run the health command:\n%s", out)
+	}
 	pid := waitProbe(t, h, "")
 	assertProbeInstalled(t, h, pid, probeDefaultArgs)
 	if got := strings.TrimSpace(h.MustRun(t, "rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}' "+probePackage)); got != probePackage+" "+v1+"-1" {

@@ -1,8 +1,12 @@
 package e2e
 
 import (
+	"errors"
+	"io/fs"
+	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -130,6 +134,44 @@ var rpmlintErrors = map[string]*regexp.Regexp{
 	// nfpm records no file classes (FILECLASS), so rpmlint cannot see
 	// that /usr/bin/NAME is ELF; TestRpmBinaryIsELF checks that it is.
 	"no-binary": regexp.MustCompile(`: E: no-binary$`),
+	// The logrotate snippet of OpenRC's and sysvinit's log file: it
+	// applies where logrotate is installed, which the package does not
+	// require; it is named after the program, like /var/log/NAME, not
+	// after the package; and rpmlint looks for it in its extraction
+	// directory, where nfpm's absolute payload names never land.
+	"logrotate": regexp.MustCompile(`: E: (missing-dependency-to-logrotate for logrotate script|logrotate-exception|incoherent-logrotate-file) /etc/logrotate\.d/(` + agent + `|` + probe + `)( |$)`),
+}
+
+// rpmlintOutside runs rpmlint on rpm and removes what it put outside its
+// extraction directory: it unpacks with cpio -id, which keeps nfpm's
+// absolute payload names, so as root it writes the package's files into
+// this machine's own tree.
+func rpmlintOutside(t *testing.T, rpm string) string {
+	t.Helper()
+	list, err := runTool(t, "rpm", "-qlp", rpm)
+	if err != nil {
+		t.Fatalf("rpm -qlp: %v\n%s", err, list)
+	}
+	var added []string
+	for _, p := range strings.Fields(list) {
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			added = append(added, p)
+		}
+	}
+	out, _ := runTool(t, "rpmlint", rpm)
+	// Deepest first, so that directories are empty when their turn comes.
+	slices.Sort(added)
+	for _, p := range slices.Backward(added) {
+		if fi, err := os.Lstat(p); err == nil && (!fi.IsDir() || isEmptyDir(p)) {
+			os.Remove(p)
+		}
+	}
+	return out
+}
+
+func isEmptyDir(p string) bool {
+	entries, err := os.ReadDir(p)
+	return err == nil && len(entries) == 0
 }
 
 // TestRpmlint requires rpmlint to report no errors on the .rpm, the
@@ -139,7 +181,7 @@ func TestRpmlint(t *testing.T) {
 	signed, _ := signedReleases(t)
 	for kind, rpm := range map[string]string{"unsigned": releaseV1.artifact(t, "rpm"), "signed": signed.file(t, "rpm"), probe: probeV1.artifact(t, "rpm")} {
 		t.Run(kind, func(t *testing.T) {
-			out, _ := runTool(t, "rpmlint", rpm)
+			out := rpmlintOutside(t, rpm)
 			t.Logf("rpmlint:\n%s", out)
 			for _, line := range strings.Split(out, "\n") {
 				if !strings.Contains(line, ": E: ") {

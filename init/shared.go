@@ -169,6 +169,12 @@ func hasControl(s string) bool {
 // IsRoot reports whether the daemon keeps running as root.
 func IsRoot(s Service) bool { return s.User == "root" }
 
+// AlivePID is a Shell.PID fragment: it prints the pid that the sh command
+// cmd prints, and fails unless that process is alive.
+func AlivePID(cmd string) string {
+	return `omnipack_pid=$(` + cmd + ` 2>/dev/null) && [ -n "$omnipack_pid" ] && [ -d "/proc/$omnipack_pid" ] && echo "$omnipack_pid"`
+}
+
 // shSafe matches words that need no quoting in POSIX sh.
 var shSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
 

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -556,6 +557,22 @@ func (e *Executor) health(ctx context.Context, s Step) error {
 			e.printLogs(ctx, s)
 			return fmt.Errorf("the service started but stopped within %d s (%s); see the log lines above", s.Seconds, c)
 		}
+	}
+	if s.Health != nil {
+		e.say("health command: %s", s.Health)
+		// Bounded as install.sh bounds it; Runner lets commands finish.
+		c := *s.Health
+		if _, err := exec.LookPath("timeout"); err == nil {
+			c.Argv = append([]string{"timeout", strconv.Itoa(initsys.HealthTimeout)}, c.Argv...)
+		}
+		var out bytes.Buffer
+		if err := e.Runner.Run(ctx, c, &out, &out); err != nil {
+			e.Out.Write(out.Bytes())
+			e.printLogs(ctx, s)
+			return fmt.Errorf("the service runs, but its health command (%s) failed: %v; see the log lines above", s.Health, err)
+		}
+		e.say("the service is running, stayed up for %d s and passed its health command", s.Seconds)
+		return nil
 	}
 	e.say("the service is running and stayed up for %d s", s.Seconds)
 	return nil

@@ -475,23 +475,34 @@ func TestOpenSourceSchemes(t *testing.T) {
 }
 
 // TestHealth: a service that runs passes; one that never starts or dies
-// fails, after its log lines are shown.
+// fails, after its log lines are shown; so does one whose health command
+// fails, after that command's output.
 func TestHealth(t *testing.T) {
 	for _, c := range []struct {
-		name   string
-		status func(n int) bool // the n-th status query succeeds
-		ok     bool
+		name    string
+		status  func(n int) bool // the n-th status query succeeds
+		healthy bool             // the health command passes
+		ok      bool
 	}{
-		{"up", func(int) bool { return true }, true},
-		{"slow to start", func(n int) bool { return n > 3 }, true},
-		{"never up", func(int) bool { return false }, false},
-		{"dies", func(n int) bool { return n < 3 }, false},
+		{"up", func(int) bool { return true }, true, true},
+		{"slow to start", func(n int) bool { return n > 3 }, true, true},
+		{"never up", func(int) bool { return false }, true, false},
+		{"dies", func(n int) bool { return n < 3 }, true, false},
+		{"unhealthy", func(int) bool { return true }, false, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			n := 0
+			n, probed := 0, false
 			r := &fakeRunner{result: func(cmd Command) (string, error) {
-				if strings.Contains(strings.Join(cmd.Argv, " "), "journalctl -u agent.service") {
+				line := strings.Join(cmd.Argv, " ")
+				if strings.Contains(line, "journalctl -u agent.service") {
 					return "agent[42]: fatal: auth_key is wrong\n", nil
+				}
+				if strings.HasSuffix(line, "/usr/bin/agent -check") {
+					probed = true
+					if !c.healthy {
+						return "agent: unhealthy: connection refused\n", errors.New("exit status 1")
+					}
+					return "", nil
 				}
 				n++
 				if c.status(n) {
@@ -500,7 +511,8 @@ func TestHealth(t *testing.T) {
 				return "", errors.New("exit status 3")
 			}}
 			cmd, _ := InitCommand("systemd", "agent", "status")
-			p := &Plan{Name: "agent", Steps: []Step{{Kind: StepHealth, Init: "systemd", Seconds: 1, Cmd: &cmd}}}
+			p := &Plan{Name: "agent", Steps: []Step{{Kind: StepHealth, Init: "systemd", Seconds: 1, Cmd: &cmd,
+				Health: &Command{Argv: []string{"/usr/bin/agent", "-check"}}}}}
 			var out bytes.Buffer
 			e := &Executor{Root: t.TempDir(), Out: &out, Runner: r, HealthGrace: 300 * time.Millisecond, Poll: 50 * time.Millisecond}
 			err := e.Execute(context.Background(), p)
@@ -509,6 +521,13 @@ func TestHealth(t *testing.T) {
 			}
 			if !c.ok && !strings.Contains(out.String(), "auth_key is wrong") {
 				t.Errorf("no log lines:\n%s", out.String())
+			}
+			// The health command runs once the service stayed up.
+			if stayedUp := c.ok || !c.healthy; probed != stayedUp {
+				t.Errorf("health command run: %v, want %v", probed, stayedUp)
+			}
+			if !c.healthy && !strings.Contains(out.String(), "agent: unhealthy: connection refused") {
+				t.Errorf("the health command's output is not shown:\n%s", out.String())
 			}
 			if !strings.Contains(strings.Join(r.ran(), "\n"), "systemctl is-active --quiet agent.service") {
 				t.Errorf("status not asked through systemctl: %v", r.ran())

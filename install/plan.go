@@ -3,6 +3,7 @@ package install
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -146,6 +147,9 @@ type Step struct {
 	Key string `json:"key,omitempty"`
 	// Vars are the variables an environment step sets, sorted.
 	Vars []string `json:"variables,omitempty"`
+	// Health is the release's health command, which a health step runs
+	// once the service has stayed up.
+	Health *Command `json:"health_command,omitempty"`
 }
 
 // State is what the host has already, gathered by the caller (Inspect).
@@ -528,8 +532,13 @@ func NewPlan(f detector.Facts, r *manifest.Release, st State, o PlanOptions) (*P
 			secs = 5
 		}
 		cmd, _ := InitCommand(p.Init, r.Name, "status")
-		p.Steps = append(p.Steps, Step{Kind: StepHealth, Init: p.Init, Seconds: secs, Cmd: &cmd,
-			Desc: fmt.Sprintf("check through %s that the service runs and stays up for %d s; print its last log lines if not", p.Init, secs)})
+		step := Step{Kind: StepHealth, Init: p.Init, Seconds: secs, Cmd: &cmd,
+			Desc: fmt.Sprintf("check through %s that the service runs and stays up for %d s; print its last log lines if not", p.Init, secs)}
+		if len(r.HealthCommand) > 0 {
+			step.Health = &Command{Argv: slices.Clone(r.HealthCommand)}
+			step.Desc = fmt.Sprintf("check through %s that the service runs and stays up for %d s, then that its health command passes (%s); print its last log lines if not", p.Init, secs, step.Health)
+		}
+		p.Steps = append(p.Steps, step)
 	}
 	return p, nil
 }

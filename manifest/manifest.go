@@ -61,13 +61,17 @@ const SchemaVersion = 1
 
 // Release is the whole manifest.
 type Release struct {
-	Schema          int        `json:"schema"`
-	Name            string     `json:"name"`
-	Version         string     `json:"version"` // canonical project version
-	Release         int        `json:"release"` // packaging revision
-	SourceDateEpoch int64      `json:"source_date_epoch"`
-	Inits           []string   `json:"inits"`
-	Artifacts       []Artifact `json:"artifacts"`
+	Schema          int      `json:"schema"`
+	Name            string   `json:"name"`
+	Version         string   `json:"version"` // canonical project version
+	Release         int      `json:"release"` // packaging revision
+	SourceDateEpoch int64    `json:"source_date_epoch"`
+	Inits           []string `json:"inits"`
+	// HealthCommand is [service] health_command as it runs on the host:
+	// the installers' health step runs it, and the service is healthy
+	// when it exits 0. Absent when the release has none.
+	HealthCommand []string   `json:"health_command,omitempty"`
+	Artifacts     []Artifact `json:"artifacts"`
 
 	// Set when the release is signed. ReleaseVersion only ever increases
 	// from one signing to the next, so an installer can refuse a rollback
@@ -139,6 +143,28 @@ func CheckEnvironmentFile(p string) error {
 	return nil
 }
 
+// healthWordRe is a word of a health command: printable ASCII without a
+// quote or a backslash, which install.sh's manifest parser takes as it is.
+var healthWordRe = regexp.MustCompile(`^[ -!#-\[\]-~]+$`)
+
+// CheckHealthCommand refuses a health command the installers cannot run
+// as it is: 1 to 64 words of healthWordRe, the first a clean absolute
+// path.
+func CheckHealthCommand(argv []string) error {
+	if len(argv) == 0 || len(argv) > 64 {
+		return fmt.Errorf("health_command has %d words; want 1 to 64", len(argv))
+	}
+	for _, w := range argv {
+		if !healthWordRe.MatchString(w) || len(w) > 1024 {
+			return fmt.Errorf("health_command word %q is empty, too long or not plain printable text", w)
+		}
+	}
+	if !path.IsAbs(argv[0]) || path.Clean(argv[0]) != argv[0] {
+		return fmt.Errorf("health_command %q does not start with a clean absolute path", argv[0])
+	}
+	return nil
+}
+
 // Sort orders artifacts by name so the manifest is reproducible.
 func (r *Release) Sort() {
 	sort.Slice(r.Artifacts, func(i, j int) bool { return r.Artifacts[i].Name < r.Artifacts[j].Name })
@@ -150,6 +176,9 @@ func (r *Release) Marshal() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
+	// A health command's && and > stay as they are: install.sh's parser
+	// reads no escapes.
+	enc.SetEscapeHTML(false)
 	if err := enc.Encode(r); err != nil {
 		return nil, err
 	}
@@ -183,6 +212,11 @@ func Parse(data []byte) (*Release, error) {
 	}
 	if r.Schema != SchemaVersion {
 		return nil, fmt.Errorf("schema %d is not supported (want %d); use a matching omnipack", r.Schema, SchemaVersion)
+	}
+	if r.HealthCommand != nil {
+		if err := CheckHealthCommand(r.HealthCommand); err != nil {
+			return nil, err
+		}
 	}
 	for _, a := range r.Artifacts {
 		if a.EnvironmentFile == "" {

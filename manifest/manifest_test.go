@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -117,5 +118,31 @@ func TestEnvironmentFilePath(t *testing.T) {
 	r := &Release{Schema: SchemaVersion, Artifacts: []Artifact{{Name: "a.deb"}}}
 	if data, _ := r.Marshal(); strings.Contains(string(data), "environment_file") {
 		t.Errorf("an artifact without one has an environment_file field:\n%s", data)
+	}
+}
+
+// TestHealthCommand: the health command is written as it is (&& and >
+// unescaped, for install.sh's parser) and read back; one the installers
+// could not run as it is is refused.
+func TestHealthCommand(t *testing.T) {
+	argv := []string{"/bin/sh", "-c", "curl -fsS http://127.0.0.1:9120/healthz && test -s /run/x > /dev/null"}
+	r := &Release{Schema: SchemaVersion, Name: "a", Version: "1.0.0", Release: 1, HealthCommand: argv}
+	data, err := r.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `healthz && test -s /run/x > /dev/null"`) {
+		t.Errorf("the command is escaped:\n%s", data)
+	}
+	got, err := Parse(data)
+	if err != nil || !slices.Equal(got.HealthCommand, argv) {
+		t.Errorf("read back as %q, %v", got.HealthCommand, err)
+	}
+	for _, bad := range [][]string{{"sh", "-c", "true"}, {"/usr/bin/../bin/x"}, {"/x", ""}, {"/x", `a"b`}, {"/x", `a\b`}, {"/x", "a\nb"}, {"/x", "é"}} {
+		r.HealthCommand = bad
+		data, _ := r.Marshal()
+		if _, err := Parse(data); err == nil || !strings.Contains(err.Error(), "health_command") {
+			t.Errorf("%q: %v", bad, err)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/goreleaser/nfpm/v2"
 	"github.com/goreleaser/nfpm/v2/files"
@@ -32,7 +33,7 @@ func NFPMInfo(f Format, spec *Spec) (info *nfpm.Info, scratch string, err error)
 		Destination: layout.Bin(spec.Name),
 		FileInfo:    fileInfo(0o755, "", ""),
 	}}
-	for _, c := range spec.Configs {
+	for _, c := range slices.Concat(spec.Configs, spec.SystemConfigs) {
 		contents = append(contents, &files.Content{
 			Source:      c.Source,
 			Destination: c.Dest,

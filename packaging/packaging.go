@@ -54,7 +54,10 @@ type Spec struct {
 	ScratchDir string
 
 	Configs []File // installed under /etc/NAME, preserved across upgrades
-	Files   []File // extra files
+	// SystemConfigs are config files for other programs (the logrotate
+	// snippet), preserved across upgrades like Configs but root's.
+	SystemConfigs []File
+	Files         []File // extra files
 
 	// Sign, when set, makes every package carry its format's native
 	// signature.

@@ -128,6 +128,7 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 		Release:         cfg.Project.Release,
 		SourceDateEpoch: epoch,
 		Inits:           append([]string(nil), cfg.Targets.Inits...),
+		HealthCommand:   cfg.HealthArgv(),
 	}
 	var specs []*packaging.Spec
 	for _, archName := range cfg.Targets.Archs {
@@ -389,6 +390,7 @@ type formatStage struct {
 	initFiles map[string][]initsys.File
 	dir       string
 	envFile   *packaging.File
+	logrotate *packaging.File
 }
 
 // stageFormats renders the init files for each format's service under
@@ -409,6 +411,13 @@ func stageFormats(cfg *config.Config, dir string) (map[string]formatStage, error
 			}
 			// It may hold credentials: readable by the service's group only.
 			st.envFile = &packaging.File{Source: src, Dest: p, Mode: 0o640, Owner: "root", Group: st.service.Group}
+		}
+		if initsys.LogsToFile(st.inits) {
+			src := filepath.Join(st.dir, "logrotate")
+			if err := os.WriteFile(src, initsys.Logrotate(st.service), 0o644); err != nil {
+				return nil, err
+			}
+			st.logrotate = &packaging.File{Source: src, Dest: initsys.LogrotateFile(st.service.Name), Mode: 0o644}
 		}
 		stages[f] = st
 	}
@@ -431,6 +440,9 @@ func packageAll(specs []*packaging.Spec, stages map[string]formatStage, cfg *con
 			spec.Service, spec.Inits, spec.InitFiles, spec.StageDir = st.service, st.inits, st.initFiles, st.dir
 			if st.envFile != nil {
 				spec.Configs = append(slices.Clip(spec.Configs), *st.envFile)
+			}
+			if st.logrotate != nil {
+				spec.SystemConfigs = append(slices.Clip(spec.SystemConfigs), *st.logrotate)
 			}
 			all = append(all, job{&spec, f})
 		}

@@ -63,7 +63,7 @@ type root struct {
 var hostTools = []string{
 	"cat", "chown", "chmod", "mkdir", "rm", "rmdir", "mv", "ls", "touch", "install",
 	"stat", "sort", "sed", "grep", "id", "getent", "useradd", "groupadd", "userdel",
-	"groupdel", "nologin", "dash", "bash",
+	"groupdel", "nologin", "dash", "bash", "sleep", "tail",
 }
 
 // busyboxExtras are the tools the scripts use that Debian's busybox lacks.
@@ -953,5 +953,56 @@ func TestDeclaredDirs(t *testing.T) {
 	}
 	if !r.exists("/var/lib/shared-textfile/admin.prom") || !r.exists("/var/cache") {
 		t.Error("purge deleted the admin's file or a directory it did not create")
+	}
+}
+
+// TestStartCheck: after the start the scripts watch the service for
+// StartCheckSeconds; a service the init reports down, one it restarted
+// (a new pid) or one whose health command fails makes a warning with its
+// last log lines, and the install still succeeds. A healthy one, none.
+func TestStartCheck(t *testing.T) {
+	for _, flavor := range []string{"dash", "busybox"} {
+		t.Run(flavor, func(t *testing.T) {
+			in := testInput()
+			in.Service.StartCheckSeconds = 1
+			in.Service.HealthCommand = []string{"/bin/sh", "-c", "if [ -e /etc/unhealthy ]; then echo 'probe: connection refused'; exit 3; fi"}
+			deb := generate(t, Deb, in)
+			r := newRoot(t, flavor)
+			r.touch("/run/testinit")
+			r.mkdir("/var/log/testinit", 0o755)
+			r.write("/var/log/testinit/service.log", "crashwatch: error: open /srv/missing.conf: no such file or directory\n", 0o644)
+			r.ok(deb.PreInstall, "install")
+			r.unpack(in)
+
+			msg := r.ok(deb.PostInstall, "configure", "")
+			contains(t, "healthy postinst", msg, "crashwatch: started the service (testinit)")
+			if strings.Contains(msg, "warning") || strings.Contains(msg, "log lines") {
+				t.Errorf("a healthy start warned:\n%s", msg)
+			}
+
+			const daemonLine = "crashwatch: crashwatch: error: open /srv/missing.conf: no such file or directory"
+			for _, c := range []struct{ name, file, want string }{
+				{"down", "/etc/testinit.down", "crashwatch: warning: the service restarted, but it is not running 0 s later; the package is installed anyway; check it with: testinitctl status crashwatch"},
+				{"restarted", "/etc/testinit.flap", "crashwatch: warning: the service restarted, but it was restarted within 1 s (pid 1, then 2)"},
+				{"unhealthy", "/etc/unhealthy", "crashwatch: warning: the service restarted, but its health command (/bin/sh -c if [ -e /etc/unhealthy ]; then echo 'probe: connection refused'; exit 3; fi) exited with status 3"},
+			} {
+				r.write(c.file, "1\n", 0o644)
+				msg := r.ok(deb.PostInstall, "configure", "1.0")
+				contains(t, c.name+" postinst", msg, c.want, "crashwatch: last log lines (testinit):", daemonLine)
+				if c.name == "unhealthy" {
+					contains(t, c.name+" postinst", msg, "crashwatch: probe: connection refused")
+				}
+				r.remove(c.file)
+			}
+
+			// Without a log of the init's, nor a system log, it says so.
+			r.remove("/var/log/testinit/service.log")
+			r.touch("/etc/testinit.down")
+			msg = r.ok(deb.PostInstall, "configure", "1.0")
+			contains(t, "postinst without a log", msg, "crashwatch: no log lines of the service were found")
+			r.write("/var/log/syslog", "other: line\nJan 1 crashwatch[7]: from syslog\n", 0o644)
+			msg = r.ok(deb.PostInstall, "configure", "1.0")
+			contains(t, "postinst with syslog", msg, "crashwatch: last log lines (system log):", "crashwatch: Jan 1 crashwatch[7]: from syslog")
+		})
 	}
 }

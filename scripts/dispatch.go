@@ -22,6 +22,7 @@ const (
 	pass           // output passed on to stderr: a start command's output
 	// cannot be captured, as a daemon that inherits the pipe would hang
 	// the package manager
+	value // stdout is the result, stderr discarded; an empty fragment fails
 )
 
 // fragment describes one generated dispatch function: it runs the named
@@ -43,6 +44,9 @@ var fragments = []fragment{
 	{"init_restart", "restarts the service through INIT", func(s initsys.Shell) string { return s.Restart }, pass},
 	{"init_start_check", "says what the service will go without here; false when it must not start", func(s initsys.Shell) string { return s.StartCheck }, pass},
 	{"init_reload", "makes INIT re-read its service definitions", func(s initsys.Shell) string { return s.Reload }, capture},
+	{"init_status", "true when the service runs, as INIT tells", func(s initsys.Shell) string { return s.Status }, silent},
+	{"init_pid", "prints the daemon's pid as INIT knows it; false when none is alive, 2 when INIT cannot tell", func(s initsys.Shell) string { return s.PID }, value},
+	{"init_log", "prints the service's last log lines from the log INIT keeps; false when there is none", func(s initsys.Shell) string { return s.Log }, value},
 }
 
 // dispatch generates the shell functions that hold the init-specific parts,
@@ -60,9 +64,13 @@ func dispatch(name string, inits []initInfo) map[string]string {
 		for _, in := range inits {
 			code := strings.TrimSpace(f.get(in.sh))
 			if code == "" {
-				code = ":"
-				if f.output == silent {
+				switch f.output {
+				case silent:
 					code = "false"
+				case value:
+					code = "exit 2"
+				default:
+					code = ":"
 				}
 			}
 			fmt.Fprintf(&b, "\t%s)\n", quote(in.name))
@@ -73,6 +81,8 @@ func dispatch(name string, inits []initInfo) map[string]string {
 				fmt.Fprintf(&b, "\t\t(\n%s\n\t\t) >&2\n", indent(code, "\t\t\t"))
 			case capture:
 				fmt.Fprintf(&b, "\t\tinit_out=$(\n\t\t\texec 2>&1\n%s\n\t\t)\n", indent(code, "\t\t\t"))
+			case value:
+				fmt.Fprintf(&b, "\t\t(\n%s\n\t\t) 2>/dev/null </dev/null\n", indent(code, "\t\t\t"))
 			}
 			b.WriteString("\t\t;;\n")
 		}

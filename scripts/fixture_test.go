@@ -13,7 +13,10 @@ import (
 //     /etc/NAME.installed exists;
 //   - every action appends "NAME ACTION" to /var/log/NAME/actions;
 //   - start and restart fail while /etc/NAME.failstart exists;
-//   - the start check says so and fails while /etc/NAME.failcheck exists.
+//   - the start check says so and fails while /etc/NAME.failcheck exists;
+//   - the service is down (Status) while /etc/NAME.down exists; its pid
+//     is 42, or a new one every time it is asked while /etc/NAME.flap
+//     exists; its log is /var/log/NAME/service.log.
 type testInit struct {
 	name  string
 	prec  int
@@ -44,7 +47,9 @@ func (t testInit) Shell(s initsys.Service) initsys.Shell {
 		Stop:       act("stop"),
 		StartCheck: fmt.Sprintf("if [ -e /etc/%s.failcheck ]; then echo '%s: error: the start check failed'; false; fi", t.name, s.Name),
 		Restart:    failing + act("restart"),
-		Status:     t.name + "ctl status " + s.Name,
+		Status:     "[ ! -e /etc/" + t.name + ".down ]",
+		PID:        fmt.Sprintf(`if [ -e /etc/%[1]s.flap ]; then n=$(cat /etc/%[1]s.flap); echo $((n + 1)) >/etc/%[1]s.flap; echo "$n"; else echo 42; fi`, t.name),
+		Log:        "cat " + log + "/service.log",
 		StatusHint: t.name + "ctl status " + s.Name,
 		// A fragment of several lines with a here-document: embedded
 		// verbatim, not indented.

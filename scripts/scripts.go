@@ -198,6 +198,13 @@ type data struct {
 	CreateUser, CreateGroup   bool
 	ConfigPaths               []string
 	Dispatch                  map[string]string // generated init functions
+	// The start check (watch_start): seconds, 0 for none; the health
+	// command as sh words and as text for messages, and how long it may
+	// take.
+	StartCheckSeconds         int
+	HealthCommand, HealthText string
+	HealthTimeout             int
+	SyslogTail                string
 	set                       Set
 }
 
@@ -258,6 +265,26 @@ func prepare(in Input, format string) (*data, error) {
 		CreateUser:  s.User != "root",
 		CreateGroup: s.Group != "root",
 		Dispatch:    map[string]string{},
+	}
+	if s.StartCheckSeconds < 0 || s.StartCheckSeconds > 3600 {
+		return nil, fmt.Errorf("scripts: start check of %d s: use 0 to 3600", s.StartCheckSeconds)
+	}
+	d.StartCheckSeconds = s.StartCheckSeconds
+	d.HealthTimeout = initsys.HealthTimeout
+	d.SyslogTail = initsys.SyslogTail(s.Name)
+	if len(s.HealthCommand) > 0 {
+		if !path.IsAbs(s.HealthCommand[0]) {
+			return nil, fmt.Errorf("scripts: health command %q: its first word must be an absolute path", s.HealthCommand)
+		}
+		words := make([]string, len(s.HealthCommand))
+		for i, w := range s.HealthCommand {
+			if strings.ContainsAny(w, "\n\x00") {
+				return nil, fmt.Errorf("scripts: health command word %q must be one line", w)
+			}
+			words[i] = quote(w)
+		}
+		d.HealthCommand = strings.Join(words, " ")
+		d.HealthText = strings.Join(s.HealthCommand, " ")
 	}
 	d.Accounts = layout.Accounts(s.Name)
 	d.PurgeList = layout.PurgeList(s.Name)

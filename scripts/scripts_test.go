@@ -35,6 +35,10 @@ func inputs(t *testing.T) map[string]Input {
 	if all := inits.All(); len(all) > 0 {
 		in := Input{Service: testService(), Inits: all}
 		m["registered renderers"] = in
+		checked := in
+		checked.Service.StartCheckSeconds = 3
+		checked.Service.HealthCommand = []string{"/usr/bin/crashwatch", "--check", "$HOME `x` it's"}
+		m["registered renderers, start check and health command"] = checked
 	} else {
 		t.Log("no init renderers registered in package initsys yet; checking the test renderers only")
 	}

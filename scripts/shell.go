@@ -15,6 +15,7 @@ var (
 		"in_chroot", "init_running", "init_online", "init_known", "init_stop", "read_record", "stop_recorded")
 	configureFuncs = append(append(accountFuncs[:len(accountFuncs):len(accountFuncs)], recordFuncs...),
 		"init_installed", "init_enable", "init_start", "init_restart", "init_start_check", "init_status_hint",
+		"init_status", "init_pid", "init_log", "show_log", "watch_start",
 		"init_files", "detect_init", "record_parents", "install_file", "prune_stale",
 		"ensure_state_dir", "note_purge", "ensure_dir", "ensure_dirs", "own_config_path", "own_config", "integrate", "configure_service")
 	purgeFuncs = append(append(baseFuncs[:len(baseFuncs):len(baseFuncs)], recordFuncs...),
@@ -369,17 +370,96 @@ integrate() {
 	init_start_check "$init"
 	check_status=$?
 	if [ "$old_init" = "$init" ]; then
-		if init_restart "$init" && [ "$check_status" -eq 0 ]; then
-			say "restarted the service ($init)"
-		else
-			warn "the service failed to restart; the package is installed anyway; check it with: $hint"
-		fi
-	elif init_start "$init" && [ "$check_status" -eq 0 ]; then
-		say "started the service ($init)"
+		started=restarted
+		init_restart "$init"
 	else
-		warn "the service failed to start; the package is installed anyway; check it with: $hint"
+		started=started
+		init_start "$init"
+	fi
+	start_status=$?
+	if [ "$start_status" -ne 0 ] || [ "$check_status" -ne 0 ]; then
+		warn "the service failed to ${started%ed}; the package is installed anyway; check it with: $hint"
+		show_log "$init"
+	elif watch_start "$init"; then
+		say "$started the service ($init)"
+	else
+		warn "the service $started, but $watch_why; the package is installed anyway; check it with: $hint"
+		say_lines "$watch_out"
+		show_log "$init"
 	fi
 	return 0
+}
+`,
+	"watch_start": `# watch_start INIT: true when the service still runs, the same process,
+# {{.StartCheckSeconds}} s after its start or restart{{if .HealthCommand}}, and its health command
+# then passes{{end}}; otherwise sets watch_why, and watch_out to what a failed
+# health command printed. It looks every second and
+# must see the service up at the end: a unit systemd restarts is
+# "activating", a daemon supervise-daemon or runsv respawns has a new pid.
+watch_start() {
+	watch_why=
+	watch_out=
+{{- if .StartCheckSeconds}}
+	ws_i=0
+	ws_pid=
+	while :; do
+		if ! init_status "$1"; then
+			watch_why="it is not running $ws_i s later"
+			return 1
+		fi
+		ws_now=$(init_pid "$1")
+		case $? in
+		0)
+			if [ -z "$ws_pid" ]; then
+				ws_pid=$ws_now
+			elif [ "$ws_now" != "$ws_pid" ]; then
+				watch_why="it was restarted within $ws_i s (pid $ws_pid, then $ws_now)"
+				return 1
+			fi
+			;;
+		1)
+			watch_why="no process of it is alive $ws_i s later"
+			return 1
+			;;
+		esac
+		[ "$ws_i" -lt {{.StartCheckSeconds}} ] || break
+		sleep 1
+		ws_i=$((ws_i + 1))
+	done
+{{- end}}
+{{- if .HealthCommand}}
+	# A probe that hangs must not hold the package manager forever.
+	ws_timeout=
+	if command -v timeout >/dev/null 2>&1; then
+		ws_timeout="timeout {{.HealthTimeout}}"
+	fi
+	# The words are the vendor's literally: none expands.
+	# shellcheck disable=SC2016
+	ws_out=$($ws_timeout {{.HealthCommand}} 2>&1 </dev/null)
+	ws_status=$?
+	if [ "$ws_status" -ne 0 ]; then
+		# shellcheck disable=SC2016
+		ws_cmd={{q .HealthText}}
+		watch_why="its health command ($ws_cmd) exited with status $ws_status"
+		watch_out=$ws_out
+		return 1
+	fi
+{{- end}}
+	return 0
+}
+`,
+	"show_log": `# show_log INIT: says the service's last log lines, from the log INIT keeps,
+# else from the system log.
+show_log() {
+	if sl_lines=$(init_log "$1") && [ -n "$sl_lines" ]; then
+		say "last log lines ($1):"
+	elif sl_lines=$({{.SyslogTail}}) && [ -n "$sl_lines" ]; then
+		say "last log lines (system log):"
+	else
+		say "no log lines of the service were found"
+		return 0
+	fi
+	say_lines "$sl_lines"
 }
 `,
 	"configure_service": `# configure_service: everything after the package's files are in place, on

@@ -23,7 +23,7 @@ func shellScript(s initsys.Service) []byte {
 			fmt.Fprintf(&b, "if ! %s; then\n\techo no\nfi\n", cond)
 		}
 		fmt.Fprintf(&b, "if %s && %s; then\n\techo both\nfi\n", sh.Running, sh.Installed)
-		for _, cmd := range []string{sh.Enable, sh.Disable, sh.Start, sh.Stop, sh.Restart, sh.Reload} {
+		for _, cmd := range []string{sh.Enable, sh.Disable, sh.Start, sh.Stop, sh.Restart, sh.Reload, sh.PID, sh.Log} {
 			fmt.Fprintf(&b, "%s\n", cmd)
 		}
 		if sh.StartCheck != "" {
@@ -44,6 +44,7 @@ func TestShellFragments(t *testing.T) {
 		for name, frag := range map[string]string{
 			"Running": sh.Running, "Installed": sh.Installed, "Enable": sh.Enable, "Disable": sh.Disable,
 			"Start": sh.Start, "Stop": sh.Stop, "Restart": sh.Restart, "Status": sh.Status, "Reload": sh.Reload,
+			"PID": sh.PID, "Log": sh.Log,
 		} {
 			if strings.TrimSpace(frag) == "" || strings.Contains(frag, "\n") {
 				t.Errorf("%s %s fragment %q must be one non-empty line", r.Name(), name, frag)

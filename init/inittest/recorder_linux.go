@@ -48,6 +48,9 @@ if [ -n "$` + RecorderDelayEnv + `" ]; then
 fi
 trap 'echo hup >>"$out/hup"' HUP
 trap 'exit 0' TERM
+# What an init keeps of a daemon's output (CheckOutputLog).
+echo "recorder $$: ready"
+echo "recorder $$: on stderr" >&2
 # Until here a HUP or TERM kills the shell: only now is it ready. The
 # rename makes "ready" appear whole.
 echo $$ >"$out/ready.tmp" && mv "$out/ready.tmp" "$out/ready"
@@ -166,6 +169,33 @@ func (sb Sandbox) Service(t *testing.T, name string) initsys.Service {
 	s.WorkingDir = s.StateDir
 	s.StopTimeout = 5
 	return s
+}
+
+// CheckOutputLog: the ready daemon's stdout and stderr lines are in the
+// log file, which its own user owns.
+func CheckOutputLog(t *testing.T, s initsys.Service, daemon int) {
+	t.Helper()
+	p := initsys.LogFile(s.Name)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("the daemon's output log: %v", err)
+	}
+	for _, want := range []string{fmt.Sprintf("recorder %d: ready\n", daemon), fmt.Sprintf("recorder %d: on stderr\n", daemon)} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("%s lacks %q:\n%s", p, want, data)
+		}
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := user.Lookup(s.User)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid := strconv.Itoa(int(fi.Sys().(*syscall.Stat_t).Uid)); uid != u.Uid {
+		t.Errorf("%s is owned by uid %s, want %s (%s)", p, uid, u.Uid, s.User)
+	}
 }
 
 // Check compares what the recorder saw with what s asked for.

@@ -9,6 +9,7 @@ import (
 	"github.com/omnipack/omnipack/init/systemd"
 
 	initsys "github.com/omnipack/omnipack/init"
+	"github.com/omnipack/omnipack/layout"
 )
 
 // Init renders an openrc-run script. OpenRC usually runs on top of
@@ -117,6 +118,12 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 	if s.ReloadSignal != "" {
 		line(`extra_started_commands="reload"`)
 	}
+	if supervised {
+		// supervise-daemon, OpenRC's own on every system, appends the
+		// daemon's output here; start_pre creates the file.
+		line("output_log=%s", initsys.LogFile(s.Name))
+		line("error_log=%s", initsys.LogFile(s.Name))
+	}
 	writeLimits(&b, s.Limits, supervised)
 	if len(s.Environment) > 0 || s.EnvironmentFile != "" {
 		line("")
@@ -159,8 +166,23 @@ func (Init) Render(s initsys.Service) ([]initsys.File, error) {
 		line("\t\tcommand_args=\"$command_args '$(printf '%%s' \"$omnipack_a\" | sed \"s/'/'\\\\\\\\''/g\")'\"")
 		line("\tdone")
 	}
+	// The daemon's output log, owned by its user, who may write it.
+	// checkpath follows no link planted in the directory.
+	owner := initsys.ShQuote(s.User + ":" + s.Group)
+	line("\tcheckpath -d -m 0750 -o %s %s || return 1", owner, layout.LogDir(s.Name))
+	line("\tcheckpath -f -m 0640 -o %s %s || return 1", owner, initsys.LogFile(s.Name))
+	if !supervised {
+		line("\t# dpkg's start-stop-daemon (Debian's OpenRC runs it) takes --output;")
+		line("\t# OpenRC's own takes output_log and error_log.")
+		line("\tif start-stop-daemon --version 2>/dev/null | grep -q 'for Debian'; then")
+		line("\t\tstart_stop_daemon_args=\"${start_stop_daemon_args:-} --output %s\"", initsys.LogFile(s.Name))
+		line("\telse")
+		line("\t\toutput_log=%s", initsys.LogFile(s.Name))
+		line("\t\terror_log=%s", initsys.LogFile(s.Name))
+		line("\tfi")
+	}
 	if s.StateDir != "" {
-		line("\tcheckpath -d -m 0750 -o %s %s || return 1", initsys.ShQuote(s.User+":"+s.Group), initsys.ShQuote(s.StateDir))
+		line("\tcheckpath -d -m 0750 -o %s %s || return 1", owner, initsys.ShQuote(s.StateDir))
 	}
 	for _, d := range s.Dirs {
 		line("\tcheckpath -d -m %04o -o %s %s || return 1", d.Mode, initsys.ShQuote(d.Owner+":"+d.Group), initsys.ShQuote(d.Path))
@@ -282,17 +304,33 @@ func openrcEmit(name string) initsys.CapsEmit {
 // /etc/runlevels, so enabling works offline.
 func (Init) Shell(s initsys.Service) initsys.Shell {
 	n := initsys.ShQuote(s.Name)
+	// supervise-daemon notes the daemon it runs as the service's
+	// child_pid; start-stop-daemon writes the pidfile.
+	pidSource := "cat /run/openrc/options/" + s.Name + "/child_pid"
+	if s.Restart == initsys.RestartNever {
+		pidSource = "cat /run/" + s.Name + ".pid"
+	}
 	return initsys.Shell{
-		Running:    `[ -e /run/openrc/softlevel ]`,
-		Installed:  `{ [ -x /sbin/openrc-run ] || [ -x /usr/sbin/openrc-run ]; } && ! ` + systemd.Init{}.Shell(s).Installed,
-		Enable:     "rc-update add " + n + " default",
-		Disable:    "rc-update del " + n + " default",
-		Start:      "rc-service " + n + " start",
-		Stop:       "rc-service " + n + " stop",
-		Restart:    "rc-service " + n + " restart",
+		Running:   `[ -e /run/openrc/softlevel ]`,
+		Installed: `{ [ -x /sbin/openrc-run ] || [ -x /usr/sbin/openrc-run ]; } && ! ` + systemd.Init{}.Shell(s).Installed,
+		Enable:    "rc-update add " + n + " default",
+		Disable:   "rc-update del " + n + " default",
+		Start:     "rc-service " + n + " start",
+		Stop:      "rc-service " + n + " stop",
+		Restart:   "rc-service " + n + " restart",
+		// supervise-daemon keeps saying "started" while it respawns a
+		// crashing daemon: PID tells.
 		Status:     "rc-service " + n + " status >/dev/null 2>&1",
+		PID:        initsys.AlivePID(pidSource),
 		StatusHint: "rc-service " + n + " status",
 		// OpenRC rebuilds its dependency cache when a script changes.
 		Reload: ":",
+		// The script has supervise-daemon or start-stop-daemon write the
+		// daemon's output here.
+		Log: fmt.Sprintf("tail -n %d %s", initsys.LogLines, initsys.LogFile(s.Name)),
 	}
 }
+
+// LogsToFile: the script has the daemon's output written to
+// initsys.LogFile.
+func (Init) LogsToFile() bool { return true }

@@ -220,6 +220,8 @@ func (Init) Shell(s initsys.Service) initsys.Shell {
 		Restart:    fmt.Sprintf("sv -w %d force-stop %s; sv start %s", s.StopTimeout, dir, dir),
 		StartCheck: check,
 		Status:     sv("status") + " 2>/dev/null | grep -q '^run:'",
+		// runsv notes the run script's pid, which execs the daemon.
+		PID:        initsys.AlivePID("cat " + dir + "/supervise/pid"),
 		StatusHint: sv("status"),
 		Reload:     ":",
 		// The log service svlogd writes the daemon's output here.

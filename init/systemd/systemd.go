@@ -349,7 +349,9 @@ func (Init) Shell(s initsys.Service) initsys.Shell {
 		Stop:       "systemctl stop " + unit,
 		Restart:    "systemctl restart " + unit,
 		StartCheck: check,
+		// Only "active": a unit waiting to be restarted is "activating".
 		Status:     "systemctl is-active --quiet " + unit + " 2>/dev/null",
+		PID:        `omnipack_pid=$(systemctl show -p MainPID --value ` + unit + `) && [ "${omnipack_pid:-0}" != 0 ] && echo "$omnipack_pid"`,
 		StatusHint: "systemctl status " + unit,
 		Reload:     "systemctl daemon-reload",
 		Log:        fmt.Sprintf("journalctl -u %s -n %d --no-pager", unit, initsys.LogLines),

@@ -17,6 +17,7 @@ import (
 
 	initsys "github.com/omnipack/omnipack/init"
 	"github.com/omnipack/omnipack/init/inittest"
+	"github.com/omnipack/omnipack/layout"
 )
 
 // serial makes each test service's name, and so its pidfile, its own.
@@ -62,7 +63,7 @@ func sysvinitRuns(t *testing.T) {
 			s.Limits = inittest.Limits
 			script := inittest.WriteTemp(t, s.Name, inittest.Render(t, Init{}, s)[0].Body, 0o755)
 			pidfile := "/run/" + s.Name + ".pid"
-			t.Cleanup(func() { os.Remove(pidfile) })
+			t.Cleanup(func() { os.Remove(pidfile); os.RemoveAll(layout.LogDir(s.Name)) })
 			path := m.path(t)
 			action := func(a string) (string, int) {
 				cmd := exec.Command(script, a)
@@ -101,6 +102,7 @@ func sysvinitRuns(t *testing.T) {
 			}
 			sb.WaitReady(t, pid)
 			sb.Check(t, s, m.wantCaps)
+			inittest.CheckOutputLog(t, s, pid)
 			isolated := strings.TrimSpace(sb.Read(t, "netns")) != ownNetns
 			if isolated != (m.profile == initsys.ProfileNoNetwork) {
 				t.Errorf("network namespace isolated = %v for profile %s", isolated, m.profile)
@@ -154,7 +156,7 @@ func TestSysvinitWithoutCapability(t *testing.T) {
 			}
 			script := inittest.WriteTemp(t, s.Name, inittest.Render(t, Init{}, s)[0].Body, 0o755)
 			pidfile := "/run/" + s.Name + ".pid"
-			t.Cleanup(func() { os.Remove(pidfile) })
+			t.Cleanup(func() { os.Remove(pidfile); os.RemoveAll(layout.LogDir(s.Name)) })
 			action := func(a string) (string, int) {
 				argv := inittest.WithoutCap(t, "CAP_SYSLOG", script, a)
 				out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
@@ -225,7 +227,7 @@ func TestSysvinitEnvironmentFileAndDirs(t *testing.T) {
 			s := sb.WithDirs(sb.WithEnvFile(t, sb.Service(t, fmt.Sprintf("omnipack-test-%d-%d", os.Getpid(), serial.Add(1))), written))
 			script := inittest.WriteTemp(t, s.Name, inittest.Render(t, Init{}, s)[0].Body, 0o755)
 			pidfile := "/run/" + s.Name + ".pid"
-			t.Cleanup(func() { os.Remove(pidfile) })
+			t.Cleanup(func() { os.Remove(pidfile); os.RemoveAll(layout.LogDir(s.Name)) })
 			cwd := t.TempDir()
 			inittest.GlobBait(t, cwd, s.WorkingDir)
 			action := func(a string) {
@@ -267,7 +269,7 @@ func TestSysvinitOpenFilesNotRaised(t *testing.T) {
 	s.Limits = inittest.Limits
 	script := inittest.WriteTemp(t, s.Name, inittest.Render(t, Init{}, s)[0].Body, 0o755)
 	pidfile := "/run/" + s.Name + ".pid"
-	t.Cleanup(func() { os.Remove(pidfile) })
+	t.Cleanup(func() { os.Remove(pidfile); os.RemoveAll(layout.LogDir(s.Name)) })
 	const soft, hard = 500, 1000
 	argv := append([]string{"prlimit", fmt.Sprintf("--nofile=%d:%d", soft, hard), "--"}, inittest.WithoutCap(t, "CAP_SYS_RESOURCE", script, "start")...)
 	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()

@@ -206,6 +206,7 @@ func (Init) Shell(s initsys.Service) initsys.Shell {
 		// starts it.
 		Restart:    "{ initctl restart " + n + " 2>/dev/null || initctl start " + n + "; }",
 		Status:     "initctl status " + n + " 2>/dev/null | grep -q start/running",
+		PID:        initsys.AlivePID("initctl status " + n + " | sed -n 's/.*start\\/running, process \\([0-9][0-9]*\\).*/\\1/p'"),
 		StatusHint: "initctl status " + n,
 		Reload:     "initctl reload-configuration",
 		// Upstart's "console log" writes the job's output here.

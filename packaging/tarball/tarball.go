@@ -14,6 +14,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -90,7 +91,7 @@ func writeTarball(spec *packaging.Spec, dir string) (string, error) {
 		return "", err
 	}
 	entries := []tarballEntry{{dest: layout.Bin(spec.Name), mode: 0o755, src: spec.Binary}}
-	for _, c := range append(append([]packaging.File(nil), spec.Configs...), spec.Files...) {
+	for _, c := range slices.Concat(spec.Configs, spec.SystemConfigs, spec.Files) {
 		entries = append(entries, tarballEntry{dest: c.Dest, mode: c.Mode, src: c.Source})
 	}
 	for _, r := range spec.Inits {

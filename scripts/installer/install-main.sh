@@ -838,6 +838,9 @@ BEGIN { state = "start" }
 		} else if (key == "inits") {
 			if (val == "[") state = "inits"
 			else if (val != "[]" && val != "null") fail("bad inits")
+		} else if (key == "health_command") {
+			if (val != "[") fail("bad health_command")
+			state = "health"
 		} else if (key == "artifacts") {
 			if (val == "[") state = "arts"
 			else if (val != "[]" && val != "null") fail("bad artifacts")
@@ -850,6 +853,23 @@ BEGIN { state = "start" }
 	if (state == "inits") {
 		if (line ~ /^  \],?$/) { state = "top"; next }
 		if (line !~ /^    "[a-z0-9]+",?$/) fail("bad init entry: " clean(line))
+		next
+	}
+	if (state == "health") {
+		if (line ~ /^  \],?$/) {
+			if (!health_words) fail("health_command is empty")
+			state = "top"
+			next
+		}
+		# Plain printable words, the first a clean absolute path.
+		v = line
+		sub(/^    /, "", v)
+		sub(/,$/, "", v)
+		v = jstr(v, "health_command word")
+		if (v !~ /^[ -~]+$/ || length(v) > 1024 || ++health_words > 64) fail("bad health_command word: " clean(v))
+		if (health_words == 1 && (v !~ /^\// || v ~ /\/\.\.?(\/|$)/ || v ~ /\/\// || v ~ /.\/$/))
+			fail("health_command does not start with a clean absolute path: " clean(v))
+		print "health_word " v
 		next
 	}
 	if (state == "keys") {
@@ -900,6 +920,8 @@ parse_manifest() {
 	m_expires=''
 	m_expires_epoch=''
 	: >"$tmp/artifacts"
+	# One word a line, as the parser printed them.
+	sed -n 's/^health_word //p' "$tmp/manifest.facts" >"$tmp/health_command"
 	while read -r p_kind p_1 p_2 p_3 p_4 p_5 p_6 p_7 p_8; do
 		case $p_kind in
 		schema) m_schema=$p_1 ;;
@@ -1645,11 +1667,15 @@ service_phase() {
 
 # wait_healthy: waits up to 30 s until the init reports the service running,
 # then requires it to stay running, and the same process, for
-# health_seconds. Unhealthy: prints the last log lines and exits 1.
+# health_seconds, and then the release's health command to pass.
+# Unhealthy: prints the last log lines and exits 1.
 wait_healthy() {
 	init_text "$svc_init" status
 	if [ "$opt_dry_run" = yes ]; then
 		printf '  would wait until healthy: %s succeeds and the service stays up for %s s\n' "$init_cmd" "$health_seconds"
+		if [ -s "$tmp/health_command" ]; then
+			printf '  then would run the health command: %s\n' "$(health_text)"
+		fi
 		return 0
 	fi
 	say "waiting until the service is healthy ($init_cmd, then $health_seconds s up)"
@@ -1671,7 +1697,37 @@ wait_healthy() {
 	if [ -n "$w_pids" ] && [ "$(service_pids)" != "$w_pids" ]; then
 		unhealthy "the service restarted during the health check (pid $w_pids, now $(service_pids))"
 	fi
-	say "healthy: $pkg_name runs under $svc_init${w_pids:+ (pid $w_pids)} and stayed up for $health_seconds s"
+	if [ -s "$tmp/health_command" ]; then
+		printf '+ %s\n' "$(health_text)"
+		if ! run_health; then
+			cat "$tmp/health.out" >&2
+			unhealthy "the health command ($(health_text)) exited with status $h_status"
+		fi
+	fi
+	say "healthy: $pkg_name runs under $svc_init${w_pids:+ (pid $w_pids)} and stayed up for $health_seconds s${health_words:+; its health command passed}"
+}
+
+# run_health: runs the health command the signed release.json names (one
+# word a line in $tmp/health_command), for at most health_timeout seconds
+# where timeout(1) is installed, with its output in $tmp/health.out; sets
+# h_status.
+run_health() {
+	set --
+	while IFS= read -r h_w; do
+		set -- "$@" "$h_w"
+	done <"$tmp/health_command"
+	health_words=$#
+	if have timeout; then
+		set -- timeout "$health_timeout" "$@"
+	fi
+	h_status=0
+	(umask 022 && "$@" </dev/null >"$tmp/health.out" 2>&1 9>&-) || h_status=$?
+	return "$h_status"
+}
+
+# health_text: the health command as one line, for messages.
+health_text() {
+	printable "$(tr '\n' ' ' <"$tmp/health_command" | sed 's/ $//')"
 }
 
 # service_pids: the PIDs of processes named exec_name (comm is at most 15

@@ -507,6 +507,25 @@ func TestManifestParser(t *testing.T) {
 					t.Errorf("%q → %q: exit %d, want an error about %q:\n%s", bad.from, bad.to, code, bad.want, lastLine(out))
 				}
 			}
+			// The health command: one word a line, spaces and && kept.
+			const health = `  "health_command": [` + "\n" + `    "/usr/bin/crashwatch",` + "\n" + `    "--check",` + "\n" + `    "a b && c > d"` + "\n" + `  ],` + "\n" + `  "artifacts": [`
+			withHealth := strings.Replace(string(good), `  "artifacts": [`, health, 1)
+			out, code = parse(withHealth)
+			if code != 0 || !strings.Contains(out, "health_word /usr/bin/crashwatch\nhealth_word --check\nhealth_word a b && c > d\n") {
+				t.Errorf("the health command: exit %d:\n%s", code, out)
+			}
+			for _, bad := range []struct{ from, to, want string }{
+				{`"/usr/bin/crashwatch",`, `"crashwatch",`, "does not start with a clean absolute path"},
+				{`"/usr/bin/crashwatch",`, `"/usr/bin/../crashwatch",`, "does not start with a clean absolute path"},
+				{`"--check",`, `"--ch\\eck",`, "not a plain string"},
+				{`"--check",`, `"",`, "bad health_command word"},
+				{"    \"/usr/bin/crashwatch\",\n    \"--check\",\n    \"a b && c > d\"\n", "", "health_command is empty"},
+			} {
+				if out, code := parse(strings.Replace(withHealth, bad.from, bad.to, 1)); code == 0 || !strings.Contains(out, bad.want) {
+					t.Errorf("health command %q → %q: exit %d, want an error about %q:\n%s", bad.from, bad.to, code, bad.want, lastLine(out))
+				}
+			}
+
 			half := bytes.LastIndexByte(good[:len(good)/2], '\n') + 1
 			if out, code := parse(string(good[:half])); code == 0 || !strings.Contains(out, "ends early") {
 				t.Errorf("a truncated manifest: exit %d: %s", code, lastLine(out))

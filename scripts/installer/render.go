@@ -147,9 +147,10 @@ func Render(p Params) ([]byte, error) {
 		SyslogTail     string
 		PurgeList      string
 		KeptCopies     []string
+		HealthTimeout  int
 	}{p, wrap(base64.StdEncoding.EncodeToString(pgp), 64), EnvPrefix(p.Name), packageFormats, unpacked,
 		layout.RecordDir, layout.InstallLock(p.Name), layout.TarballFileList(p.Name), layout.TarballScriptsDir(p.Name), packaging.Ops, initsys.SyslogTail(p.Name),
-		layout.PurgeList(p.Name), layout.KeptCopies}
+		layout.PurgeList(p.Name), layout.KeptCopies, initsys.HealthTimeout}
 	if err := t.Execute(&b, data); err != nil {
 		return nil, err
 	}
