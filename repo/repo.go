@@ -444,9 +444,24 @@ func (p *publisher) write(files []packaging.RepoFile) error {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
-		set = append(set, atomicfile.File{Path: dst, Data: f.Body, Mode: 0o644})
+		set = append(set, atomicfile.File{Path: dst, Data: f.Body, Mode: 0o644, ModTime: laterModTime(dst, time.Now())})
 	}
 	return atomicfile.Write(repoFS, atomicfile.Options{}, set...)
+}
+
+// laterModTime is the modification time for a file replacing the one at
+// dst: now, but at least a whole second after the old file's. Web servers
+// answer If-Modified-Since by the second, so an index replaced within the
+// second a client last fetched it would be "not modified" to that client
+// until the next publish.
+func laterModTime(dst string, now time.Time) time.Time {
+	now = now.Truncate(time.Second)
+	if st, err := os.Stat(dst); err == nil {
+		if next := st.ModTime().Truncate(time.Second).Add(time.Second); next.After(now) {
+			return next
+		}
+	}
+	return now
 }
 
 // removePending deletes the files no index names any more; what cannot be

@@ -157,3 +157,42 @@ func TestServe(t *testing.T) {
 		t.Errorf("serve after cancel: %v", err)
 	}
 }
+
+// TestReplacedIndexIsModifiedToClients: an index replaced within the
+// second a client fetched it is still new to that client's
+// If-Modified-Since, as apt and dnf send it, on omnipack serve.
+func TestReplacedIndexIsModifiedToClients(t *testing.T) {
+	dir := t.TempDir()
+	p := &publisher{opts: Options{Repo: dir}}
+	write := func(body string) {
+		t.Helper()
+		if err := p.write([]packaging.RepoFile{{Path: "dists/stable/InRelease", Body: []byte(body)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("first")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	urls := make(chan string, 1)
+	go func() { _ = Serve(ctx, dir, "127.0.0.1:0", false, func(u string) { urls <- u }) }()
+	url := <-urls + "/dists/stable/InRelease"
+	get := func(ims string) (int, string, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		if ims != "" {
+			req.Header.Set("If-Modified-Since", ims)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body), resp.Header.Get("Last-Modified")
+	}
+	_, _, lastModified := get("")
+	write("second") // well within the same second
+	if code, body, _ := get(lastModified); code != http.StatusOK || body != "second" {
+		t.Errorf("GET with If-Modified-Since %s after a replace: %d %q, want 200 \"second\"", lastModified, code, body)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // FS is where the files are written: OS for the machine's own paths, or
@@ -21,6 +22,7 @@ type FS interface {
 	Rename(oldname, newname string) error
 	Link(oldname, newname string) error
 	Remove(name string) error
+	Chtimes(name string, atime, mtime time.Time) error
 }
 
 // OS is the machine's file system.
@@ -32,6 +34,9 @@ func (OS) OpenFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
 func (OS) Rename(oldname, newname string) error { return os.Rename(oldname, newname) }
 func (OS) Link(oldname, newname string) error   { return os.Link(oldname, newname) }
 func (OS) Remove(name string) error             { return os.Remove(name) }
+func (OS) Chtimes(name string, atime, mtime time.Time) error {
+	return os.Chtimes(name, atime, mtime)
+}
 
 // File is one file to write.
 type File struct {
@@ -42,6 +47,8 @@ type File struct {
 	// before any data is written.
 	Chown    bool
 	UID, GID int
+	// ModTime, when set, is the file's modification time.
+	ModTime time.Time
 }
 
 // ErrExists is returned, with NoReplace, for a file that exists already.
@@ -116,6 +123,9 @@ func writeTemp(fsys FS, f File) (string, error) {
 	err = fill(out, f)
 	if cerr := out.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil && !f.ModTime.IsZero() {
+		err = fsys.Chtimes(tmp, f.ModTime, f.ModTime)
 	}
 	return tmp, err
 }
