@@ -617,4 +617,5 @@ func RepoFile(baseURL, name, channel string, keyURLs ...string) ([]byte, error) 
 	b.WriteString("autorefresh=1\n")
 	return b.Bytes(), nil
 }
+
 var _ packaging.RepoSetup = Format{}
