@@ -7,6 +7,7 @@ package apktest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,13 +48,13 @@ func Client(t testing.TB) string {
 		if clientErr = os.MkdirAll(CacheDir, 0o755); clientErr != nil {
 			return
 		}
-		tmp := clientPath + ".tmp"
+		// Another test process may build it at the same time.
+		tmp := fmt.Sprintf("%s.tmp-%d", clientPath, os.Getpid())
 		cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, ".")
 		cmd.Dir = src
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			clientErr = err
-			t.Logf("go build testdata/apkclient:\n%s", out)
+			clientErr = fmt.Errorf("go build %s: %v\n%s", src, err, out)
 			return
 		}
 		clientErr = os.Rename(tmp, clientPath)
