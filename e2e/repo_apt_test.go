@@ -67,6 +67,35 @@ func newRepoFixture(t *testing.T) *repoFixture {
 	return fx
 }
 
+// another is a fixture with the same releases and keys and a repository
+// tree of its own, served apart: for tests that break their repository
+// while another test uses its own.
+func (fx *repoFixture) another(t *testing.T) *repoFixture {
+	t.Helper()
+	c := *fx
+	c.repo = filepath.Join(t.TempDir(), "repo")
+	if err := os.MkdirAll(c.repo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.url = c.serve(t)
+	return &c
+}
+
+// readmeBlocks returns the ```sh blocks between the README's NAME
+// markers, want of them, each with the served repository's URL in place
+// of the README's and set -e first.
+func (fx *repoFixture) readmeBlocks(t *testing.T, name string, want int) []string {
+	t.Helper()
+	blocks := readmeShBlocks(t, name)
+	if len(blocks) != want {
+		t.Fatalf("the README's %s section has %d sh blocks, want %d", name, len(blocks), want)
+	}
+	for i, b := range blocks {
+		blocks[i] = "set -e\n" + strings.ReplaceAll(b, readmeRepoURL, fx.url)
+	}
+	return blocks
+}
+
 // serve runs omnipack serve on the repository and returns its URL once
 // the command says it listens.
 func (fx *repoFixture) serve(t *testing.T) string {
@@ -122,18 +151,6 @@ func (fx *repoFixture) read(t *testing.T, rel string) []byte {
 	return data
 }
 
-// readmeAptBlocks returns the ```sh blocks of the README's apt setup,
-// with the repository's URL put in place of the README's.
-func readmeAptBlocks(t *testing.T, url string) (setup, upgrade string) {
-	t.Helper()
-	blocks := readmeShBlocks(t, "repo-apt")
-	if len(blocks) != 2 {
-		t.Fatalf("the README's apt section has %d sh blocks, want 2 (setup, upgrade)", len(blocks))
-	}
-	sub := func(s string) string { return "set -e\n" + strings.ReplaceAll(s, readmeRepoURL, url) }
-	return sub(blocks[0]), sub(blocks[1])
-}
-
 // TestRepoApt publishes the signed example into an apt repository with
 // omnipack publish, serves it with omnipack serve, and on a booted Debian
 // 12 host sets it up with the README's commands: apt installs and starts
@@ -145,7 +162,8 @@ func readmeAptBlocks(t *testing.T, url string) (setup, upgrade string) {
 func TestRepoApt(t *testing.T) {
 	host.RequireRoot(t)
 	fx := newRepoFixture(t)
-	setup, upgrade := readmeAptBlocks(t, fx.url)
+	blocks := fx.readmeBlocks(t, "repo-apt", 2)
+	setup, upgrade := blocks[0], blocks[1]
 
 	t.Run("publish refuses", func(t *testing.T) { repoPublishRefuses(t, fx) })
 

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -12,11 +10,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
 	"github.com/omnipack/omnipack/e2e/host"
+	"github.com/omnipack/omnipack/packaging/apk/apktest"
 	"github.com/omnipack/omnipack/repo"
 	"github.com/omnipack/omnipack/signing"
 )
@@ -374,7 +372,7 @@ func (c *repoClients) apk(t *testing.T, root string, step stepFn) (string, error
 	if err != nil || len(keys) != 1 {
 		return "", fmt.Errorf("published apk keys %v, want one", keys)
 	}
-	if _, err := step(root, apkClient(t), "-root", filepath.Join(root, "root"), "-arch", "x86_64", "-key", keys[0],
+	if _, err := step(root, apktest.Client(t), "-root", filepath.Join(root, "root"), "-arch", "x86_64", "-key", keys[0],
 		"-repo", c.fx.url+"/apk/stable", "-world", agent); err != nil {
 		return "", err
 	}
@@ -387,55 +385,6 @@ func (c *repoClients) apk(t *testing.T, root string, step stepFn) (string, error
 		return "", fmt.Errorf("go-apk's installed database names no %s:\n%s", agent, db)
 	}
 	return strings.TrimSuffix(string(m[1]), "-r1"), nil
-}
-
-var (
-	apkClientOnce sync.Once
-	apkClientPath string
-	apkClientErr  error
-)
-
-// apkClient is packaging/apk's test client, go-apk (a module of its own,
-// never omnipack's dependency), built once and cached by its source's
-// hash where packaging/apk's tests cache it.
-func apkClient(t *testing.T) string {
-	t.Helper()
-	apkClientOnce.Do(func() {
-		src, err := filepath.Abs("../packaging/apk/testdata/apkclient")
-		if err != nil {
-			apkClientErr = err
-			return
-		}
-		h := sha256.New()
-		for _, f := range []string{"go.mod", "go.sum", "main.go"} {
-			data, err := os.ReadFile(filepath.Join(src, f))
-			if err != nil {
-				apkClientErr = err
-				return
-			}
-			h.Write(data)
-		}
-		apkClientPath = filepath.Join("/var/cache/omnipack-tools", "apkclient-"+hex.EncodeToString(h.Sum(nil))[:12])
-		if _, err := os.Stat(apkClientPath); err == nil {
-			return
-		}
-		if apkClientErr = os.MkdirAll(filepath.Dir(apkClientPath), 0o755); apkClientErr != nil {
-			return
-		}
-		tmp := fmt.Sprintf("%s.tmp-%d", apkClientPath, os.Getpid())
-		cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, ".")
-		cmd.Dir = src
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			apkClientErr = fmt.Errorf("go build %s: %v\n%s", src, err, out)
-			return
-		}
-		apkClientErr = os.Rename(tmp, apkClientPath)
-	})
-	if apkClientErr != nil {
-		t.Fatalf("building go-apk's client: %v (it needs the Go module proxy the first time)", apkClientErr)
-	}
-	return apkClientPath
 }
 
 func run(t *testing.T, dir, name string, args ...string) string {

@@ -85,5 +85,8 @@ type RepoClient struct {
 	// armored and binary (gpg --dearmor), relative to the root: what the
 	// snippets tell the client to fetch and trust.
 	PGPKey, PGPKeyring string
-	APKKey             string // the apk public key, relative to the root
+	// PGPFingerprints are the fingerprints of the keys in PGPKey (upper-
+	// case hex), for clients that must be told which keys to trust.
+	PGPFingerprints []string
+	APKKey          string // the apk public key, relative to the root
 }

@@ -49,9 +49,10 @@ func (p *publisher) clientFiles(channels []string) ([]packaging.RepoFile, error)
 	name := p.st.Name
 	c := packaging.RepoClient{
 		URL: p.st.URL, Name: name,
-		PGPKey:     path.Join(KeysDir, name+".asc"),
-		PGPKeyring: path.Join(KeysDir, name+".gpg"),
-		APKKey:     path.Join(KeysDir, p.keys.APKKeyName+".rsa.pub"),
+		PGPKey:          path.Join(KeysDir, name+".asc"),
+		PGPKeyring:      path.Join(KeysDir, name+".gpg"),
+		APKKey:          path.Join(KeysDir, p.keys.APKKeyName+".rsa.pub"),
+		PGPFingerprints: []string{signing.PGPFingerprint(p.keys.PGP)},
 	}
 	files := []packaging.RepoFile{{Path: c.PGPKey, Body: asc}, {Path: c.PGPKeyring, Body: gpg}, {Path: c.APKKey, Body: apk}}
 	if c.URL == "" {

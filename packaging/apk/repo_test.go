@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,13 +13,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/omnipack/omnipack/config"
 	"github.com/omnipack/omnipack/layout"
 	"github.com/omnipack/omnipack/packaging"
+	"github.com/omnipack/omnipack/packaging/apk/apktest"
 	"github.com/omnipack/omnipack/signing"
 )
 
@@ -33,12 +31,6 @@ type apkKey struct {
 	name string
 	pub  string // path of the PEM public key
 }
-
-var (
-	clientOnce sync.Once
-	clientPath string
-	clientErr  error
-)
 
 // newKey makes an apk key pair in a temp dir of the test, named for owner.
 func newKey(t *testing.T, owner string) apkKey {
@@ -60,50 +52,6 @@ func newKey(t *testing.T, owner string) apkKey {
 
 func (k apkKey) signer() packaging.RepoSigner {
 	return packaging.RepoSigner{APK: signing.APKSignFn(k.key), APKKeyName: k.name}
-}
-
-// apkClient returns go-apk's client (testdata/apkclient), built once and
-// cached under /var/cache/omnipack-tools by the hash of its source.
-func apkClient(t *testing.T) string {
-	t.Helper()
-	clientOnce.Do(func() {
-		src, err := filepath.Abs(filepath.Join("testdata", "apkclient"))
-		if err != nil {
-			clientErr = err
-			return
-		}
-		h := sha256.New()
-		for _, f := range []string{"go.mod", "go.sum", "main.go"} {
-			data, err := os.ReadFile(filepath.Join(src, f))
-			if err != nil {
-				clientErr = err
-				return
-			}
-			h.Write(data)
-		}
-		cache := "/var/cache/omnipack-tools"
-		clientPath = filepath.Join(cache, "apkclient-"+hex.EncodeToString(h.Sum(nil))[:12])
-		if _, err := os.Stat(clientPath); err == nil {
-			return
-		}
-		if clientErr = os.MkdirAll(cache, 0o755); clientErr != nil {
-			return
-		}
-		tmp := clientPath + ".tmp"
-		cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, ".")
-		cmd.Dir = src
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			clientErr = err
-			t.Logf("go build testdata/apkclient:\n%s", out)
-			return
-		}
-		clientErr = os.Rename(tmp, clientPath)
-	})
-	if clientErr != nil {
-		t.Fatalf("building go-apk's client: %v (it needs the Go module proxy the first time)", clientErr)
-	}
-	return clientPath
 }
 
 // buildVersion builds the test spec at version base, signed with k.
@@ -202,7 +150,7 @@ func (r *apkRepo) install(t *testing.T, k apkKey, ok bool) (root, out string) {
 		t.Fatalf("snippet has keys %v and repository %q:\n%s", keyURLs, repo, snippet)
 	}
 	root = t.TempDir()
-	cmd := exec.Command(apkClient(t), "-root", root, "-arch", "x86_64", "-key", strings.Join(keyURLs, ","), "-repo", repo, "-world", "probe")
+	cmd := exec.Command(apktest.Client(t), "-root", root, "-arch", "x86_64", "-key", strings.Join(keyURLs, ","), "-repo", repo, "-world", "probe")
 	b, err := cmd.CombinedOutput()
 	if ok && err != nil {
 		t.Fatalf("go-apk install: %v\n%s", err, b)

@@ -2,7 +2,10 @@ package apk
 
 import (
 	"fmt"
+	"path"
 	"strings"
+
+	"github.com/omnipack/omnipack/packaging"
 )
 
 // KeyPath is where apk finds the public key named keyName.
@@ -12,6 +15,16 @@ func KeyPath(keyName string) string { return "/etc/apk/keys/" + keyName + ".rsa.
 // appends /ARCH/APKINDEX.tar.gz itself.
 func RepositoryLine(baseURL, channel string) string {
 	return strings.TrimSuffix(baseURL, "/") + "/" + RepoDir(channel)
+}
+
+// ListPath is where the repository tree holds the channel's repositories
+// line, as a file apk-tools 3 also reads from /etc/apk/repositories.d/.
+func ListPath(name, channel string) string { return path.Join("setup", "apk", channel, name+".list") }
+
+// Setup writes the channel's repositories line (ListPath); the key the
+// admin fetches is c.APKKey.
+func (Format) Setup(c packaging.RepoClient) ([]packaging.RepoFile, error) {
+	return []packaging.RepoFile{{Path: ListPath(c.Name, c.Channel), Body: []byte(RepositoryLine(c.URL, c.Channel) + "\n")}}, nil
 }
 
 // APKSetup is the snippet an admin pastes on an Alpine host: each key
@@ -30,3 +43,5 @@ func APKSetup(pkg, baseURL, channel string, keyNames []string, keyURL func(keyNa
 	fmt.Fprintf(&b, "apk update\napk add %s\n", pkg)
 	return b.String()
 }
+
+var _ packaging.RepoSetup = Format{}

@@ -553,10 +553,20 @@ func sha256Of(b []byte) string {
 }
 
 // RepoFilePath is where a channel's .repo file goes in the repository
-// tree, beside its repodata/, so that `dnf config-manager --add-repo URL`
-// and `zypper addrepo URL` can take its URL.
+// tree, beside the other package managers' setup files; `dnf
+// config-manager --add-repo URL` and `zypper addrepo URL` take its URL.
 func RepoFilePath(name, channel string) string {
-	return path.Join(repoDir(channel), name+"-"+channel+".repo")
+	return path.Join("setup", "rpm", channel, name+".repo")
+}
+
+// Setup writes the channel's .repo file (RepoFilePath), trusting the
+// repository's armored OpenPGP key.
+func (Format) Setup(c packaging.RepoClient) ([]packaging.RepoFile, error) {
+	body, err := RepoFile(c.URL, c.Name, c.Channel, c.URL+"/"+c.PGPKey)
+	if err != nil {
+		return nil, err
+	}
+	return []packaging.RepoFile{{Path: RepoFilePath(c.Name, c.Channel), Body: body}}, nil
 }
 
 var repoNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -607,3 +617,5 @@ func RepoFile(baseURL, name, channel string, keyURLs ...string) ([]byte, error) 
 	b.WriteString("autorefresh=1\n")
 	return b.Bytes(), nil
 }
+
+var _ packaging.RepoSetup = Format{}
