@@ -20,12 +20,12 @@ func newPublishCmd(g *globals) *cobra.Command {
 	opts := repo.Options{}
 	cmd := &cobra.Command{
 		Use:   "publish --repo DIR [--dist DIR] [--keys DIR] [--channel NAME] [--keep N] [--valid-for DURATION] [--refresh]",
-		Short: "Add a verified release to a signed package repository tree (apt), or re-sign its metadata",
+		Short: "Add a verified release to a signed apt, dnf/zypper, pacman and apk repository tree, or re-sign its metadata",
 		Long: `Verify the release in --dist as omnipack verify does, with the key directory's
 release.pub, then add its packages to the static repository tree --repo:
 earlier versions stay, --keep N keeps the N newest per package and channel,
-and every index is re-signed with the key directory's OpenPGP key and a
-Valid-Until --valid-for from now. --refresh re-signs without a release, for a
+and every index is re-signed with the key directory's OpenPGP key (apk's
+with its RSA key) and, for apt, a Valid-Until --valid-for from now. --refresh re-signs without a release, for a
 cron job that keeps Valid-Until in the future. Serve the tree with any web
 server; --url is where clients reach it, named in the setup snippets.`,
 		Args: cobra.NoArgs,
