@@ -46,15 +46,20 @@ type RepoIndex struct {
 	Sign             RepoSigner
 }
 
-// RepoSigner signs repository metadata with every key that currently
-// signs (two while a rotation overlaps, where the format allows it).
+// RepoSigner signs repository metadata. While a key rotation overlaps
+// (omnipack publish --next-key), two OpenPGP keys sign where the format's
+// clients accept one good signature among several (apt); elsewhere only
+// the current key signs.
 type RepoSigner struct {
 	// ClearSign returns body as an OpenPGP cleartext-signed message
-	// (apt's InRelease).
+	// (apt's InRelease) signed by every signing key, the current last.
 	ClearSign func(body []byte) ([]byte, error)
-	// Detached returns a detached OpenPGP signature of body, ASCII-armored
-	// or binary (Release.gpg, repomd.xml.asc, NAME.db.sig).
+	// Detached returns a detached OpenPGP signature of body by the
+	// current key, ASCII-armored or binary (repomd.xml.asc, NAME.db.sig).
 	Detached func(body []byte, armored bool) ([]byte, error)
+	// DetachedAll is Detached by every signing key, the current last, in
+	// one file (apt's Release.gpg).
+	DetachedAll func(body []byte, armored bool) ([]byte, error)
 	// APK signs the SHA-1 digest of an APKINDEX's control stream (RSA
 	// PKCS#1 v1.5), as Signer.APK does for packages; APKKeyName is the
 	// key's name in /etc/apk/keys.

@@ -30,6 +30,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
+
 	"github.com/omnipack/omnipack/internal/atomicfile"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/packaging"
@@ -79,17 +81,32 @@ type Options struct {
 	// Refresh re-signs the indexes with a fresh expiry and publishes no
 	// release.
 	Refresh bool
+	// NextKeyDir is a second omnipack keygen directory whose OpenPGP key
+	// is announced to sign next: from this publish on, the published
+	// keyrings carry it beside the current key (it is recorded in the
+	// repository's state), and apt's InRelease and Release.gpg carry its
+	// signature too whenever NextKeyDir is given. Publishing later with
+	// KeyDir set to this directory switches the repository to it.
+	NextKeyDir string
+	// RetireKeys drops the keys that signed before the last switch from
+	// the published keyrings.
+	RetireKeys bool
 	// Now is the time the metadata is dated; nil means time.Now.
 	Now func() time.Time
 }
 
 // Result says what a publish did.
 type Result struct {
-	Name       string    `json:"name"`
-	Channels   []string  `json:"channels"`
-	Added      []string  `json:"added"`       // pool paths published by this run
-	Pruned     []string  `json:"pruned"`      // pool paths removed by Keep
-	Indexed    int       `json:"indexed"`     // packages the written indexes list, all channels
+	Name     string   `json:"name"`
+	Channels []string `json:"channels"`
+	Added    []string `json:"added"`   // pool paths published by this run
+	Pruned   []string `json:"pruned"`  // pool paths removed by Keep
+	Indexed  int      `json:"indexed"` // packages the written indexes list, all channels
+	// Keys are the OpenPGP fingerprints the published keyrings carry, the
+	// signing key first; Switched says this run made the announced key
+	// the signing key.
+	Keys       []string  `json:"keys"`
+	Switched   bool      `json:"switched,omitempty"`
 	ValidUntil time.Time `json:"valid_until"` // of every index written
 }
 
@@ -172,6 +189,8 @@ type publisher struct {
 	st   *state
 	now  time.Time
 	keys *pipeline.Keys
+	// next is the announced next OpenPGP key, when NextKeyDir gives it.
+	next *openpgp.Entity
 	res  Result
 }
 
@@ -365,6 +384,9 @@ func (p *publisher) finish(channels []string, pruned []entry) (*Result, error) {
 	}
 	if p.opts.URL != "" {
 		p.st.URL = p.opts.URL
+	}
+	if err := p.rotateKeys(); err != nil {
+		return nil, err
 	}
 	validUntil := p.now.Add(p.opts.ValidFor)
 	sets, err := p.indexes(channels, validUntil)

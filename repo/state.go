@@ -36,6 +36,24 @@ type state struct {
 	// (apt's by-hash files), so they go only one publish later.
 	Indexes map[string]generations `json:"indexes,omitempty"`
 	Pending []string               `json:"pending,omitempty"`
+	// PGP records the repository's OpenPGP keys through a rotation.
+	PGP *pgpKeys `json:"pgp,omitempty"`
+}
+
+// pgpKeys are the OpenPGP keys a repository's clients are told to trust:
+// the one that signs, the one announced to sign next (--next-key), and
+// the ones that signed before the last switch, until they are retired.
+type pgpKeys struct {
+	Signing  publicKey   `json:"signing"`
+	Next     *publicKey  `json:"next,omitempty"`
+	Previous []publicKey `json:"previous,omitempty"`
+}
+
+// publicKey is an OpenPGP public key, binary (as in keys/NAME.gpg) in
+// base64.
+type publicKey struct {
+	Fingerprint string `json:"fingerprint"`
+	Key         []byte `json:"key"`
 }
 
 type generations struct {

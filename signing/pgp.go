@@ -194,3 +194,76 @@ func Dearmor(armored []byte) ([]byte, error) {
 	}
 	return raw, nil
 }
+
+// ClearSignAll is ClearSign with one signature per entity, in their order:
+// apt's InRelease during a key rotation, which apt accepts when it trusts
+// any one of the signers.
+func ClearSignAll(entities []*openpgp.Entity, body []byte) ([]byte, error) {
+	keys := make([]*packet.PrivateKey, len(entities))
+	for i, e := range entities {
+		key, ok := e.SigningKey(pgpSignConfig.Now())
+		if !ok || key.PrivateKey == nil {
+			return nil, errors.New("OpenPGP clearsign: a key has no usable signing key")
+		}
+		keys[i] = key.PrivateKey
+	}
+	var buf bytes.Buffer
+	w, err := clearsign.EncodeMulti(&buf, keys, pgpSignConfig)
+	if err != nil {
+		return nil, fmt.Errorf("OpenPGP clearsign: %w", err)
+	}
+	if _, err := w.Write(bytes.TrimSuffix(body, []byte("\n"))); err != nil {
+		return nil, fmt.Errorf("OpenPGP clearsign: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("OpenPGP clearsign: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// DetachSignAll is DetachSign with one signature per entity, in their
+// order, in one file (as Debian's Release.gpg carries several).
+func DetachSignAll(entities []*openpgp.Entity, data []byte, armored bool) ([]byte, error) {
+	var raw bytes.Buffer
+	for _, e := range entities {
+		sig, err := DetachSign(e, bytes.NewReader(data), false)
+		if err != nil {
+			return nil, err
+		}
+		raw.Write(sig)
+	}
+	if !armored {
+		return raw.Bytes(), nil
+	}
+	var buf bytes.Buffer
+	if err := armorTo(&buf, openpgp.SignatureType, func(w io.Writer) error { _, err := w.Write(raw.Bytes()); return err }); err != nil {
+		return nil, fmt.Errorf("OpenPGP sign: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// ArmorPublicKeys armors a binary keyring (public keys, as Dearmor returns
+// them, concatenated) into one public key block.
+func ArmorPublicKeys(raw []byte) ([]byte, error) {
+	if _, err := openpgp.ReadKeyRing(bytes.NewReader(raw)); err != nil {
+		return nil, fmt.Errorf("OpenPGP public keys: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := armorTo(&buf, openpgp.PublicKeyType, func(w io.Writer) error { _, err := w.Write(raw); return err }); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// PGPPublicFingerprint is the fingerprint of the one key in a binary
+// OpenPGP public key.
+func PGPPublicFingerprint(raw []byte) (string, error) {
+	el, err := openpgp.ReadKeyRing(bytes.NewReader(raw))
+	if err != nil {
+		return "", fmt.Errorf("OpenPGP public key: %w", err)
+	}
+	if len(el) != 1 {
+		return "", fmt.Errorf("holds %d OpenPGP keys, want one", len(el))
+	}
+	return PGPFingerprint(el[0]), nil
+}

@@ -19,7 +19,7 @@ import (
 func newPublishCmd(g *globals) *cobra.Command {
 	opts := repo.Options{}
 	cmd := &cobra.Command{
-		Use:   "publish --repo DIR [--dist DIR] [--keys DIR] [--channel NAME] [--keep N] [--valid-for DURATION] [--refresh]",
+		Use:   "publish --repo DIR [--dist DIR] [--keys DIR] [--channel NAME] [--keep N] [--valid-for DURATION] [--refresh] [--next-key DIR] [--retire-keys]",
 		Short: "Add a verified release to a signed apt, dnf/zypper, pacman and apk repository tree, or re-sign its metadata",
 		Long: `Verify the release in --dist as omnipack verify does, with the key directory's
 release.pub, then add its packages to the static repository tree --repo:
@@ -27,7 +27,19 @@ earlier versions stay, --keep N keeps the N newest per package and channel,
 and every index is re-signed with the key directory's OpenPGP key (apk's
 with its RSA key) and, for apt, a Valid-Until --valid-for from now. --refresh re-signs without a release, for a
 cron job that keeps Valid-Until in the future. Serve the tree with any web
-server; --url is where clients reach it, named in the setup snippets.`,
+server; --url is where clients reach it, named in the setup snippets.
+
+Rotating the OpenPGP key: make the new key with omnipack keygen, then
+  1. publish (or --refresh) with --next-key NEWDIR: the published keyrings
+     (keys/NAME.asc, keys/NAME.gpg, pacman's NAME-trusted) carry both keys
+     from now on, recorded in the repository; metadata is still signed by
+     the current key, apt's InRelease and Release.gpg also by the new one
+     on every run given --next-key. Clients set up now trust both.
+  2. once clients have the new keyring, publish with --keys NEWDIR (its
+     release key must have signed the release): the new key signs, alone;
+     the old key stays in the keyrings.
+  3. --retire-keys drops the old key from the keyrings.
+A --keys whose key was not announced is refused.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("channel") && opts.Refresh {
@@ -72,8 +84,11 @@ server; --url is where clients reach it, named in the setup snippets.`,
 			for _, p := range res.Pruned {
 				fmt.Fprintf(g.stdout, "pruned  %s\n", p)
 			}
-			fmt.Fprintf(g.stdout, "%s: repository %s, channels %v: %d packages indexed, valid until %s\n",
-				opts.Repo, res.Name, res.Channels, res.Indexed, res.ValidUntil.Format(time.RFC3339))
+			if res.Switched {
+				fmt.Fprintf(g.stdout, "switched to OpenPGP key %s\n", res.Keys[0])
+			}
+			fmt.Fprintf(g.stdout, "%s: repository %s, keys %v, channels %v: %d packages indexed, valid until %s\n",
+				opts.Repo, res.Name, res.Keys, res.Channels, res.Indexed, res.ValidUntil.Format(time.RFC3339))
 			return nil
 		},
 	}
@@ -87,6 +102,8 @@ server; --url is where clients reach it, named in the setup snippets.`,
 	f.IntVar(&opts.Keep, "keep", 0, "versions kept per package and channel, the newest (0: all)")
 	f.DurationVar(&opts.ValidFor, "valid-for", repo.DefaultValidFor, "how long clients trust the metadata (apt Valid-Until)")
 	f.BoolVar(&opts.Refresh, "refresh", false, "re-sign the metadata with a fresh Valid-Until; publish no release")
+	f.StringVar(&opts.NextKeyDir, "next-key", "", "announce this keygen directory's OpenPGP key as the next signing key (kept in the repository)")
+	f.BoolVar(&opts.RetireKeys, "retire-keys", false, "drop the keys that signed before the last switch from the published keyrings")
 	_ = cmd.MarkFlagRequired("repo")
 	return cmd
 }

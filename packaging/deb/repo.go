@@ -47,7 +47,7 @@ func debArch(a string) string {
 // InRelease still finds the Packages files it names while a publish
 // replaces them.
 func (Format) Index(in packaging.RepoIndex) ([]packaging.RepoFile, error) {
-	if in.Sign.ClearSign == nil || in.Sign.Detached == nil {
+	if in.Sign.ClearSign == nil || in.Sign.DetachedAll == nil {
 		return nil, errors.New("deb repository: no OpenPGP key to sign the Release file with")
 	}
 	byArch := map[string][]stanza{}
@@ -86,7 +86,9 @@ func (Format) Index(in packaging.RepoIndex) ([]packaging.RepoFile, error) {
 		files = append(files, packaging.RepoFile{Path: path.Join(dist, f.Path), Body: f.Body})
 	}
 	release := releaseFile(in, archNames, indexes)
-	gpg, err := in.Sign.Detached(release, true)
+	// apt accepts one good signature among several: during a key
+	// rotation both keys sign, so clients trusting either accept.
+	gpg, err := in.Sign.DetachedAll(release, true)
 	if err != nil {
 		return nil, fmt.Errorf("sign %s/Release: %w", dist, err)
 	}

@@ -99,7 +99,7 @@ func newFixture(t *testing.T) *fixture {
 		Date: date, ValidUntil: date.Add(7 * 24 * time.Hour),
 		Sign: packaging.RepoSigner{
 			ClearSign: func(body []byte) ([]byte, error) { return signing.ClearSign(key, body) },
-			Detached: func(body []byte, armored bool) ([]byte, error) {
+			DetachedAll: func(body []byte, armored bool) ([]byte, error) {
 				return signing.DetachSign(key, bytes.NewReader(body), armored)
 			},
 		},
