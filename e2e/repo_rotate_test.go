@@ -12,6 +12,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 
 	"github.com/omnipack/omnipack/e2e/host"
+	"github.com/omnipack/omnipack/packaging/archlinux"
 	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/signing"
 )
@@ -25,38 +26,8 @@ import (
 // with apt's NO_PUBKEY; --retire-keys leaves only the new key.
 func TestRepoRotateApt(t *testing.T) {
 	host.RequireRoot(t)
-	work := t.TempDir()
-	fx := &repoFixture{cli: omnipackCLI(t), keyDir: filepath.Join(work, "keys"), repo: filepath.Join(work, "repo"), rel: map[string]*release{}}
-	nextDir, strayDir := filepath.Join(work, "keys-next"), filepath.Join(work, "keys-stray")
-	oldKeys, err := makeKeys(fx.keyDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nextKeys, err := makeKeys(nextDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := makeKeys(strayDir); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	// v1 and v2 are released with the old keys, v3 (after the switch)
-	// with the new ones; each later release is signed later.
-	for i, b := range []struct {
-		v    string
-		keys *pipeline.Keys
-	}{{v1, oldKeys}, {v2, oldKeys}, {v3, nextKeys}} {
-		at := now.Add(time.Duration(i-3) * time.Hour)
-		r, err := buildExampleRelease(work, b.v, "", nil, pipeline.Options{Keys: b.keys, Now: func() time.Time { return at }})
-		if err != nil {
-			t.Fatalf("building signed %s: %v", b.v, err)
-		}
-		fx.rel[b.v] = r
-	}
-	if err := os.MkdirAll(fx.repo, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	fx.url = fx.serve(t)
+	rx := newRotateFixture(t)
+	fx, oldKeys, nextKeys, nextDir, strayDir := rx.fx, rx.oldKeys, rx.nextKeys, rx.nextDir, rx.strayDir
 	oldFP, nextFP := signing.PGPFingerprint(oldKeys.PGP), signing.PGPFingerprint(nextKeys.PGP)
 	blocks := fx.readmeBlocks(t, "repo-apt", 2)
 	setup, upgrade := blocks[0], blocks[1]
@@ -128,6 +99,52 @@ func TestRepoRotateApt(t *testing.T) {
 	assertKeyring(t, fx, nextFP)
 }
 
+// rotateFixture is a served repository tree, old and next key sets and
+// a stray one never announced, and releases v1 and v2 signed with the
+// old keys and v3 with the next ones, each signed later than the last.
+type rotateFixture struct {
+	fx                *repoFixture
+	oldKeys, nextKeys *pipeline.Keys
+	nextDir, strayDir string
+}
+
+func newRotateFixture(t *testing.T) *rotateFixture {
+	t.Helper()
+	work := t.TempDir()
+	fx := &repoFixture{cli: omnipackCLI(t), keyDir: filepath.Join(work, "keys"), repo: filepath.Join(work, "repo"), rel: map[string]*release{}}
+	nextDir, strayDir := filepath.Join(work, "keys-next"), filepath.Join(work, "keys-stray")
+	oldKeys, err := makeKeys(fx.keyDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextKeys, err := makeKeys(nextDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := makeKeys(strayDir); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	// v1 and v2 are released with the old keys, v3 (after the switch)
+	// with the new ones; each later release is signed later.
+	for i, b := range []struct {
+		v    string
+		keys *pipeline.Keys
+	}{{v1, oldKeys}, {v2, oldKeys}, {v3, nextKeys}} {
+		at := now.Add(time.Duration(i-3) * time.Hour)
+		r, err := buildExampleRelease(work, b.v, "", nil, pipeline.Options{Keys: b.keys, Now: func() time.Time { return at }})
+		if err != nil {
+			t.Fatalf("building signed %s: %v", b.v, err)
+		}
+		fx.rel[b.v] = r
+	}
+	if err := os.MkdirAll(fx.repo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fx.url = fx.serve(t)
+	return &rotateFixture{fx: fx, oldKeys: oldKeys, nextKeys: nextKeys, nextDir: nextDir, strayDir: strayDir}
+}
+
 // assertKeyring checks that keys/NAME.gpg and keys/NAME.asc hold exactly
 // the keys with these fingerprints, in this order.
 func assertKeyring(t *testing.T, fx *repoFixture, want ...string) {
@@ -179,4 +196,48 @@ func assertSignedBy(t *testing.T, fx *repoFixture, rel string, keys ...*pipeline
 			t.Errorf("%s carries %d signatures, want %d:\n%s", rel, got, want, out)
 		}
 	}
+}
+
+// TestRepoRotatePacman: a host set up with the README's pacman blocks
+// while the next key is announced trusts both keys (pacman-key
+// --populate with NAME-trusted listing both); after the switch, which
+// pacman takes at once, pacman -Syu upgrades to the release signed by
+// the new keys. With the new key deleted from its keyring, the host
+// refuses the switched database.
+func TestRepoRotatePacman(t *testing.T) {
+	host.RequireRoot(t)
+	rx := newRotateFixture(t)
+	fx := rx.fx
+	nextFP := signing.PGPFingerprint(rx.nextKeys.PGP)
+	blocks := fx.readmeBlocks(t, "repo-pacman", 2)
+
+	out := fx.mustPublish(t, "--dist", fx.rel[v1].dir, "--next-key", rx.nextDir)
+	t.Logf("publish %s --next-key:\n%s", v1, out)
+	h := host.New(t, host.Systemd, host.WithPackages("pacman-package-manager", "makepkg", "curl"))
+	// What an Arch host has already, as in TestRepoPacman.
+	h.MustRun(t, "ln -sf bash /bin/sh && mkdir -p /var/lib/pacman /usr/share/pacman && "+
+		"ln -s ../keyrings "+archlinux.KeyringDir+" && pacman-key --init")
+	out = h.MustRun(t, blocks[0]+" 2>&1")
+	t.Logf("README setup during the overlap:\n%s", out)
+	pid := waitRunning(t, h)
+
+	next := *fx
+	next.keyDir = rx.nextDir
+	next.mustPublish(t, "--dist", fx.rel[v3].dir)
+	out = h.MustRun(t, blocks[1]+" 2>&1")
+	t.Logf("README upgrade after the switch:\n%s", out)
+	waitRunningNot(t, h, pid)
+	if got := strings.TrimSpace(h.MustRun(t, "pacman -Q "+agent)); got != agent+" "+v3+"-1" {
+		t.Errorf("pacman -Q after the switch: %q, want %s %s-1", got, agent, v3)
+	}
+
+	t.Run("new key unknown", func(t *testing.T) {
+		h.MustRun(t, "pacman-key --delete "+nextFP)
+		out, err := h.Run(t, "pacman -Syy --noconfirm 2>&1")
+		t.Logf("pacman -Syy without the new key (%v):\n%s", err, out)
+		unknown := `key "` + nextFP + `" is unknown`
+		if err == nil || !strings.Contains(out, unknown) || !strings.Contains(out, "invalid or corrupted database (PGP signature)") {
+			t.Errorf("pacman -Syy without the new key: %v, want %s and a refused database signature:\n%s", err, unknown, out)
+		}
+	})
 }
