@@ -241,3 +241,48 @@ func TestRepoRotatePacman(t *testing.T) {
 		}
 	})
 }
+
+// TestRepoRotateRPM: dnf and zypper hosts set up with the README's blocks
+// while the next key is announced (the keyring they import, keys/NAME.asc,
+// carries both keys) upgrade to the release signed by the new keys after
+// the switch: repomd.xml.asc and the package are then signed by the new
+// key alone.
+func TestRepoRotateRPM(t *testing.T) {
+	host.RequireRoot(t)
+	shared := newRotateFixture(t)
+	for name, c := range rpmClients {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fx := shared.fx.another(t)
+			blocks := fx.readmeBlocks(t, "repo-rpm", 4)
+			fx.mustPublish(t, "--dist", fx.rel[v1].dir, "--next-key", shared.nextDir)
+			h := host.New(t, host.Systemd, host.WithPackages(c.pkgs...))
+			h.MustRun(t, debianAsRPM)
+			out := h.MustRun(t, blocks[c.setup]+" 2>&1")
+			t.Logf("%s README setup during the overlap:\n%s", name, out)
+			pid := waitRunning(t, h)
+			// rpm names an imported key gpg-pubkey-KEYID8: both must be
+			// in before the switch, not fetched at it.
+			imported := h.MustRun(t, "rpm -q gpg-pubkey --qf '%{VERSION}\\n'")
+			for _, k := range []*pipeline.Keys{shared.oldKeys, shared.nextKeys} {
+				fp := strings.ToLower(signing.PGPFingerprint(k.PGP))
+				if !strings.Contains(imported, fp[len(fp)-8:]) {
+					t.Errorf("%s imported the keys %q during the overlap, not %s", name, imported, fp)
+				}
+			}
+
+			next := *fx
+			next.keyDir = shared.nextDir
+			next.mustPublish(t, "--dist", fx.rel[v3].dir)
+			out, err := h.Run(t, blocks[c.upgrade]+" 2>&1")
+			t.Logf("%s README upgrade after the switch (%v):\n%s", name, err, out)
+			if err != nil {
+				t.Fatalf("%s upgrade after the switch failed", name)
+			}
+			if got := strings.TrimSpace(h.MustRun(t, "rpm -q "+agent)); got != agent+"-"+v3+"-1.x86_64" {
+				t.Fatalf("after the %s upgrade across the switch rpm knows %q", name, got)
+			}
+			waitRunningNot(t, h, pid)
+		})
+	}
+}
