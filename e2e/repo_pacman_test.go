@@ -32,15 +32,7 @@ func TestRepoPacman(t *testing.T) {
 	}
 	fx.mustPublish(t, "--dist", fx.rel[v1].dir)
 
-	// pacman-key sources makepkg's libmakepkg helpers, only a Recommends
-	// of Debian's pacman-package-manager.
-	h := host.New(t, host.Systemd, host.WithPackages("pacman-package-manager", "makepkg", "curl"))
-	// What an Arch host has already: bash as /bin/sh (nfpm's .INSTALL is
-	// bash), pacman's database directory, an initialised keyring, and the
-	// directory pacman-key --populate reads, which is /usr/share/keyrings
-	// in Debian's pacman-key.
-	h.MustRun(t, "ln -sf bash /bin/sh && mkdir -p /var/lib/pacman /usr/share/pacman && "+
-		"ln -s ../keyrings "+archlinux.KeyringDir+" && pacman-key --init")
+	h := archLikeHost(t)
 
 	out := h.MustRun(t, blocks[0]+" 2>&1")
 	t.Logf("README setup:\n%s", out)
@@ -92,4 +84,18 @@ func TestRepoPacman(t *testing.T) {
 			t.Error("the tampered package left /usr/bin/" + agent)
 		}
 	})
+}
+
+// archLikeHost boots a systemd host with pacman and what an Arch host has
+// already: bash as /bin/sh (nfpm's .INSTALL is bash), pacman's database
+// directory, an initialised keyring, and the directory pacman-key
+// --populate reads, which is /usr/share/keyrings in Debian's pacman-key.
+func archLikeHost(t *testing.T) *host.Host {
+	t.Helper()
+	// pacman-key sources makepkg's libmakepkg helpers, only a Recommends
+	// of Debian's pacman-package-manager.
+	h := host.New(t, host.Systemd, host.WithPackages("pacman-package-manager", "makepkg", "curl"))
+	h.MustRun(t, "ln -sf bash /bin/sh && mkdir -p /var/lib/pacman /usr/share/pacman && "+
+		"ln -s ../keyrings "+archlinux.KeyringDir+" && pacman-key --init")
+	return h
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 
 	"github.com/omnipack/omnipack/e2e/host"
-	"github.com/omnipack/omnipack/packaging/archlinux"
 	"github.com/omnipack/omnipack/pipeline"
 	"github.com/omnipack/omnipack/signing"
 )
@@ -213,10 +212,7 @@ func TestRepoRotatePacman(t *testing.T) {
 
 	out := fx.mustPublish(t, "--dist", fx.rel[v1].dir, "--next-key", rx.nextDir)
 	t.Logf("publish %s --next-key:\n%s", v1, out)
-	h := host.New(t, host.Systemd, host.WithPackages("pacman-package-manager", "makepkg", "curl"))
-	// What an Arch host has already, as in TestRepoPacman.
-	h.MustRun(t, "ln -sf bash /bin/sh && mkdir -p /var/lib/pacman /usr/share/pacman && "+
-		"ln -s ../keyrings "+archlinux.KeyringDir+" && pacman-key --init")
+	h := archLikeHost(t)
 	out = h.MustRun(t, blocks[0]+" 2>&1")
 	t.Logf("README setup during the overlap:\n%s", out)
 	pid := waitRunning(t, h)

@@ -160,22 +160,7 @@ func isArmored(data []byte) bool {
 // SHA-256 (apt's InRelease). As in gpg --clearsign's output, the line
 // break that ends body is the one before the signature, not a blank line.
 func ClearSign(entity *openpgp.Entity, body []byte) ([]byte, error) {
-	key, ok := entity.SigningKey(pgpSignConfig.Now())
-	if !ok || key.PrivateKey == nil {
-		return nil, errors.New("OpenPGP clearsign: the key has no usable signing key")
-	}
-	var buf bytes.Buffer
-	w, err := clearsign.Encode(&buf, key.PrivateKey, pgpSignConfig)
-	if err != nil {
-		return nil, fmt.Errorf("OpenPGP clearsign: %w", err)
-	}
-	if _, err := w.Write(bytes.TrimSuffix(body, []byte("\n"))); err != nil {
-		return nil, fmt.Errorf("OpenPGP clearsign: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("OpenPGP clearsign: %w", err)
-	}
-	return buf.Bytes(), nil
+	return ClearSignAll([]*openpgp.Entity{entity}, body)
 }
 
 // Dearmor returns the binary form of an armored OpenPGP public key, as
