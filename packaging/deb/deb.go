@@ -77,6 +77,12 @@ func (f Format) Build(spec *packaging.Spec, dir string) (packaging.Result, error
 func (f Format) configure(info *nfpm.Info, spec *packaging.Spec, scratch string) error {
 	info.Deb.Arch = archs[spec.Arch.Name]
 	info.Deb.Compression = "gzip"
+	if spec.Service.User != "root" || spec.Service.Group != "root" {
+		// The preinst creates the service's accounts with useradd and
+		// groupadd; passwd ships them and is not essential, so Debian
+		// policy asks for a Pre-Depends.
+		info.Deb.Predepends = []string{"passwd"}
+	}
 	if spec.Sign != nil {
 		// dpkg-sig's "origin" role: a _gpgorigin member.
 		info.Deb.Signature.Type = "origin"

@@ -84,3 +84,24 @@ func fields(lines []string, sep string) map[string][]string {
 	}
 	return out
 }
+
+// TestDebPreDependsOnPasswd: a deb whose preinst creates accounts with
+// useradd Pre-Depends on passwd, which ships it (Debian policy for a
+// non-essential package a preinst needs); a root service's does not.
+func TestDebPreDependsOnPasswd(t *testing.T) {
+	for _, c := range []struct {
+		user string
+		want string
+	}{{"probe", "passwd"}, {"root", ""}} {
+		t.Run(c.user, func(t *testing.T) {
+			pkgs, _ := buildAllWith(t, func(s *packaging.Spec) { s.Service.User, s.Service.Group = c.user, c.user })
+			out, err := exec.Command("dpkg-deb", "-f", pkgs["deb"], "Pre-Depends").Output()
+			if err != nil {
+				t.Fatalf("dpkg-deb -f: %v", err)
+			}
+			if got := strings.TrimSpace(string(out)); got != c.want {
+				t.Errorf("Pre-Depends is %q, want %q", got, c.want)
+			}
+		})
+	}
+}
