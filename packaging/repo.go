@@ -1,6 +1,8 @@
 package packaging
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"time"
 )
@@ -94,4 +96,26 @@ type RepoClient struct {
 	// case hex), for clients that must be told which keys to trust.
 	PGPFingerprints []string
 	APKKey          string // the apk public key, relative to the root
+}
+
+// Compress returns body through the compressor newWriter makes.
+func Compress(body []byte, newWriter func(io.Writer) (io.WriteCloser, error)) ([]byte, error) {
+	var b bytes.Buffer
+	w, err := newWriter(&b)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(body); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// Gzip compresses body with no name and no time in the gzip header, so
+// the same index always has the same checksum.
+func Gzip(body []byte) ([]byte, error) {
+	return Compress(body, func(w io.Writer) (io.WriteCloser, error) { return gzip.NewWriterLevel(w, gzip.BestCompression) })
 }

@@ -3,7 +3,6 @@ package deb
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"crypto/md5" //nolint:gosec // apt's Release and Packages list MD5Sum beside SHA256; SHA256 is what apt checks
 	"crypto/sha256"
 	"encoding/hex"
@@ -180,30 +179,15 @@ type variant struct {
 // byte-for-byte reproducible: gzip without name or time, xz with fixed
 // settings.
 func compressed(body []byte) ([]variant, error) {
-	gz, err := compress(body, func(w io.Writer) (io.WriteCloser, error) { return gzip.NewWriterLevel(w, gzip.BestCompression) })
+	gz, err := packaging.Gzip(body)
 	if err != nil {
 		return nil, err
 	}
-	x, err := compress(body, func(w io.Writer) (io.WriteCloser, error) { return xz.NewWriter(w) })
+	x, err := packaging.Compress(body, func(w io.Writer) (io.WriteCloser, error) { return xz.NewWriter(w) })
 	if err != nil {
 		return nil, err
 	}
 	return []variant{{"", body}, {".gz", gz}, {".xz", x}}, nil
-}
-
-func compress(body []byte, newWriter func(io.Writer) (io.WriteCloser, error)) ([]byte, error) {
-	var b bytes.Buffer
-	w, err := newWriter(&b)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(body); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
 }
 
 // aptTime is the RFC 2822 form apt's Release parser reads, always in UTC.

@@ -3,7 +3,6 @@ package rpm
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
@@ -167,7 +166,7 @@ func (Format) Index(in packaging.RepoIndex) ([]packaging.RepoFile, error) {
 		typ  string
 		body []byte
 	}{{"primary", primary.Bytes()}, {"filelists", filelists.Bytes()}, {"other", other.Bytes()}} {
-		gz, err := gzipBytes(d.body)
+		gz, err := packaging.Gzip(d.body)
 		if err != nil {
 			return nil, err
 		}
@@ -528,23 +527,6 @@ func encodeXML(w *bytes.Buffer, v any) error {
 	}
 	w.WriteByte('\n')
 	return nil
-}
-
-// gzipBytes compresses b with no name and no time in the gzip header, so
-// the same metadata always has the same checksum.
-func gzipBytes(b []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := zw.Write(b); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 func sha256Of(b []byte) string {
