@@ -213,6 +213,10 @@ type Installer struct {
 	// BaseURL is where dist/ is published; install.sh fetches release.json
 	// and the packages from it. https, or http on loopback only.
 	BaseURL string `toml:"base_url"`
+	// RepoURL is where omnipack publish's repository is served (its --url):
+	// install.sh --method repo adds it to the host. https, or http on
+	// loopback only.
+	RepoURL string `toml:"repo_url"`
 	// Config is the [[config]] dest that --set key=value writes into;
 	// default the first [[config]] entry.
 	Config string `toml:"config"`

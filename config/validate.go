@@ -59,13 +59,19 @@ const EnvKeyPrefix = "env."
 
 func (c *Config) validateInstaller(add addFunc) {
 	in := c.Installer
-	if in.BaseURL != "" {
-		u, err := url.Parse(in.BaseURL)
+	for _, f := range []struct{ field, value, what string }{
+		{"installer.base_url", in.BaseURL, "releases"},
+		{"installer.repo_url", in.RepoURL, "the repository"},
+	} {
+		if f.value == "" {
+			continue
+		}
+		u, err := url.Parse(f.value)
 		switch {
 		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
-			add("installer.base_url", "use an absolute https URL", "%q is not an http(s) URL", in.BaseURL)
+			add(f.field, "use an absolute https URL", "%q is not an http(s) URL", f.value)
 		case u.Scheme == "http" && !loopback.Host(u.Hostname()):
-			add("installer.base_url", "serve releases over https; plain http is only for loopback tests", "%q uses plain http", in.BaseURL)
+			add(f.field, "serve "+f.what+" over https; plain http is only for loopback tests", "%q uses plain http", f.value)
 		}
 	}
 	if in.Config != "" && !slices.ContainsFunc(c.Configs, func(f ConfigFile) bool { return f.Dest == in.Config }) {

@@ -260,6 +260,12 @@ const (
 	FileArg   = "{file}"   // the local package file
 	NameArg   = "{name}"   // the package name
 	KeyDirArg = "{keydir}" // a directory of the keys TrustedKey names
+	// In a RepoClient that install.sh renders for any repository: the
+	// repository's URL and channel, given on the host.
+	URLArg     = "{url}"
+	ChannelArg = "{channel}"
+	// ScratchArg is an empty private directory the command may fill.
+	ScratchArg = "{scratch}"
 )
 
 // Command is a package-manager command: Env is added to the environment

@@ -83,6 +83,36 @@ type RepoSetup interface {
 	Setup(c RepoClient) ([]RepoFile, error)
 }
 
+// RepoHost is a PackageManaged format whose package manager takes the
+// package from the repository omnipack publish writes: install.sh
+// --method repo adds the repository to a host with it.
+type RepoHost interface {
+	// HostRepo is how the host's package manager uses the repository c
+	// names (c.PGPKey and c.APKKey unused: the host is given the key).
+	HostRepo(c RepoClient) HostRepo
+}
+
+// HostRepo is one package manager's use of a repository on a host.
+type HostRepo struct {
+	Manager string // the package manager
+	// Keyring is the host file of the repository's binary OpenPGP keyring,
+	// trusted for this repository alone.
+	Keyring string
+	// Source is the host file that names the repository, and SourceBody
+	// its content.
+	Source     string
+	SourceBody []byte
+	// Check fetches this repository's metadata into ScratchArg and fails
+	// when it does not verify with Keyring, changing nothing on the host.
+	// Refresh then fetches it for the package manager, as Check does.
+	Check, Refresh Command
+	// Install installs NameArg from the repository, or upgrades it to the
+	// newest version there.
+	Install Command
+	// Version prints the installed package's version.
+	Version Command
+}
+
 // RepoClient is what a setup snippet names.
 type RepoClient struct {
 	URL     string // where clients reach the repository root, no trailing slash

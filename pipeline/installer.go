@@ -53,6 +53,8 @@ func installerParams(cfg *config.Config, k *Keys, version string) (installer.Par
 		Name:          cfg.Project.Name,
 		Version:       version,
 		BaseURL:       cfg.Installer.BaseURL,
+		RepoURL:       cfg.Installer.RepoURL,
+		HealthCommand: cfg.HealthArgv(),
 		Positional:    cfg.Installer.Positional,
 		Secrets:       cfg.Installer.Secrets,
 		HealthSeconds: cfg.Installer.HealthSeconds,
@@ -85,5 +87,8 @@ func installerParams(cfg *config.Config, k *Keys, version string) (installer.Par
 		packages[f] = cfg.PackageFor(f).Name
 	}
 	p.Formats = installer.FormatsFor(cfg.Project.Name, packages, k.APKKeyName)
+	for i := range p.Formats {
+		p.Formats[i].EnvFile = cfg.EnvironmentFileFor(p.Formats[i].Name)
+	}
 	return p, nil
 }

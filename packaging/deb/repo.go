@@ -311,7 +311,35 @@ func Keyring(name string) string { return "/etc/apt/keyrings/" + name + ".gpg" }
 // Setup writes setup/apt/CHANNEL/NAME.sources, a deb822 source that
 // trusts the repository's key for this repository alone (Signed-By).
 func (Format) Setup(c packaging.RepoClient) ([]packaging.RepoFile, error) {
-	body := fmt.Sprintf("Types: deb\nURIs: %s\nSuites: %s\nComponents: %s\nSigned-By: %s\n",
+	return []packaging.RepoFile{{Path: path.Join("setup", "apt", c.Channel, c.Name+".sources"), Body: sources(c)}}, nil
+}
+
+// sources is the deb822 source of c's channel, trusting Keyring alone.
+func sources(c packaging.RepoClient) []byte {
+	return fmt.Appendf(nil, "Types: deb\nURIs: %s\nSuites: %s\nComponents: %s\nSigned-By: %s\n",
 		c.URL, c.Channel, Component, Keyring(c.Name))
-	return []packaging.RepoFile{{Path: path.Join("setup", "apt", c.Channel, c.Name+".sources"), Body: []byte(body)}}, nil
+}
+
+// HostRepo: apt trusts the keyring for this source alone (Signed-By), and
+// Check and Refresh update only this source, so that another broken
+// source on the host neither fails the install nor is touched by it; with
+// APT::Update::Error-Mode=any a signature or hash apt refuses fails the
+// update instead of leaving a warning and the old lists. Check keeps its
+// lists in the scratch directory (as root: the sandbox user cannot enter
+// it) and writes no package cache, so a refused repository leaves nothing
+// behind, not even the partial download apt would resume next time.
+func (Format) HostRepo(c packaging.RepoClient) packaging.HostRepo {
+	source := "/etc/apt/sources.list.d/" + c.Name + ".sources"
+	env := []string{"DEBIAN_FRONTEND=noninteractive"}
+	update := []string{"apt-get", "update", "-o", "Dir::Etc::sourcelist=" + source, "-o", "Dir::Etc::sourceparts=-",
+		"-o", "APT::Update::Error-Mode=any"}
+	return packaging.HostRepo{
+		Manager: "apt", Keyring: Keyring(c.Name), Source: source, SourceBody: sources(c),
+		Check: packaging.Command{Env: env, Argv: append(slices.Clone(update), "-o", "Dir::State::Lists="+packaging.ScratchArg,
+			"-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache=", "-o", "APT::Sandbox::User=root")},
+		Refresh: packaging.Command{Env: env, Argv: append(update, "-o", "APT::Get::List-Cleanup=0")},
+		Install: packaging.Command{Env: env, Argv: []string{"apt-get", "install", "-y",
+			"-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold", packaging.NameArg}},
+		Version: packaging.Command{Argv: []string{"dpkg-query", "-W", "-f=${Version}", packaging.NameArg}},
+	}
 }

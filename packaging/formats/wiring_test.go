@@ -166,6 +166,20 @@ func TestEveryFormatIsWired(t *testing.T) {
 			if !has(packaging.StageRepo) && pool != "" {
 				t.Errorf("repo: not declared, but it has a pool path")
 			}
+			// install.sh --method repo: a format whose package manager
+			// installs from the repository has it rendered into install.sh.
+			if h, ok := f.(packaging.RepoHost); ok {
+				if !has(packaging.StageRepo) || !has(packaging.StageInstall) {
+					t.Errorf("repo host: the package manager installs from a repository the format does not publish or install")
+				}
+				hr := h.HostRepo(packaging.RepoClient{URL: packaging.URLArg, Channel: packaging.ChannelArg, Name: rel.Name})
+				if !slices.Contains(f.(packaging.PackageManaged).Managers(), hr.Manager) {
+					t.Errorf("repo host: %s is not one of the format's package managers", hr.Manager)
+				}
+				if r < 0 || rendered[r].Repo == nil || !strings.Contains(rendered[r].Repo.PrintSource, `"$repo_url"`) {
+					t.Errorf("repo host: install.sh renders no --method repo for it")
+				}
+			}
 
 			// unpacking
 			if has(packaging.StageUnpack) {

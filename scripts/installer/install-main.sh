@@ -241,6 +241,16 @@ Options:
                          (default: ${default_base_url:-none; give --base-url or --offline})
   --offline DIR          use the release in DIR (a copy of the release directory
                          or an omnipack bundle) instead of the network
+  --method package|repo  package (default): install the verified package from
+                         the release; repo: add the release's signed package
+                         repository to the package manager, trusting the key
+                         built into this script for it alone, and install from
+                         it, so that later versions arrive with the host's
+                         upgrades (apt hosts)
+  --repo-url URL         with --method repo: where the repository is served
+                         (default: ${default_repo_url:-none; give --repo-url})
+  --channel NAME         with --method repo: the repository's channel
+                         (default: stable)
   --dry-run              verify the release, print the host, the chosen package
                          and every command, and change nothing
   --no-start             install, but leave the service stopped
@@ -297,6 +307,9 @@ init_options() {
 	opt_version=
 	opt_base_url=
 	opt_base_url_given=no
+	opt_method=package
+	opt_repo_url=
+	opt_channel=
 	n_positional=0
 	opt_word=
 	arg_keys=
@@ -321,12 +334,12 @@ parse_args() {
 		--reinstall) opt_reinstall=yes ;;
 		--insecure-http) opt_insecure_http=yes ;;
 		--insecure-skip-verify) opt_insecure_skip_verify=yes ;;
-		--version | --base-url | --offline | --set | --root)
+		--version | --base-url | --offline | --set | --root | --method | --repo-url | --channel)
 			[ "$#" -ge 2 ] || usage_error "$1 needs a value"
 			option_value "$1" "$2"
 			shift
 			;;
-		--version=* | --base-url=* | --offline=* | --set=* | --root=*)
+		--version=* | --base-url=* | --offline=* | --set=* | --root=* | --method=* | --repo-url=* | --channel=*)
 			option_value "${1%%=*}" "${1#*=}"
 			;;
 		--)
@@ -362,6 +375,20 @@ option_value() {
 	--root)
 		[ -n "$2" ] || usage_error "--root needs a directory"
 		opt_root=$2
+		;;
+	--method)
+		case $2 in
+		package | repo) opt_method=$2 ;;
+		*) usage_error "--method: $(printable "$2") is neither package nor repo" ;;
+		esac
+		;;
+	--repo-url)
+		[ -n "$2" ] || usage_error "--repo-url needs a URL"
+		opt_repo_url=$2
+		;;
+	--channel)
+		is_file_name "$2" || usage_error "--channel: $(printable "$2") is not a channel name (letters, digits and . _ + ~ -)"
+		opt_channel=$2
 		;;
 	--set)
 		o_key=${2%%=*}
@@ -529,28 +556,40 @@ is_loopback() {
 	[ "$#" -eq 4 ]
 }
 
-# check_base_url: checks the base URL before any network access: https, or
-# plain http to a loopback address, or plain http anywhere with
-# --insecure-http. Sets base, base_dir (with --version) and proto (what curl
-# may use, for redirects too).
+# check_base_url: checks the base URL before any network access (check_url).
+# Sets base, base_dir (with --version) and proto (what curl may use, for
+# redirects too).
 check_base_url() {
 	base=${opt_base_url:-$default_base_url}
 	if [ -z "$base" ]; then
 		usage_error "no base URL is built in: pass --base-url URL or --offline DIR"
 	fi
-	case $base in
+	check_url "base URL" "$base"
+	base=$c_url
+	base_dir=$base
+	if [ -n "$opt_version" ]; then
+		base_dir=$base/$opt_version
+	fi
+}
+
+# check_url WHAT URL: https, or plain http to a loopback address, or plain
+# http anywhere with --insecure-http; sets c_url (URL without trailing
+# slashes), u_host and proto.
+check_url() {
+	c_url=$2
+	case $c_url in
 	*[!abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._~:/@%+=,-\[\]]*)
-		usage_error "base URL $(printable "$base") holds characters a URL of a release does not need"
+		usage_error "$1 $(printable "$c_url") holds characters a URL of a release does not need"
 		;;
 	esac
 	while :; do
-		case $base in
-		*/) base=${base%/} ;;
+		case $c_url in
+		*/) c_url=${c_url%/} ;;
 		*) break ;;
 		esac
 	done
-	url_host "$base"
-	case $base in
+	url_host "$c_url"
+	case $c_url in
 	https://?*)
 		proto='=https'
 		;;
@@ -559,20 +598,16 @@ check_base_url() {
 			proto='=http,https'
 		elif [ "$opt_insecure_http" = yes ]; then
 			proto='=http,https'
-			warn "--insecure-http: fetching from $(printable "$base") over plain http; the signature check still protects the install"
+			warn "--insecure-http: fetching from $(printable "$c_url") over plain http; the signature check still protects the install"
 		else
-			die "refusing plain http to $(printable "$u_host"): use an https base URL (plain http is accepted only for loopback addresses, or with --insecure-http); nothing was fetched"
+			die "refusing plain http to $(printable "$u_host"): use an https $1 (plain http is accepted only for loopback addresses, or with --insecure-http); nothing was fetched"
 		fi
 		;;
 	*)
-		usage_error "base URL $(printable "$base") is not an http(s) URL"
+		usage_error "$1 $(printable "$c_url") is not an http(s) URL"
 		;;
 	esac
-	[ -n "$u_host" ] || usage_error "base URL $(printable "$base") has no host"
-	base_dir=$base
-	if [ -n "$opt_version" ]; then
-		base_dir=$base/$opt_version
-	fi
+	[ -n "$u_host" ] || usage_error "$1 $(printable "$c_url") has no host"
 }
 
 # choose_downloader: curl, else wget (GNU or BusyBox), for network mode.
@@ -1033,6 +1068,7 @@ read_record() {
 	rec_release=''
 	rec_format=''
 	rec_artifact=''
+	rec_method=''
 	[ -f "$rec_file" ] || return 0
 	while IFS='=' read -r r_k r_v; do
 		case $r_k in
@@ -1041,6 +1077,7 @@ read_record() {
 		release) is_digits "$r_v" && rec_release=$r_v ;;
 		format) is_word "$r_v" && rec_format=$r_v ;;
 		artifact) is_file_name "$r_v" && rec_artifact=$r_v ;;
+		method) is_word "$r_v" && rec_method=$r_v ;;
 		esac
 	done <"$rec_file"
 }
@@ -1058,8 +1095,8 @@ write_record() {
 	else
 		w_pkg=$(pkg_package "$a_format")
 	fi
-	if ! (umask 022 && printf 'release_version=%s\nversion=%s\nrelease=%s\nformat=%s\npackage_manager=%s\nartifact=%s\nsha256=%s\n%s' \
-		"${m_release_version:-0}" "$m_version" "$m_release" "$a_format" "$w_pm" "$a_name" "$a_sha256" \
+	if ! (umask 022 && printf 'release_version=%s\nversion=%s\nrelease=%s\nformat=%s\npackage_manager=%s\nartifact=%s\nsha256=%s\nmethod=%s\n%s' \
+		"${m_release_version:-0}" "$m_version" "$m_release" "$a_format" "$w_pm" "$a_name" "$a_sha256" "$opt_method" \
 		"${w_pkg:+package=$w_pkg
 }" >"$record_dir/.$pkg_name.release.new") ||
 		! mv -f "$record_dir/.$pkg_name.release.new" "$record_dir/$pkg_name.release"; then
@@ -1837,16 +1874,172 @@ install_main() {
 		say "$s_doing $s_with"
 	fi
 	install_artifact
-	write_record
-	apply_settings
-	apply_env_settings
-	service_phase
+	record_and_configure
 	if [ "$opt_dry_run" = yes ]; then
 		plan_summary
 		say "dry run done: every check passed; nothing was changed"
 	else
 		say "done: $pkg_name $m_version-$m_release is installed"
 	fi
+}
+
+# install_repo_main: --method repo. Adds the release's repository to the
+# host's package manager, trusting the OpenPGP key built into this script
+# for that repository alone, and installs or upgrades the package from it,
+# so that later versions arrive with the host's other upgrades. The package
+# manager's check of the repository's signature stands in for
+# release.json's: a repository that does not verify is refused, and the
+# repository files this run added are removed again.
+install_repo_main() {
+	detect_all "$opt_root" || die "could not detect $(printable "$opt_root")"
+	describe_host
+	collect_settings
+	a_format=$detect_package_format
+	case " $package_formats " in
+	*" $a_format "*) ;;
+	*) die "package format $(printable "$a_format") is not one omnipack installs; --method repo needs a host whose package manager omnipack publishes a repository for" ;;
+	esac
+	if ! r_pm=$(repo_manager "$a_format"); then
+		r_have=
+		for r_f in $package_formats; do
+			r_m=$(repo_manager "$r_f") && r_have="$r_have $r_m"
+		done
+		die "--method repo: this installer adds repositories for${r_have:- no package manager}, not for $detect_package_manager; use --method package"
+	fi
+	[ "$detect_package_manager" = "$r_pm" ] ||
+		die "--method repo installs with $r_pm, but this host's package manager is $detect_package_manager; use --method package"
+	r_tool=$(repo_tool "$a_format")
+	if ! have "$r_tool"; then
+		[ "$opt_dry_run" = yes ] || die "$r_tool is not installed"
+		say "dry run: $r_tool is not installed here; the install would need it"
+	fi
+	a_envfile=$(pkg_envfile "$a_format") || a_envfile=
+	check_env_file
+	if [ -n "$health_command_built" ]; then
+		printf '%s\n' "$health_command_built" >"$tmp/health_command" || die "could not write $tmp/health_command"
+	fi
+	read_record
+	action=install
+	[ "$(pkg_state "$a_format")" != installed ] || action=upgrade
+	op=$action a_name=$(pkg_package "$a_format") a_sha256=
+	repo_prepare
+	if [ "$opt_dry_run" = yes ]; then
+		say "dry run: would add the repository $repo_url (channel $repo_channel) and $action $pkg_name from it with $r_pm; nothing is changed:"
+	else
+		confirm "add the repository $repo_url and $action $pkg_name from it?"
+		r_doing=installing
+		[ "$action" = install ] || r_doing=upgrading
+		say "adding the repository $repo_url (channel $repo_channel) and $r_doing $pkg_name from it with $r_pm"
+	fi
+	repo_add
+	r_scratch=$tmp/repo.check
+	mkdir -p "$r_scratch/partial" || die "could not create $r_scratch"
+	if ! repo_run "$a_format" check </dev/null || ! repo_run "$a_format" refresh </dev/null; then
+		repo_restore
+		die "$r_pm refused the repository at $repo_url (channel $repo_channel), or could not reach it (see its output above): its metadata must verify with the key built into this installer; nothing was installed, and the host is as it was"
+	fi
+	if ! repo_run "$a_format" install </dev/null; then
+		repo_restore
+		die "$r_pm could not $action $pkg_name from the repository (see its output above); the repository files this run added were removed again"
+	fi
+	if [ "$opt_dry_run" != yes ]; then
+		if [ "$(pkg_state "$a_format")" != installed ]; then
+			repo_restore
+			die "$pkg_name was not installed from the repository (see the output above)"
+		fi
+		m_version=$(repo_run "$a_format" version) || m_version=
+		is_word "$m_version" || die "$r_pm installed $pkg_name, but its version cannot be read"
+	fi
+	m_release='' m_release_version=0
+	record_and_configure
+	if [ "$opt_dry_run" = yes ]; then
+		plan_summary
+		say "dry run done: nothing was changed"
+	else
+		say "done: $pkg_name $m_version is installed from $repo_url; later versions arrive with the host's $r_pm upgrades"
+	fi
+}
+
+# repo_prepare: writes the repository's key (the OpenPGP key built into
+# this installer) and source file into the temporary directory, and keeps
+# copies of the host's current ones for repo_restore.
+repo_prepare() {
+	r_keyring=$(repo_keyring "$a_format")
+	r_source=$(repo_source "$a_format")
+	printf '%s\n' "$pgp_pub_b64" >"$tmp/pgp.pub.b64" || die "could not write the OpenPGP key"
+	b64_decode "$tmp/pgp.pub.b64" "$tmp/repo.keyring" || die "cannot decode the built-in OpenPGP key (no base64 tool?)"
+	repo_print_source "$a_format" >"$tmp/repo.source" || die "could not write the repository's source file"
+	mkdir "$tmp/repo.prev" || die "could not create $tmp/repo.prev"
+	for r_f in "$r_keyring" "$r_source"; do
+		if [ -f "$root_prefix$r_f" ]; then
+			cp -p "$root_prefix$r_f" "$tmp/repo.prev/${r_f##*/}" || die "could not copy $r_f"
+		fi
+	done
+}
+
+# repo_add: puts the key and the source file in place, each written beside
+# its place and renamed (0644: the package manager reads them unprivileged).
+repo_add() {
+	for r_pair in "$tmp/repo.keyring:$r_keyring" "$tmp/repo.source:$r_source"; do
+		r_from=${r_pair%%:*} r_to=${r_pair#*:}
+		if [ "$opt_dry_run" = yes ]; then
+			if [ -f "$root_prefix$r_to" ] && cmp -s "$r_from" "$root_prefix$r_to"; then
+				printf '  %s is in place\n' "$r_to"
+			else
+				printf '  would write: %s\n' "$r_to"
+			fi
+			continue
+		fi
+		if [ -f "$r_to" ] && cmp -s "$r_from" "$r_to"; then
+			continue
+		fi
+		(umask 022 && mkdir -p "${r_to%/*}" && cp "$r_from" "$r_to.omnipack-new" && chmod 0644 "$r_to.omnipack-new" &&
+			mv -f "$r_to.omnipack-new" "$r_to") || {
+			rm -f "$r_to.omnipack-new"
+			repo_restore
+			die "could not write $r_to"
+		}
+		say "wrote $r_to"
+	done
+}
+
+# repo_restore: puts back the key and source file the host had before this
+# run, deleting those it did not have.
+repo_restore() {
+	[ "$opt_dry_run" != yes ] || return 0
+	for r_f in "$r_keyring" "$r_source"; do
+		if [ -f "$tmp/repo.prev/${r_f##*/}" ]; then
+			cp -p "$tmp/repo.prev/${r_f##*/}" "$r_f" || warn "could not restore $r_f"
+		elif [ -e "$r_f" ]; then
+			if rm -f "$r_f"; then
+				say "removed $r_f again"
+			else
+				warn "could not delete $r_f"
+			fi
+		fi
+	done
+}
+
+# repo_remove: on --uninstall of a --method repo install, deletes the
+# repository's key and source file, so that the package manager no longer
+# fetches it.
+repo_remove() {
+	[ "$rec_method" = repo ] || return 0
+	r_keyring=$(repo_keyring "${u_format:-$rec_format}") || return 0
+	r_source=$(repo_source "${u_format:-$rec_format}") || return 0
+	for r_f in "$r_source" "$r_keyring"; do
+		[ -e "$r_f" ] || continue
+		run rm -f "$r_f" || warn "could not delete $r_f"
+	done
+}
+
+# record_and_configure: after the package is in place, records it, writes
+# the config and environment values, and (re)starts and checks the service.
+record_and_configure() {
+	write_record
+	apply_settings
+	apply_env_settings
+	service_phase
 }
 
 # plan_summary: with --dry-run, the plan's decisions as one line, as
@@ -1903,6 +2096,7 @@ uninstall_main() {
 		*) die "removing $pkg_name failed (see the output above)" ;;
 		esac
 	fi
+	repo_remove
 	if [ "$opt_purge" = yes ]; then
 		purge_leftovers
 		if [ "$opt_dry_run" = yes ]; then
@@ -2055,6 +2249,7 @@ check_options() {
 		[ -z "$opt_version" ] || c_ignored="$c_ignored --version,"
 		[ "$opt_base_url_given" != yes ] || c_ignored="$c_ignored --base-url,"
 		[ "$opt_no_start$opt_reinstall$opt_allow_downgrade" = nonono ] || c_ignored="$c_ignored --no-start/--reinstall/--allow-downgrade,"
+		[ "$opt_method$opt_repo_url$opt_channel" = package ] || c_ignored="$c_ignored --method/--repo-url/--channel (the record says how it was installed),"
 		if [ -n "$c_ignored" ]; then
 			say "note: removing; ignoring what only installing uses:${c_ignored%,}"
 		fi
@@ -2072,6 +2267,11 @@ check_options() {
 	if [ "$opt_uninstall" = yes ]; then
 		return 0
 	fi
+	if [ "$opt_method" = repo ]; then
+		check_repo_options
+		return 0
+	fi
+	[ -z "$opt_repo_url$opt_channel" ] || usage_error "--repo-url and --channel go with --method repo"
 	if [ -n "$opt_offline" ]; then
 		[ "$opt_base_url_given" != yes ] || usage_error "--offline and --base-url do not go together"
 		[ -d "$opt_offline" ] || usage_error "--offline: $(printable "$opt_offline") is not a directory"
@@ -2082,6 +2282,23 @@ check_options() {
 		return 0
 	fi
 	check_base_url
+}
+
+# check_repo_options: --method repo takes its versions from the repository,
+# and its trust from the package manager's check of the repository's
+# signature: what only a release.json install uses is refused.
+check_repo_options() {
+	for c_o in "--offline:$opt_offline" "--version:$opt_version" "--base-url:${opt_base_url_given#no}" \
+		"--allow-downgrade:${opt_allow_downgrade#no}" "--reinstall:${opt_reinstall#no}" \
+		"--insecure-skip-verify:${opt_insecure_skip_verify#no}"; do
+		[ -z "${c_o#*:}" ] ||
+			usage_error "${c_o%%:*} does not go with --method repo: the repository's newest version in the channel is installed, and the package manager checks the repository's signature (use --method package for ${c_o%%:*})"
+	done
+	repo_url=${opt_repo_url:-$default_repo_url}
+	[ -n "$repo_url" ] || usage_error "--method repo: no repository URL is built in: pass --repo-url URL (where omnipack publish's repository is served)"
+	check_url "repository URL" "$repo_url"
+	repo_url=$c_url
+	repo_channel=${opt_channel:-stable}
 }
 
 # take_lock: one installer at a time on this host (cloud-init and a cron
@@ -2150,6 +2367,8 @@ main() {
 	take_lock
 	if [ "$opt_uninstall" = yes ]; then
 		uninstall_main
+	elif [ "$opt_method" = repo ]; then
+		install_repo_main
 	else
 		install_main
 	fi

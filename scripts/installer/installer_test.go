@@ -203,6 +203,47 @@ func TestDryRun(t *testing.T) {
 	}
 }
 
+// TestDryRunRepo: --method repo on this host plans to write the
+// repository's key and source file, and to refresh only that source
+// before installing from it; nothing that changes the host runs.
+func TestDryRunRepo(t *testing.T) {
+	f := getFixture(t)
+	if f.format != "deb" {
+		t.Fatalf("this test plans an apt host, and this host's package format is %s", f.format)
+	}
+	log := filepath.Join(t.TempDir(), "calls")
+	stubs := stubDir(t, log, mutating)
+	r := run(t, shells(t)[0], f.script, stubs+":"+os.Getenv("PATH"), nil,
+		"--dry-run", "--method", "repo", "--repo-url", "https://packages.example.com/", "--channel", "beta", "--set", "auth_key="+secret)
+	if r.code != 0 {
+		t.Fatalf("exit %d:\n%s", r.code, r.out())
+	}
+	out := r.out()
+	t.Logf("dry run:\n%s", out)
+	for _, w := range []string{
+		"would add the repository https://packages.example.com (channel beta)",
+		"would write: /etc/apt/keyrings/" + pkgName + ".gpg",
+		"would write: /etc/apt/sources.list.d/" + pkgName + ".sources",
+		"would run: env DEBIAN_FRONTEND=noninteractive apt-get update -o Dir::Etc::sourcelist=/etc/apt/sources.list.d/" + pkgName + ".sources -o Dir::Etc::sourceparts=-",
+		"-o APT::Update::Error-Mode=any",
+		"would run: env DEBIAN_FRONTEND=noninteractive apt-get install -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold " + pkgName,
+		"would set: auth_key=<secret>",
+		"dry run done: nothing was changed",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("dry run output lacks %q:\n%s", w, out)
+		}
+	}
+	for _, never := range []string{"release.json", secret} {
+		if strings.Contains(out, never) {
+			t.Errorf("--method repo's dry run mentions %q:\n%s", never, out)
+		}
+	}
+	if calls := changingCalls(t, log); calls != "" {
+		t.Errorf("--dry-run ran tools that change the host:\n%s", calls)
+	}
+}
+
 // TestRefusals serves broken and hostile releases; each dry run must refuse
 // with a clear message and exit 1.
 func TestRefusals(t *testing.T) {
@@ -308,6 +349,15 @@ func TestRefusals(t *testing.T) {
 		{name: "bad option", args: []string{"--frobnicate"}, want: "unknown option: --frobnicate"},
 		{name: "too many arguments", args: []string{"a", "b", "c"}, want: "too many arguments"},
 		{name: "bad --set key", args: []string{"--set", "a b=c"}, want: "is not a config key"},
+		{name: "unknown method", args: []string{"--method", "snap"}, want: "--method: snap is neither package nor repo"},
+		{name: "repo without a URL", args: []string{"--method", "repo"}, want: "no repository URL is built in: pass --repo-url URL"},
+		{name: "repo over plain http", args: []string{"--method", "repo", "--repo-url", "http://example.invalid/repo"}, want: "refusing plain http to example.invalid: use an https repository URL"},
+		{name: "repo with a version", args: []string{"--method", "repo", "--repo-url", "https://example.invalid/repo", "--version", "1.0.0"},
+			want: "--version does not go with --method repo"},
+		{name: "repo with offline", args: []string{"--method", "repo", "--repo-url", "https://example.invalid/repo", "--offline", "/"},
+			want: "--offline does not go with --method repo"},
+		{name: "repo URL without repo", args: []string{"--repo-url", "https://example.invalid/repo"}, want: "--repo-url and --channel go with --method repo"},
+		{name: "bad channel", args: []string{"--method", "repo", "--channel", "../x"}, want: "--channel: ../x is not a channel name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.setup != nil {

@@ -41,6 +41,21 @@ type Format struct {
 	// "$p_keys" (sh words), and VerifyTool is the program it runs; both ""
 	// when the package manager has no such command.
 	Verify, VerifyTool string
+	// EnvFile is where the format's package keeps the service's
+	// environment file, "" when it has none; Repo is how its package
+	// manager installs from omnipack's repository, nil when it cannot.
+	EnvFile string
+	Repo    *Repo
+}
+
+// Repo is install.sh --method repo for one format (packaging.HostRepo):
+// Source's content as a sh command printing it for "$repo_url" and
+// "$repo_channel", the commands as sh words.
+type Repo struct {
+	Manager, Tool                    string
+	Keyring, Source                  string
+	PrintSource                      string
+	Check, Refresh, Install, Version string
 }
 
 // Manager is one package manager of a format.
@@ -91,6 +106,9 @@ func FormatsFor(program string, packages map[string]string, apkKeyName string) [
 			if c, ok := m.VerifyCommand(); ok {
 				rf.Verify, rf.VerifyTool = shellWords(c, pkg), c.Argv[0]
 			}
+			if h, ok := f.(packaging.RepoHost); ok {
+				rf.Repo = hostRepo(h.HostRepo(packaging.RepoClient{URL: packaging.URLArg, Channel: packaging.ChannelArg, Name: program}), pkg)
+			}
 			for _, pm := range m.Managers() {
 				mgr := Manager{Name: pm, Commands: map[packaging.Op]string{}}
 				for _, op := range packaging.Ops {
@@ -109,6 +127,33 @@ func FormatsFor(program string, packages map[string]string, apkKeyName string) [
 		}
 	}
 	return out
+}
+
+// hostRepo renders h for install.sh, with pkg the package's name.
+func hostRepo(h packaging.HostRepo, pkg string) *Repo {
+	print := []string{"printf", "'%s'"}
+	body := string(h.SourceBody)
+	for body != "" {
+		i, arg := len(body), ""
+		for _, a := range []string{packaging.URLArg, packaging.ChannelArg} {
+			if j := strings.Index(body, a); j >= 0 && j < i {
+				i, arg = j, a
+			}
+		}
+		if i > 0 {
+			print = append(print, ShellQuote(body[:i]))
+		}
+		switch arg {
+		case packaging.URLArg:
+			print = append(print, `"$repo_url"`)
+		case packaging.ChannelArg:
+			print = append(print, `"$repo_channel"`)
+		}
+		body = body[min(len(body), i+len(arg)):]
+	}
+	return &Repo{Manager: h.Manager, Tool: h.Refresh.Argv[0], Keyring: h.Keyring, Source: h.Source,
+		PrintSource: strings.Join(print, " "),
+		Check:       shellWords(h.Check, pkg), Refresh: shellWords(h.Refresh, pkg), Install: shellWords(h.Install, pkg), Version: shellWords(h.Version, pkg)}
 }
 
 // shellWords renders c as sh words: env(1) for its environment, the
@@ -130,6 +175,15 @@ func shellWords(c packaging.Command, pkg string) string {
 		case packaging.KeyDirArg:
 			words = append(words, `"$p_keys"`)
 		default:
+			if before, after, ok := strings.Cut(a, packaging.ScratchArg); ok {
+				// One word: an option naming the directory.
+				w := ShellWord(before) + `"$r_scratch"`
+				if after != "" {
+					w += ShellWord(after)
+				}
+				words = append(words, w)
+				continue
+			}
 			words = append(words, ShellWord(a))
 		}
 	}

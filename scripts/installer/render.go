@@ -57,6 +57,12 @@ type Params struct {
 	// BaseURL is where dist/ is published ([installer] base_url). Empty
 	// means the user must pass --base-url or --offline.
 	BaseURL string
+	// RepoURL is where the release's repository is served ([installer]
+	// repo_url), for --method repo; empty means --repo-url must say.
+	RepoURL string
+	// HealthCommand is the release's health command as it runs on the
+	// host, for --method repo, which reads no release.json.
+	HealthCommand []string
 	// ConfigPath is the absolute config file --set writes; empty when the
 	// package has no config file.
 	ConfigPath string
@@ -120,7 +126,7 @@ func Render(p Params) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("install.sh: OpenPGP public key: %w", err)
 	}
-	t, err := template.New("head").Funcs(template.FuncMap{"q": ShellQuote, "words": words}).Parse(headTmpl)
+	t, err := template.New("head").Funcs(template.FuncMap{"q": ShellQuote, "words": words, "lines": lines}).Parse(headTmpl)
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +183,16 @@ func (p *Params) check() error {
 			errs = append(errs, err)
 		}
 	}
+	if p.RepoURL != "" {
+		if err := CheckBaseURL(p.RepoURL); err != nil {
+			bad("repository URL: %v", err)
+		}
+	}
+	for _, w := range p.HealthCommand {
+		if w == "" || strings.ContainsAny(w, "\n\r") {
+			bad("health command word %q: want a non-empty word on one line", w)
+		}
+	}
 	if p.ConfigPath != "" {
 		if path.Clean(p.ConfigPath) != p.ConfigPath || !configPathRe.MatchString(p.ConfigPath) {
 			bad("config path %q: want a clean absolute path under /etc", p.ConfigPath)
@@ -231,6 +247,19 @@ func (p *Params) check() error {
 		for _, m := range f.Managers {
 			if !initRe.MatchString(m.Name) || !wordRe.MatchString(m.Tool) || m.Tool == "" {
 				bad("format %s: package manager %q, tool %q", f.Name, m.Name, m.Tool)
+			}
+		}
+		if f.EnvFile != "" && (path.Clean(f.EnvFile) != f.EnvFile || !configPathRe.MatchString(f.EnvFile)) {
+			bad("format %s: environment file %q: want a clean absolute path under /etc", f.Name, f.EnvFile)
+		}
+		if r := f.Repo; r != nil {
+			if !initRe.MatchString(r.Manager) || !wordRe.MatchString(r.Tool) || r.Tool == "" {
+				bad("format %s: repository package manager %q, tool %q", f.Name, r.Manager, r.Tool)
+			}
+			for _, p := range []string{r.Keyring, r.Source} {
+				if path.Clean(p) != p || !configPathRe.MatchString(p) {
+					bad("format %s: repository file %q: want a clean absolute path under /etc", f.Name, p)
+				}
 			}
 		}
 	}
@@ -351,6 +380,8 @@ func ShellQuote(s string) string {
 }
 
 func words(ws []string) string { return strings.Join(ws, " ") }
+
+func lines(ws []string) string { return strings.Join(ws, "\n") }
 
 func wrap(s string, n int) string {
 	var b strings.Builder
