@@ -279,6 +279,28 @@ func TestRepoRotateRPM(t *testing.T) {
 				t.Fatalf("after the %s upgrade across the switch rpm knows %q", name, got)
 			}
 			waitRunningNot(t, h, pid)
+
+			t.Run("new key never trusted", func(t *testing.T) {
+				// A host that trusts the old key alone and is given no
+				// other: its .repo names a local copy of the old key, and
+				// the new key is gone from rpm's database and the
+				// clients' caches.
+				h.CopyIn(t, filepath.Join(fx.keyDir, signing.PGPPubFile), "/etc/pki/rpm-gpg/old.asc")
+				nextFP := strings.ToLower(signing.PGPFingerprint(shared.nextKeys.PGP))
+				out := h.MustRun(t, "rpm -e gpg-pubkey-"+nextFP[len(nextFP)-8:]+
+					" && rm -rf /var/cache/dnf /var/cache/zypp /var/lib/dnf/repos"+
+					" && for f in /etc/yum.repos.d/*.repo /etc/zypp/repos.d/*.repo; do [ ! -f \"$f\" ] || sed -i 's|^gpgkey=.*|gpgkey=file:///etc/pki/rpm-gpg/old.asc|' \"$f\"; done"+
+					" && rpm -q gpg-pubkey --qf '%{VERSION}\\n'")
+				t.Logf("%s: rpm trusts %s", name, out)
+				out, err := h.Run(t, c.refuseTampering+" 2>&1")
+				t.Logf("%s without the new key (%v):\n%s", name, err, out)
+				if err == nil {
+					t.Errorf("%s accepts the repository signed by a key it never trusted", name)
+				}
+				if !strings.Contains(out, c.refuseUntrusted) {
+					t.Errorf("%s's refusal does not say %q", name, c.refuseUntrusted)
+				}
+			})
 		})
 	}
 }

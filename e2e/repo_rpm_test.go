@@ -13,8 +13,11 @@ import (
 // command that must refuse a tampered repository.
 type rpmClient struct {
 	pkgs            []string
-	setup, upgrade  int // indexes of the README's repo-rpm blocks
-	refuseTampering string
+	setup, upgrade  int    // indexes of the README's repo-rpm blocks
+	refuseTampering string // the command that fetches the metadata again
+	// refuseUntrusted is what the client says of a repository signed by a
+	// key it does not trust.
+	refuseUntrusted string
 }
 
 // debianAsRPM gives a Debian host what an rpm distribution has and the
@@ -29,10 +32,12 @@ var rpmClients = map[string]rpmClient{
 		// One changed byte in repomd.xml: dnf must not read on (the .repo
 		// file sets skip_if_unavailable=False).
 		refuseTampering: "dnf -y --refresh makecache",
+		refuseUntrusted: "repomd.xml GPG signature verification error: Bad GPG signature",
 	},
 	"zypper": {
 		pkgs: []string{"zypper", "curl"}, setup: 2, upgrade: 3,
 		refuseTampering: "zypper --non-interactive refresh --force",
+		refuseUntrusted: "is signed with an unknown key",
 	},
 }
 
