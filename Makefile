@@ -1,5 +1,6 @@
-# omnipack: `make demo` builds the example agent's release; `make test` runs
-# every test tier. Both install their prerequisites on Debian 12 first.
+# omnipack: `make demo` builds the example agent's release and publishes it
+# into a repository; `make test` runs every test tier. Both install their
+# prerequisites on Debian 12 first.
 
 export PATH := /usr/local/go/bin:$(PATH)
 
@@ -11,6 +12,9 @@ DIST     ?= dist
 # Throw-away demo keys, made on the first `make demo` and never committed.
 DEMO_KEYS ?= .demo-keys
 DEMO_PASSWORD ?= omnipack-demo-only
+# The demo's package repository, which `omnipack serve` serves.
+DEMO_REPO ?= demo-repo
+DEMO_REPO_URL ?= http://127.0.0.1:8080
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
 # Fuzzing time per target: `make fuzz` for developers, TEST_FUZZTIME in `make test`.
 FUZZTIME ?= 30s
@@ -33,7 +37,12 @@ demo: prereqs omnipack
 		OMNIPACK_KEY_PASSWORD=$(DEMO_PASSWORD) $(BIN) keygen --dir $(DEMO_KEYS); fi
 	OMNIPACK_KEY_PASSWORD=$(DEMO_PASSWORD) $(BIN) --config $(EXAMPLE)/omnipack.toml build --keys $(DEMO_KEYS) --dist $(DIST)
 	$(BIN) verify --key $(DEMO_KEYS)/release.pub $(DIST)
+	@# Each run builds the same version anew, with new signatures, which an
+	@# existing repository refuses: a published package never changes.
+	rm -rf $(DEMO_REPO)
+	OMNIPACK_KEY_PASSWORD=$(DEMO_PASSWORD) $(BIN) publish --repo $(DEMO_REPO) --dist $(DIST) --keys $(DEMO_KEYS) --url $(DEMO_REPO_URL)
 	@echo "signed, verified demo release in $(DIST)/; public keys in $(DIST)/keys/, installer $(DIST)/install.sh"
+	@echo "apt, dnf/zypper, pacman and apk repository in $(DEMO_REPO)/; serve it with: $(BIN) serve $(DEMO_REPO)"
 
 test: prereqs test-unit test-fuzz test-example test-e2e
 
@@ -61,4 +70,4 @@ test-e2e:
 	$(GO) test -count=1 -timeout 40m ./e2e/...
 
 clean:
-	rm -rf bin $(DIST) $(DEMO_KEYS)
+	rm -rf bin $(DIST) $(DEMO_KEYS) $(DEMO_REPO)
