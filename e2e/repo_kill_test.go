@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/omnipack/omnipack/e2e/host"
+	"github.com/omnipack/omnipack/internal/atomicfile"
 	"github.com/omnipack/omnipack/packaging/apk/apktest"
 	"github.com/omnipack/omnipack/repo"
 	"github.com/omnipack/omnipack/signing"
@@ -83,6 +85,7 @@ func TestRepoPublishKilled(t *testing.T) {
 			c.expect(t, fmt.Sprintf("killed after write %d", n), v2At, known[writes[n-1]])
 			out := fx.mustPublish(t, "--dist", fx.rel[v2].dir)
 			t.Logf("publish %s again:\n%s", v2, out)
+			assertNoTemps(t, fx.repo)
 			all := map[string]string{}
 			for client := range entries {
 				all[client] = v2
@@ -90,6 +93,17 @@ func TestRepoPublishKilled(t *testing.T) {
 			c.expect(t, "after publishing "+v2+" again", all, nil)
 		})
 	}
+}
+
+// assertNoTemps: no temporary file of a publish is left in the tree.
+func assertNoTemps(t *testing.T, root string) {
+	t.Helper()
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && atomicfile.IsTemp(d.Name()) {
+			t.Errorf("a publish left its temporary file %s", p)
+		}
+		return nil
+	})
 }
 
 // writeRe is the line a publish reports each write with under

@@ -3,10 +3,13 @@ package repo
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/omnipack/omnipack/internal/atomicfile"
 )
 
 // LockFile keeps two publishes to one repository from interleaving.
@@ -28,4 +31,21 @@ func lock(root string) (unlock func(), err error) {
 		return nil, fmt.Errorf("lock %s: %w", p, err)
 	}
 	return func() { f.Close() }, nil
+}
+
+// sweepTemps removes the temporary files a publish killed while writing
+// left in the tree (atomicfile's), which no index names and no client
+// reads: under the lock, no other publish is writing them.
+func sweepTemps(root string) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() && atomicfile.IsTemp(d.Name()) {
+			if err := os.Remove(p); err != nil {
+				return fmt.Errorf("remove the temporary file %s an earlier publish left: %w", p, err)
+			}
+		}
+		return nil
+	})
 }

@@ -134,6 +134,9 @@ func Publish(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer unlock()
+	if err := sweepTemps(opts.Repo); err != nil {
+		return nil, err
+	}
 	st, err := readState(opts.Repo)
 	if err != nil {
 		return nil, err

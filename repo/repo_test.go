@@ -94,6 +94,31 @@ func TestLockRefusesSecondPublish(t *testing.T) {
 	}
 }
 
+// TestPublishSweepsKilledTemps: the temporary files a killed publish left
+// are removed by the next one, under the lock, even one that then fails;
+// other files stay.
+func TestPublishSweepsKilledTemps(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "dists", "stable")
+	os.MkdirAll(dir, 0o755)
+	left := filepath.Join(dir, ".InRelease.tmp-0123456789ab")
+	kept := filepath.Join(dir, ".htaccess")
+	for _, p := range []string{left, kept} {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Publish(context.Background(), Options{Repo: root, Dist: t.TempDir(), KeyDir: t.TempDir()}); err == nil {
+		t.Fatal("a publish of an empty release directory succeeded")
+	}
+	if _, err := os.Stat(left); !os.IsNotExist(err) {
+		t.Errorf("the killed publish's temporary file is still there: %v", err)
+	}
+	if _, err := os.Stat(kept); err != nil {
+		t.Errorf("publish removed another file: %v", err)
+	}
+}
+
 func TestOptionsRefused(t *testing.T) {
 	for _, c := range []struct {
 		opts Options

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"time"
 )
 
@@ -109,6 +110,13 @@ func Write(fsys FS, opts Options, files ...File) (err error) {
 func WriteFile(fsys FS, p string, data []byte, mode fs.FileMode) error {
 	return Write(fsys, Options{}, File{Path: p, Data: data, Mode: mode})
 }
+
+// tempRe matches the base name of a temporary file Write makes.
+var tempRe = regexp.MustCompile(`^\..+\.tmp-[0-9a-f]{12}$`)
+
+// IsTemp reports whether name (a base name) is one of Write's temporary
+// files: one a process killed while writing leaves behind.
+func IsTemp(name string) bool { return tempRe.MatchString(name) }
 
 func writeTemp(fsys FS, f File) (string, error) {
 	var b [6]byte
