@@ -19,8 +19,11 @@ package repo
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path"
@@ -352,25 +355,36 @@ func (p *publisher) copyIn(name, rel string, size int64, sha string) error {
 		return err
 	}
 	defer src.Close()
-	data, err := io.ReadAll(io.LimitReader(src, size+1))
-	if err != nil {
-		return err
-	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	if err := atomicfile.Write(repoFS, atomicfile.Options{}, atomicfile.File{Path: dst, Data: data, Mode: 0o644}); err != nil {
-		return err
+	// Streamed, and checked before the rename: a file that changed after
+	// it was verified never takes its place.
+	from := &digestReader{r: io.LimitReader(src, size+1), h: sha256.New(), name: name, size: size, sha: sha}
+	return atomicfile.Write(repoFS, atomicfile.Options{}, atomicfile.File{Path: dst, From: from, Mode: 0o644})
+}
+
+// digestReader reads r and, at its end, fails unless what it read has the
+// signed size and sha256.
+type digestReader struct {
+	r         io.Reader
+	h         hash.Hash
+	n         int64
+	name, sha string
+	size      int64
+}
+
+func (d *digestReader) Read(b []byte) (int, error) {
+	n, err := d.r.Read(b)
+	d.h.Write(b[:n])
+	d.n += int64(n)
+	if err == io.EOF {
+		if sum := hex.EncodeToString(d.h.Sum(nil)); d.n != d.size || sum != d.sha {
+			return n, fmt.Errorf("%s changed after it was verified (%d bytes, sha256 %s; release.json says %d bytes, %s); nothing was published",
+				d.name, d.n, sum, d.size, d.sha)
+		}
 	}
-	gotSize, gotSum, err := manifest.Digest(dst)
-	if err == nil && (gotSize != size || gotSum != sha) {
-		err = fmt.Errorf("%s changed after it was verified (sha256 %s, release.json says %s); nothing was published", name, gotSum, sha)
-	}
-	if err != nil {
-		_ = os.Remove(dst)
-		return err
-	}
-	return nil
+	return n, err
 }
 
 // finish writes the state, then every index, key and setup file of the

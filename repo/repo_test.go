@@ -2,6 +2,8 @@ package repo
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"os"
@@ -219,5 +221,43 @@ func TestReplacedIndexIsModifiedToClients(t *testing.T) {
 	write("second") // well within the same second
 	if code, body, _ := get(lastModified); code != http.StatusOK || body != "second" {
 		t.Errorf("GET with If-Modified-Since %s after a replace: %d %q, want 200 \"second\"", lastModified, code, body)
+	}
+}
+
+// TestCopyInChecksBeforeRename: a release file whose bytes differ from the
+// signed digest never takes its place in the pool, and leaves no
+// temporary file; one that matches is copied whole.
+func TestCopyInChecksBeforeRename(t *testing.T) {
+	dist, root := t.TempDir(), t.TempDir()
+	body := []byte("the package as signed\n")
+	if err := os.WriteFile(filepath.Join(dist, "x.deb"), body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(body)
+	good := hex.EncodeToString(sum[:])
+	p := &publisher{opts: Options{Repo: root, Dist: dist}}
+	for _, tc := range []struct {
+		name string
+		size int64
+		sha  string
+	}{
+		{"other digest", int64(len(body)), strings.Repeat("0", 64)},
+		{"shorter", int64(len(body)) - 1, good},
+		{"longer", int64(len(body)) + 1, good},
+	} {
+		err := p.copyIn("x.deb", "pool/x.deb", tc.size, tc.sha)
+		if err == nil || !strings.Contains(err.Error(), "changed after it was verified") {
+			t.Errorf("%s: copyIn: %v", tc.name, err)
+		}
+		entries, _ := os.ReadDir(filepath.Join(root, "pool"))
+		if len(entries) != 0 {
+			t.Errorf("%s: the pool holds %v", tc.name, entries)
+		}
+	}
+	if err := p.copyIn("x.deb", "pool/x.deb", int64(len(body)), good); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(root, "pool", "x.deb")); err != nil || string(got) != string(body) {
+		t.Errorf("the pool's copy: %q, %v", got, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -43,6 +44,9 @@ func (OS) Chtimes(name string, atime, mtime time.Time) error {
 type File struct {
 	Path string // in the FS
 	Data []byte
+	// From, when set, is read to its end instead of Data: a large file is
+	// copied without being held in memory. An error from it fails the set.
+	From io.Reader
 	Mode fs.FileMode
 	// Chown, when set, gives the file to UID:GID (-1 keeps one of them)
 	// before any data is written.
@@ -147,7 +151,11 @@ func fill(out *os.File, f File) error {
 	if err := out.Chmod(f.Mode); err != nil {
 		return err
 	}
-	if _, err := out.Write(f.Data); err != nil {
+	if f.From != nil {
+		if _, err := io.Copy(out, f.From); err != nil {
+			return err
+		}
+	} else if _, err := out.Write(f.Data); err != nil {
 		return err
 	}
 	return out.Sync()
