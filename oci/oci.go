@@ -1,0 +1,263 @@
+// Package oci builds the agent's container image: one image per
+// architecture under one OCI image index, written as an OCI image layout
+// without a container daemon. The same inputs give the same digests: every
+// file in the layer is dated Created and owned by number, and the layer's
+// tar and gzip streams carry nothing else that varies.
+package oci
+
+import (
+	"archive/tar"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// RefNameAnnotation tags an image in an OCI layout's index.json: the
+// "TAG" of skopeo's and podman's oci:DIR:TAG.
+const RefNameAnnotation = "org.opencontainers.image.ref.name"
+
+// Spec is one image, for every architecture of a release.
+type Spec struct {
+	// Tag names the image in the layout (the version).
+	Tag string
+	// Created dates the image, its history and every file in it.
+	Created time.Time
+	// UID and GID run the process; "UID:GID" is the config's User.
+	UID, GID   int
+	Entrypoint []string
+	Cmd        []string
+	Env        []string
+	WorkingDir string
+	Labels     map[string]string
+	// Platforms are the images, one per architecture, in index order.
+	Platforms []Platform
+}
+
+// Platform is one architecture's image.
+type Platform struct {
+	Architecture string // GOARCH
+	Variant      string // e.g. v7 for 32-bit arm, else ""
+	Entries      []Entry
+}
+
+// Entry is one file or directory of the image's layer. Parent
+// directories not listed are root's, 0755.
+type Entry struct {
+	Path string // absolute and clean
+	// Dir makes a directory; otherwise the file's content is Source's (a
+	// file on the build host) or, when Source is "", Body.
+	Dir      bool
+	Source   string
+	Body     []byte
+	Mode     os.FileMode // permission bits
+	UID, GID int
+}
+
+// Result names what Build wrote.
+type Result struct {
+	// Index is the digest of the image index, which the layout's
+	// index.json tags with Spec.Tag.
+	Index string
+	// Manifests holds each platform's image manifest digest, by
+	// "ARCH" or "ARCH/VARIANT".
+	Manifests map[string]string
+}
+
+// Build writes s as an OCI image layout into dir, which must not exist
+// yet: index.json tags the image index with s.Tag.
+func Build(s Spec, dir string) (*Result, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if _, err := os.Lstat(dir); err == nil {
+		return nil, fmt.Errorf("oci: %s exists already", dir)
+	}
+	lp, err := layout.Write(dir, mutate.IndexMediaType(empty.Index, types.OCIImageIndex))
+	if err != nil {
+		return nil, fmt.Errorf("oci: layout %s: %w", dir, err)
+	}
+	res := &Result{Manifests: map[string]string{}}
+	index := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex}
+	for _, p := range s.Platforms {
+		img, err := s.image(p)
+		if err == nil {
+			err = lp.WriteImage(img)
+		}
+		var desc *v1.Descriptor
+		if err == nil {
+			desc, err = partial.Descriptor(img)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("oci: %s image: %w", p.name(), err)
+		}
+		// No artifactType: it is for artifacts, not images, and clients
+		// that predate it (skopeo 1.9) would rewrite the index.
+		desc.ArtifactType = ""
+		desc.Platform = &v1.Platform{OS: "linux", Architecture: p.Architecture, Variant: p.Variant}
+		res.Manifests[p.name()] = desc.Digest.String()
+		index.Manifests = append(index.Manifests, *desc)
+	}
+	raw, err := json.Marshal(index)
+	if err != nil {
+		return nil, err
+	}
+	h, size, err := v1.SHA256(bytes.NewReader(raw))
+	if err == nil {
+		err = lp.WriteBlob(h, io.NopCloser(bytes.NewReader(raw)))
+	}
+	if err == nil {
+		err = lp.AppendDescriptor(v1.Descriptor{MediaType: types.OCIImageIndex, Size: size, Digest: h,
+			Annotations: map[string]string{RefNameAnnotation: s.Tag}})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("oci: layout %s: %w", dir, err)
+	}
+	res.Index = h.String()
+	return res, nil
+}
+
+func (p Platform) name() string {
+	if p.Variant != "" {
+		return p.Architecture + "/" + p.Variant
+	}
+	return p.Architecture
+}
+
+func (s Spec) check() error {
+	var errs []error
+	if s.Tag == "" || len(s.Tag) > 128 || strings.Trim(s.Tag, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != "" ||
+		strings.HasPrefix(s.Tag, ".") || strings.HasPrefix(s.Tag, "-") {
+		errs = append(errs, fmt.Errorf("tag %q: use letters, digits and _ . - (not first), at most 128", s.Tag))
+	}
+	if s.UID < 0 || s.GID < 0 {
+		errs = append(errs, fmt.Errorf("uid %d, gid %d: want numbers of 0 or more", s.UID, s.GID))
+	}
+	if len(s.Platforms) == 0 {
+		errs = append(errs, errors.New("no platforms"))
+	}
+	seen := map[string]bool{}
+	for _, p := range s.Platforms {
+		if seen[p.name()] {
+			errs = append(errs, fmt.Errorf("platform %s twice", p.name()))
+		}
+		seen[p.name()] = true
+		paths := map[string]bool{}
+		for _, e := range p.Entries {
+			if !path.IsAbs(e.Path) || path.Clean(e.Path) != e.Path || e.Path == "/" {
+				errs = append(errs, fmt.Errorf("%s: path %q is not absolute and clean", p.name(), e.Path))
+			}
+			if paths[e.Path] {
+				errs = append(errs, fmt.Errorf("%s: %s twice", p.name(), e.Path))
+			}
+			paths[e.Path] = true
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// image is one platform's image: one layer, and the config.
+func (s Spec) image(p Platform) (v1.Image, error) {
+	layerTar, err := s.layer(p)
+	if err != nil {
+		return nil, err
+	}
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(layerTar)), nil
+	}, tarball.WithMediaType(types.OCILayer), tarball.WithCompressedCaching)
+	if err != nil {
+		return nil, err
+	}
+	created := v1.Time{Time: s.Created.UTC()}
+	img := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	img, err = mutate.Append(img, mutate.Addendum{Layer: layer, MediaType: types.OCILayer,
+		History: v1.History{Created: created, CreatedBy: "omnipack build"}})
+	if err != nil {
+		return nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cf = cf.DeepCopy()
+	cf.Architecture, cf.Variant, cf.OS = p.Architecture, p.Variant, "linux"
+	cf.Created = created
+	cf.Config = v1.Config{
+		User:       fmt.Sprintf("%d:%d", s.UID, s.GID),
+		Entrypoint: s.Entrypoint,
+		Cmd:        s.Cmd,
+		Env:        s.Env,
+		WorkingDir: s.WorkingDir,
+		Labels:     s.Labels,
+	}
+	return mutate.ConfigFile(img, cf)
+}
+
+// layer is the platform's uncompressed layer: every entry and its parent
+// directories, sorted by path.
+func (s Spec) layer(p Platform) ([]byte, error) {
+	entries := map[string]Entry{}
+	for _, e := range p.Entries {
+		entries[e.Path] = e
+		for d := path.Dir(e.Path); d != "/"; d = path.Dir(d) {
+			if _, ok := entries[d]; !ok {
+				entries[d] = Entry{Path: d, Dir: true, Mode: 0o755}
+			}
+		}
+	}
+	// A listed directory overrides the default of a parent added above.
+	for _, e := range p.Entries {
+		entries[e.Path] = e
+	}
+	paths := make([]string, 0, len(entries))
+	for p := range entries {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	mtime := s.Created.UTC()
+	for _, name := range paths {
+		e := entries[name]
+		h := &tar.Header{Name: strings.TrimPrefix(name, "/"), Mode: int64(e.Mode.Perm()), Uid: e.UID, Gid: e.GID,
+			ModTime: mtime, Format: tar.FormatPAX}
+		var body []byte
+		if e.Dir {
+			h.Typeflag, h.Name = tar.TypeDir, h.Name+"/"
+		} else {
+			body = e.Body
+			if e.Source != "" {
+				data, err := os.ReadFile(e.Source)
+				if err != nil {
+					return nil, err
+				}
+				body = data
+			}
+			h.Typeflag, h.Size = tar.TypeReg, int64(len(body))
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(body); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
