@@ -31,6 +31,7 @@ type Config struct {
 	Files     []ExtraFile  `toml:"files"`
 	Dirs      []Dir        `toml:"dirs"`
 	Targets   Targets      `toml:"targets"`
+	OCI       OCI          `toml:"oci"`
 	Signing   Signing      `toml:"signing"`
 	Installer Installer    `toml:"installer"`
 
@@ -199,7 +200,36 @@ type Targets struct {
 	Formats []string `toml:"formats"`
 	Archs   []string `toml:"archs"`
 	Inits   []string `toml:"inits"`
+	// Images are the image targets given in formats (ImageTargets), built
+	// for every architecture at once from the packages' inputs; Formats
+	// keeps the package formats.
+	Images []string `toml:"-"`
 }
+
+// ImageTargets are the targets of [targets] formats that are images, not
+// package formats.
+var ImageTargets = []string{OCITarget}
+
+// OCITarget is the OCI image (package oci).
+const OCITarget = "oci"
+
+// OCI configures the OCI image, built when [targets] formats lists "oci".
+type OCI struct {
+	// Repository is the image's name, as in ghcr.io/vendor/agent, which
+	// every manifest and unit refers to; default the project name.
+	Repository string `toml:"repository"`
+	// UID and GID run the agent: an image has no useradd, so the account
+	// is a fixed number; default DefaultImageID.
+	UID int `toml:"uid"`
+	GID int `toml:"gid"`
+}
+
+// DefaultImageID is the image's uid and gid unless [oci] sets them: the
+// "nonroot" account of distroless images.
+const DefaultImageID = 65532
+
+// WantsImage reports whether the build makes the image target.
+func (c *Config) WantsImage(target string) bool { return slices.Contains(c.Targets.Images, target) }
 
 // Signing configures signing. With no key_dir the release is unsigned.
 type Signing struct {
@@ -425,6 +455,27 @@ func (c *Config) applyDefaults() {
 	t := &c.Targets
 	if len(t.Formats) == 0 {
 		t.Formats = FormatNames()
+	}
+	var formats []string
+	for _, f := range t.Formats {
+		switch {
+		case !slices.Contains(ImageTargets, f):
+			formats = append(formats, f)
+		case !slices.Contains(t.Images, f):
+			t.Images = append(t.Images, f)
+		}
+	}
+	if len(t.Images) > 0 {
+		t.Formats = formats
+	}
+	if c.OCI.Repository == "" {
+		c.OCI.Repository = strings.ToLower(c.Project.Name)
+	}
+	if c.OCI.UID == 0 {
+		c.OCI.UID = DefaultImageID
+	}
+	if c.OCI.GID == 0 {
+		c.OCI.GID = DefaultImageID
 	}
 	if len(t.Archs) == 0 {
 		t.Archs = []string{"amd64", "arm64"}

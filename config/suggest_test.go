@@ -76,7 +76,7 @@ func TestUnknownKeyFix(t *testing.T) {
 
 func TestTableKeysFollowTomlTags(t *testing.T) {
 	got, ok := tableKeys(reflect.TypeFor[Config](), nil)
-	want := []string{"project", "package", "binary", "service", "config", "files", "dirs", "targets", "signing", "installer"}
+	want := []string{"project", "package", "binary", "service", "config", "files", "dirs", "targets", "oci", "signing", "installer"}
 	if !ok || !reflect.DeepEqual(got, want) {
 		t.Errorf("top-level keys %v, want %v", got, want)
 	}

@@ -48,7 +48,30 @@ func (c *Config) validate() Problems {
 	c.validateDirs(add)
 	c.validateSigning(add)
 	c.validateInstaller(add)
+	c.validateOCI(add)
 	return ps
+}
+
+// imageRepoRe is an image repository as registries name them: an optional
+// registry host[:port], then lower-case path components.
+var imageRepoRe = regexp.MustCompile(`^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+
+func (c *Config) validateOCI(add addFunc) {
+	o := c.OCI
+	if !imageRepoRe.MatchString(o.Repository) || len(o.Repository) > 255 {
+		add("oci.repository", `use a registry path in lower case, such as "ghcr.io/vendor/agent"`, "%q is not an image repository name", o.Repository)
+	}
+	for _, f := range []struct {
+		field string
+		id    int
+	}{{"oci.uid", o.UID}, {"oci.gid", o.GID}} {
+		if f.id < 1 || f.id > 2147483646 {
+			add(f.field, fmt.Sprintf("use a non-root id from 1 to 2147483646, or leave it unset for %d", DefaultImageID), "%d is out of range", f.id)
+		}
+	}
+	if len(c.Targets.Images) > 0 && len(c.Targets.Formats) == 0 {
+		add("targets.formats", "list a package format beside the image (the image is made from the packages' inputs)", "only an image is listed")
+	}
 }
 
 var configKeyRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -248,7 +271,7 @@ func (c *Config) validatePackages(add addFunc) {
 
 func (c *Config) validateTargets(add addFunc) {
 	t := c.Targets
-	checkList(add, "targets.formats", t.Formats, FormatNames(), nil)
+	checkList(add, "targets.formats", append(slices.Clone(t.Formats), t.Images...), append(FormatNames(), ImageTargets...), nil)
 	checkList(add, "targets.archs", t.Archs, archNames(), archAliases)
 	checkList(add, "targets.inits", t.Inits, inits.Names(), nil)
 }

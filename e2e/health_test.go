@@ -40,7 +40,7 @@ func buildProbeVariant(t *testing.T, name string, edit func(string) string) (deb
 	t.Helper()
 	work := t.TempDir()
 	cfgPath, err := prepareExampleOf("../examples/net_probe", filepath.Join(work, "src"), func(text string) string {
-		return strings.Replace(edit(text), `formats = ["deb", "rpm", "apk", "archlinux", "tarball"]`, `formats = ["deb"]`, 1)
+		return strings.Replace(edit(text), `formats = ["deb", "rpm", "apk", "archlinux", "tarball", "oci"]`, `formats = ["deb"]`, 1)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -42,6 +42,8 @@ const (
 	FormatSPDX       = "spdx"
 	FormatCycloneDX  = "cyclonedx"
 	FormatProvenance = "provenance"
+	// FormatOCI is the OCI image layout of every architecture, as one tar.
+	FormatOCI = "oci"
 )
 
 // Caps on files whose size the manifest does not state. They only bound a

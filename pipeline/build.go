@@ -154,6 +154,14 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 		return nil, err
 	}
 	rel.Artifacts = artifacts
+	if cfg.WantsImage(config.OCITarget) {
+		progress("oci image")
+		img, err := buildImage(cfg, specs, version.String(), src.SourceRef, mtime, staging)
+		if err != nil {
+			return nil, err
+		}
+		rel.Artifacts = append(rel.Artifacts, img)
+	}
 	if opts.Keys == nil {
 		progress("manifest")
 		data, err := rel.Marshal()

@@ -364,7 +364,7 @@ func knownFormat(format string) bool {
 		return true
 	}
 	switch format {
-	case manifest.FormatSignature, manifest.FormatSPDX, manifest.FormatCycloneDX, manifest.FormatProvenance:
+	case manifest.FormatSignature, manifest.FormatSPDX, manifest.FormatCycloneDX, manifest.FormatProvenance, manifest.FormatOCI:
 		return true
 	}
 	return false

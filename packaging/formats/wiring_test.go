@@ -45,7 +45,7 @@ func TestEveryFormatIsWired(t *testing.T) {
 	}
 	all := `"` + strings.Join(formats.Names(), `", "`) + `"`
 	if err := verifytest.EditConfig(src,
-		[2]string{`formats = ["deb", "rpm", "apk", "archlinux", "tarball"]`, "formats = [" + all + "]"},
+		[2]string{`formats = ["deb", "rpm", "apk", "archlinux", "tarball", "oci"]`, "formats = [" + all + `, "oci"]`},
 		[2]string{`archs = ["amd64", "arm64"]`, `archs = ["amd64"]`}); err != nil {
 		t.Fatal(err)
 	}

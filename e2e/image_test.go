@@ -1,0 +1,112 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omnipack/omnipack/config"
+	"github.com/omnipack/omnipack/e2e/host"
+	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/pipeline"
+)
+
+// TestImageRuns: podman runs the amd64 image of the example's release from
+// its OCI layout, with runc (crun fails on this machine's hybrid cgroups)
+// and no network. The agent runs as [oci]'s default uid and gid, reads the
+// config mounted over the image's, reports a segfault line appended to its
+// log-file source, and stops cleanly on podman stop's SIGTERM. The same
+// image is read from the release's .oci.tar, the file release.json lists.
+func TestImageRuns(t *testing.T) {
+	host.RequireRoot(t)
+	if _, err := exec.LookPath("podman"); err != nil {
+		t.Fatal("podman not found in PATH; install it (.ci/prereqs) to run this test")
+	}
+	// podman names an image from an oci: path, which must be lower case.
+	work, err := os.MkdirTemp("", "omnipack-e2e-image-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(work) })
+	rel, err := buildExampleRelease(work, v1, "", nil, pipeline.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive := ""
+	for _, a := range rel.m.Artifacts {
+		if a.Format == manifest.FormatOCI {
+			archive = filepath.Join(rel.dir, a.Name)
+		}
+	}
+	if filepath.Base(archive) != pipeline.ImageArchiveName(agent, v1) {
+		t.Fatalf("release.json lists the image as %q, want %s", archive, pipeline.ImageArchiveName(agent, v1))
+	}
+	conf := filepath.Join(work, "crashwatch.toml")
+	kernLog := filepath.Join(work, "kern.log")
+	writeFile(t, conf, []byte("auth_key = \"image-test\"\nsource = \"/srv/kern.log\"\n"))
+	writeFile(t, kernLog, nil)
+
+	for _, ref := range []string{"oci:" + filepath.Join(rel.dir, pipeline.ImageDir) + ":" + v1, "oci-archive:" + archive + ":" + v1} {
+		t.Run(strings.SplitN(ref, ":", 2)[0], func(t *testing.T) {
+			name := fmt.Sprintf("omnipack-e2e-%d", time.Now().UnixNano())
+			podman := func(args ...string) (string, error) {
+				out, err := exec.Command("podman", append([]string{"--runtime", "runc"}, args...)...).CombinedOutput()
+				return string(out), err
+			}
+			out, err := podman("run", "-d", "--name", name, "--network=none",
+				"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
+				"-v", conf+":/etc/"+agent+"/"+agent+".toml:ro", "-v", kernLog+":/srv/kern.log:ro", ref)
+			image, _ := podman("inspect", name, "--format", "{{.Image}}")
+			t.Cleanup(func() {
+				podman("rm", "-f", "-t", "0", name)
+				if id := strings.TrimSpace(image); id != "" {
+					podman("rmi", "-f", id)
+				}
+			})
+			if err != nil {
+				t.Fatalf("podman run %s: %v\n%s", ref, err, out)
+			}
+			logs := func() string {
+				out, _ := podman("logs", name)
+				return out
+			}
+			waitLog := func(what string) {
+				t.Helper()
+				deadline := time.Now().Add(60 * time.Second)
+				for !strings.Contains(logs(), what) {
+					if time.Now().After(deadline) {
+						t.Fatalf("the agent never logged %s:\n%s", what, logs())
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
+			waitLog(`"msg":"reading source","source":"/srv/kern.log"`)
+			if !strings.Contains(logs(), `"auth_key_set":true`) {
+				t.Errorf("the agent did not read the mounted config:\n%s", logs())
+			}
+			top, err := podman("top", name, "user", "group")
+			if want := fmt.Sprint(config.DefaultImageID); err != nil || !strings.Contains(top, want+" ") || strings.Contains(top, "root") {
+				t.Errorf("podman top: %v, want the agent as %s:%s:\n%s", err, want, want, top)
+			}
+			f, err := os.OpenFile(kernLog, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintln(f, "[ 4242.000001] python3[21951]: segfault at 0 ip 00007fa681985ad8 sp 00007ffe75c39d18 error 4 in libc.so.6[167ad8,7fa681844000+156000]")
+			f.Close()
+			waitLog(`"kind":"segfault","pid":21951`)
+
+			if out, err := podman("stop", "-t", "20", name); err != nil {
+				t.Fatalf("podman stop: %v\n%s", err, out)
+			}
+			code, err := podman("inspect", name, "--format", "{{.State.ExitCode}}")
+			if err != nil || strings.TrimSpace(code) != "0" || !strings.Contains(logs(), `"msg":"stopping","signal":"terminated"`) {
+				t.Errorf("the agent did not stop cleanly on SIGTERM: exit %q (%v):\n%s", code, err, logs())
+			}
+		})
+	}
+}

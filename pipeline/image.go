@@ -1,0 +1,167 @@
+package pipeline
+
+import (
+	"archive/tar"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/omnipack/omnipack/config"
+	"github.com/omnipack/omnipack/layout"
+	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/oci"
+	"github.com/omnipack/omnipack/packaging"
+	"github.com/omnipack/omnipack/provenance"
+)
+
+// ImageDir is the OCI image layout inside dist/, for the tools that read
+// a layout directory (skopeo, podman, cosign --local-image).
+const ImageDir = "oci"
+
+// ImageArchiveName is the same layout as one tar file, the artifact
+// release.json lists: oci-archive: to skopeo and podman.
+func ImageArchiveName(name, version string) string { return name + "_" + version + ".oci.tar" }
+
+// imageSpec is the image of the release: per architecture, the binary, the
+// config files and the service's directories the packages install, owned
+// by [oci] uid and gid where the packages give them to the service's
+// account; the entrypoint and arguments of [service].
+func imageSpec(cfg *config.Config, specs []*packaging.Spec, version string, src provenance.SourceRef, mtime time.Time) oci.Spec {
+	svc := cfg.ServiceModel("")
+	uid, gid := cfg.OCI.UID, cfg.OCI.GID
+	owner := func(name string, id int) int {
+		if name == "" || name == "root" {
+			return 0
+		}
+		return id
+	}
+	var env []string
+	for k, v := range svc.Environment {
+		env = append(env, k+"="+v)
+	}
+	sort.Strings(env)
+	labels := map[string]string{
+		"org.opencontainers.image.title":   cfg.Project.Name,
+		"org.opencontainers.image.version": version,
+		"org.opencontainers.image.created": mtime.UTC().Format(time.RFC3339),
+	}
+	for k, v := range map[string]string{
+		"org.opencontainers.image.revision":    src.Commit,
+		"org.opencontainers.image.licenses":    cfg.Project.License,
+		"org.opencontainers.image.description": cfg.Project.Summary,
+		"org.opencontainers.image.vendor":      cfg.Project.Vendor,
+		"org.opencontainers.image.url":         cfg.Project.Homepage,
+		"org.opencontainers.image.source":      src.Repository,
+	} {
+		if v != "" {
+			labels[k] = v
+		}
+	}
+	s := oci.Spec{Tag: version, Created: mtime, UID: uid, GID: gid,
+		Entrypoint: []string{svc.Exec}, Cmd: slices.Clone(svc.Args), Env: env, WorkingDir: svc.WorkingDir, Labels: labels}
+	for _, spec := range specs {
+		p := oci.Platform{Architecture: spec.Arch.GOARCH}
+		if spec.Arch.GOARM != "" {
+			p.Variant = "v" + spec.Arch.GOARM
+		}
+		p.Entries = append(p.Entries, oci.Entry{Path: layout.Bin(cfg.Project.Name), Source: spec.Binary, Mode: 0o755})
+		for _, f := range append(slices.Clone(spec.Configs), spec.Files...) {
+			mode := f.Mode
+			if mode == 0 {
+				mode = 0o644
+			}
+			p.Entries = append(p.Entries, oci.Entry{Path: f.Dest, Source: f.Source, Mode: mode,
+				UID: owner(f.Owner, uid), GID: owner(f.Group, gid)})
+		}
+		if svc.StateDir != "" {
+			p.Entries = append(p.Entries, oci.Entry{Path: svc.StateDir, Dir: true, Mode: 0o750,
+				UID: owner(svc.User, uid), GID: owner(svc.Group, gid)})
+		}
+		for _, d := range svc.Dirs {
+			if d.Path == svc.StateDir {
+				continue
+			}
+			p.Entries = append(p.Entries, oci.Entry{Path: d.Path, Dir: true, Mode: fs.FileMode(d.Mode),
+				UID: owner(d.Owner, uid), GID: owner(d.Group, gid)})
+		}
+		s.Platforms = append(s.Platforms, p)
+	}
+	return s
+}
+
+// buildImage writes the release's OCI image layout into staging/oci and
+// the same as one tar beside it, and returns the tar's artifact.
+func buildImage(cfg *config.Config, specs []*packaging.Spec, version string, src provenance.SourceRef, mtime time.Time, staging string) (manifest.Artifact, error) {
+	dir := filepath.Join(staging, ImageDir)
+	if _, err := oci.Build(imageSpec(cfg, specs, version, src, mtime), dir); err != nil {
+		return manifest.Artifact{}, err
+	}
+	name := ImageArchiveName(cfg.Project.Name, version)
+	if err := tarTree(dir, filepath.Join(staging, name), mtime); err != nil {
+		return manifest.Artifact{}, fmt.Errorf("oci: %s: %w", name, err)
+	}
+	return artifact(filepath.Join(staging, name), manifest.FormatOCI, "", version)
+}
+
+// tarTree writes the tree at dir as a tar at out that depends only on the
+// tree's names and contents: sorted, dated mtime, root's, 0755 and 0644.
+func tarTree(dir, out string, mtime time.Time) error {
+	var paths []string
+	if err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != dir {
+			paths = append(paths, p)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	sort.Strings(paths)
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tw := tar.NewWriter(f)
+	for _, p := range paths {
+		rel, _ := filepath.Rel(dir, p)
+		info, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		h := &tar.Header{Name: filepath.ToSlash(rel), ModTime: mtime.UTC(), Format: tar.FormatPAX}
+		switch {
+		case info.IsDir():
+			h.Typeflag, h.Name, h.Mode = tar.TypeDir, h.Name+"/", 0o755
+		case info.Mode().IsRegular():
+			h.Typeflag, h.Mode, h.Size = tar.TypeReg, 0o644, info.Size()
+		default:
+			return fmt.Errorf("%s is neither a file nor a directory", p)
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if h.Typeflag == tar.TypeReg {
+			in, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(tw, in)
+			in.Close()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return f.Close()
+}
