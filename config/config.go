@@ -215,9 +215,6 @@ const OCITarget = "oci"
 
 // OCI configures the OCI image, built when [targets] formats lists "oci".
 type OCI struct {
-	// Repository is the image's name, as in ghcr.io/vendor/agent, which
-	// every manifest and unit refers to; default the project name.
-	Repository string `toml:"repository"`
 	// UID and GID run the agent: an image has no useradd, so the account
 	// is a fixed number; default DefaultImageID.
 	UID int `toml:"uid"`
@@ -467,9 +464,6 @@ func (c *Config) applyDefaults() {
 	}
 	if len(t.Images) > 0 {
 		t.Formats = formats
-	}
-	if c.OCI.Repository == "" {
-		c.OCI.Repository = strings.ToLower(c.Project.Name)
 	}
 	if c.OCI.UID == 0 {
 		c.OCI.UID = DefaultImageID

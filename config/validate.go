@@ -52,15 +52,8 @@ func (c *Config) validate() Problems {
 	return ps
 }
 
-// imageRepoRe is an image repository as registries name them: an optional
-// registry host[:port], then lower-case path components.
-var imageRepoRe = regexp.MustCompile(`^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
-
 func (c *Config) validateOCI(add addFunc) {
 	o := c.OCI
-	if !imageRepoRe.MatchString(o.Repository) || len(o.Repository) > 255 {
-		add("oci.repository", `use a registry path in lower case, such as "ghcr.io/vendor/agent"`, "%q is not an image repository name", o.Repository)
-	}
 	for _, f := range []struct {
 		field string
 		id    int
