@@ -215,10 +215,17 @@ const OCITarget = "oci"
 
 // OCI configures the OCI image, built when [targets] formats lists "oci".
 type OCI struct {
+	// Repository is the image's name, as in ghcr.io/vendor/agent, which
+	// every manifest and unit refers to; default the project name.
+	Repository string `toml:"repository"`
 	// UID and GID run the agent: an image has no useradd, so the account
 	// is a fixed number; default DefaultImageID.
 	UID int `toml:"uid"`
 	GID int `toml:"gid"`
+	// HostPaths are host files and directories the agent reads in a
+	// container, mounted read-only at the same path (the example's
+	// /dev/kmsg).
+	HostPaths []string `toml:"host_paths"`
 }
 
 // DefaultImageID is the image's uid and gid unless [oci] sets them: the
@@ -464,6 +471,9 @@ func (c *Config) applyDefaults() {
 	}
 	if len(t.Images) > 0 {
 		t.Formats = formats
+	}
+	if c.OCI.Repository == "" {
+		c.OCI.Repository = strings.ToLower(c.Project.Name)
 	}
 	if c.OCI.UID == 0 {
 		c.OCI.UID = DefaultImageID

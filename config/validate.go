@@ -52,14 +52,26 @@ func (c *Config) validate() Problems {
 	return ps
 }
 
+// imageRepoRe is an image repository as registries name them: an optional
+// registry host[:port], then lower-case path components.
+var imageRepoRe = regexp.MustCompile(`^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+
 func (c *Config) validateOCI(add addFunc) {
 	o := c.OCI
+	if !imageRepoRe.MatchString(o.Repository) || len(o.Repository) > 255 {
+		add("oci.repository", `use a registry path in lower case, such as "ghcr.io/vendor/agent"`, "%q is not an image repository name", o.Repository)
+	}
 	for _, f := range []struct {
 		field string
 		id    int
 	}{{"oci.uid", o.UID}, {"oci.gid", o.GID}} {
 		if f.id < 1 || f.id > 2147483646 {
 			add(f.field, fmt.Sprintf("use a non-root id from 1 to 2147483646, or leave it unset for %d", DefaultImageID), "%d is out of range", f.id)
+		}
+	}
+	for i, p := range o.HostPaths {
+		if !path.IsAbs(p) || path.Clean(p) != p || p == "/" {
+			add(fmt.Sprintf("oci.host_paths[%d]", i), "give a clean absolute path such as /dev/kmsg", "%q is not a clean absolute path", p)
 		}
 	}
 	if len(c.Targets.Images) > 0 && len(c.Targets.Formats) == 0 {

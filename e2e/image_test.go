@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/omnipack/omnipack/config"
 	"github.com/omnipack/omnipack/e2e/host"
+	"github.com/omnipack/omnipack/kubernetes"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/pipeline"
 )
@@ -45,6 +47,7 @@ func TestImageRuns(t *testing.T) {
 	if filepath.Base(archive) != pipeline.ImageArchiveName(agent, v1) {
 		t.Fatalf("release.json lists the image as %q, want %s", archive, pipeline.ImageArchiveName(agent, v1))
 	}
+	assertManifestsPinImage(t, rel)
 	conf := filepath.Join(work, "crashwatch.toml")
 	kernLog := filepath.Join(work, "kern.log")
 	writeFile(t, conf, []byte("auth_key = \"image-test\"\nsource = \"/srv/kern.log\"\n"))
@@ -108,5 +111,33 @@ func TestImageRuns(t *testing.T) {
 				t.Errorf("the agent did not stop cleanly on SIGTERM: exit %q (%v):\n%s", code, err, logs())
 			}
 		})
+	}
+}
+
+// assertManifestsPinImage: the release's Kubernetes manifests decode
+// strictly and run the image the build just made, by its index digest
+// (the layout's index.json), under [oci] repository.
+func assertManifestsPinImage(t *testing.T, rel *release) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(rel.dir, pipeline.ImageDir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var top struct{ Manifests []struct{ Digest string } }
+	if err := json.Unmarshal(data, &top); err != nil || len(top.Manifests) != 1 {
+		t.Fatalf("index.json: %v\n%s", err, data)
+	}
+	want := agent + "@" + top.Manifests[0].Digest
+	for _, name := range []string{agent + "-daemonset.yaml", agent + "-daemonset-privileged.yaml", agent + "-sidecar.yaml"} {
+		body, err := os.ReadFile(filepath.Join(rel.dir, pipeline.KubernetesDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kubernetes.Decode(body); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if !strings.Contains(string(body), "image: "+want+"\n") {
+			t.Errorf("%s does not run %s:\n%s", name, want, body)
+		}
 	}
 }

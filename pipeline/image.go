@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/omnipack/omnipack/config"
+	"github.com/omnipack/omnipack/kubernetes"
 	"github.com/omnipack/omnipack/layout"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/oci"
@@ -22,6 +24,9 @@ import (
 // ImageDir is the OCI image layout inside dist/, for the tools that read
 // a layout directory (skopeo, podman, cosign --local-image).
 const ImageDir = "oci"
+
+// KubernetesDir holds the Kubernetes manifests inside dist/.
+const KubernetesDir = "kubernetes"
 
 // ImageArchiveName is the same layout as one tar file, the artifact
 // release.json lists: oci-archive: to skopeo and podman.
@@ -95,17 +100,65 @@ func imageSpec(cfg *config.Config, specs []*packaging.Spec, version string, src 
 }
 
 // buildImage writes the release's OCI image layout into staging/oci and
-// the same as one tar beside it, and returns the tar's artifact.
+// the same as one tar beside it, and the Kubernetes manifests that run the
+// image by its digest into staging/kubernetes; it returns the tar's
+// artifact.
 func buildImage(cfg *config.Config, specs []*packaging.Spec, version string, src provenance.SourceRef, mtime time.Time, staging string) (manifest.Artifact, error) {
 	dir := filepath.Join(staging, ImageDir)
-	if _, err := oci.Build(imageSpec(cfg, specs, version, src, mtime), dir); err != nil {
+	res, err := oci.Build(imageSpec(cfg, specs, version, src, mtime), dir)
+	if err != nil {
 		return manifest.Artifact{}, err
 	}
 	name := ImageArchiveName(cfg.Project.Name, version)
 	if err := tarTree(dir, filepath.Join(staging, name), mtime); err != nil {
 		return manifest.Artifact{}, fmt.Errorf("oci: %s: %w", name, err)
 	}
+	if err := writeKubernetes(cfg, specs, version, cfg.OCI.Repository+"@"+res.Index, filepath.Join(staging, KubernetesDir)); err != nil {
+		return manifest.Artifact{}, err
+	}
 	return artifact(filepath.Join(staging, name), manifest.FormatOCI, "", version)
+}
+
+// writeKubernetes renders the manifests for the image at ref.
+func writeKubernetes(cfg *config.Config, specs []*packaging.Spec, version, ref, dir string) error {
+	svc := cfg.ServiceModel("")
+	w := kubernetes.Workload{Name: cfg.Project.Name, Version: version, Image: ref,
+		UID: int64(cfg.OCI.UID), GID: int64(cfg.OCI.GID), Capabilities: svc.Capabilities,
+		ConfigDir: svc.ConfigDir, Config: map[string][]byte{}, HostPaths: cfg.OCI.HostPaths, HealthCommand: cfg.HealthArgv()}
+	if svc.StateDir != "" {
+		w.StateDirs = append(w.StateDirs, svc.StateDir)
+	}
+	for _, d := range svc.Dirs {
+		if d.Owner != "root" && d.Path != svc.StateDir {
+			w.StateDirs = append(w.StateDirs, d.Path)
+		}
+	}
+	if len(specs) > 0 {
+		for _, f := range specs[0].Configs {
+			rel, err := filepath.Rel(svc.ConfigDir, f.Dest)
+			if err != nil || strings.HasPrefix(rel, "..") {
+				continue
+			}
+			data, err := os.ReadFile(f.Source)
+			if err != nil {
+				return err
+			}
+			w.Config[filepath.ToSlash(rel)] = data
+		}
+	}
+	files, err := kubernetes.Render(w)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(dir, f.Name), f.Body, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // tarTree writes the tree at dir as a tar at out that depends only on the

@@ -144,6 +144,7 @@ func TestBadInput(t *testing.T) {
 		{"env key without an environment file", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[installer]\nsecrets = [\"env.TOKEN\"]"), 0, "installer key 0", "which the package does not ship"},
 		{"env key not a variable", strings.Replace(replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[installer]\nsecrets = [\"env.9X\"]"), `args = ["-v"]`, "args = [\"-v\"]\nenvironment_file = true", 1), 0, "installer key 0", `"env.9X" is not env.NAME`},
 		{"image uid negative", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[oci]\nuid = -1"), 24, "oci.uid", "-1 is out of range"},
+		{"image repository upper case", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[oci]\nrepository = \"ghcr.io/Vendor/probe\""), 24, "oci.repository", "is not an image repository name"},
 		{"image only", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\nformats = [\"oci\"]"), 22, "targets.formats", "only an image is listed"},
 		{"repository url plain http", replace(`archs = ["amd64"]`, "archs = [\"amd64\"]\n\n[installer]\nrepo_url = \"http://packages.example.com\""), 24, "installer.repo_url", "serve the repository over https"},
 		{"start check too long", replace(`args = ["-v"]`, "args = [\"-v\"]\nstart_check_seconds = 301"), 12, "service.start_check_seconds", "301 is out of range"},
