@@ -131,7 +131,7 @@ func FormatsFor(program string, packages map[string]string, apkKeyName string) [
 
 // hostRepo renders h for install.sh, with pkg the package's name.
 func hostRepo(h packaging.HostRepo, pkg string) *Repo {
-	print := []string{"printf", "'%s'"}
+	printf := []string{"printf", "'%s'"}
 	body := string(h.SourceBody)
 	for body != "" {
 		i, arg := len(body), ""
@@ -141,18 +141,18 @@ func hostRepo(h packaging.HostRepo, pkg string) *Repo {
 			}
 		}
 		if i > 0 {
-			print = append(print, ShellQuote(body[:i]))
+			printf = append(printf, ShellQuote(body[:i]))
 		}
 		switch arg {
 		case packaging.URLArg:
-			print = append(print, `"$repo_url"`)
+			printf = append(printf, `"$repo_url"`)
 		case packaging.ChannelArg:
-			print = append(print, `"$repo_channel"`)
+			printf = append(printf, `"$repo_channel"`)
 		}
 		body = body[min(len(body), i+len(arg)):]
 	}
 	return &Repo{Manager: h.Manager, Tool: h.Refresh.Argv[0], Keyring: h.Keyring, Source: h.Source,
-		PrintSource: strings.Join(print, " "),
+		PrintSource: strings.Join(printf, " "),
 		Check:       shellWords(h.Check, pkg), Refresh: shellWords(h.Refresh, pkg), Install: shellWords(h.Install, pkg), Version: shellWords(h.Version, pkg)}
 }
 
