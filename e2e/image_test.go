@@ -141,3 +141,4 @@ func assertManifestsPinImage(t *testing.T, rel *release) {
 		}
 	}
 }
+

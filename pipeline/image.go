@@ -18,6 +18,7 @@ import (
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/oci"
 	"github.com/omnipack/omnipack/packaging"
+	"github.com/omnipack/omnipack/podman"
 	"github.com/omnipack/omnipack/provenance"
 )
 
@@ -25,8 +26,12 @@ import (
 // a layout directory (skopeo, podman, cosign --local-image).
 const ImageDir = "oci"
 
-// KubernetesDir holds the Kubernetes manifests inside dist/.
-const KubernetesDir = "kubernetes"
+// KubernetesDir holds the Kubernetes manifests inside dist/, and
+// ContainerUnitDir the units that run the image as a host service.
+const (
+	KubernetesDir    = "kubernetes"
+	ContainerUnitDir = "systemd"
+)
 
 // ImageArchiveName is the same layout as one tar file, the artifact
 // release.json lists: oci-archive: to skopeo and podman.
@@ -113,10 +118,41 @@ func buildImage(cfg *config.Config, specs []*packaging.Spec, version string, src
 	if err := tarTree(dir, filepath.Join(staging, name), mtime); err != nil {
 		return manifest.Artifact{}, fmt.Errorf("oci: %s: %w", name, err)
 	}
-	if err := writeKubernetes(cfg, specs, version, cfg.OCI.Repository+"@"+res.Index, filepath.Join(staging, KubernetesDir)); err != nil {
+	ref := cfg.OCI.Repository + "@" + res.Index
+	if err := writeKubernetes(cfg, specs, version, ref, filepath.Join(staging, KubernetesDir)); err != nil {
+		return manifest.Artifact{}, err
+	}
+	if err := writeContainerUnits(cfg, ref, filepath.Join(staging, ContainerUnitDir)); err != nil {
 		return manifest.Artifact{}, err
 	}
 	return artifact(filepath.Join(staging, name), manifest.FormatOCI, "", version)
+}
+
+// writeContainerUnits writes the quadlet file and the plain podman unit
+// for the image at ref.
+func writeContainerUnits(cfg *config.Config, ref, dir string) error {
+	svc := cfg.ServiceModel("")
+	u := podman.Unit{Name: cfg.Project.Name, Description: svc.Description, Image: ref,
+		Capabilities: svc.Capabilities, ConfigDir: svc.ConfigDir, HostPaths: cfg.OCI.HostPaths,
+		HostNetwork: svc.AfterNetwork, OpenFiles: svc.Limits.OpenFiles, HealthCommand: cfg.HealthArgv(),
+		Restart: svc.Restart, RestartSec: svc.RestartSec, StopTimeout: svc.StopTimeout}
+	if svc.StateDir != "" {
+		u.StateDirs = append(u.StateDirs, svc.StateDir)
+	}
+	for _, d := range svc.Dirs {
+		if d.Owner != "root" && d.Path != svc.StateDir {
+			u.StateDirs = append(u.StateDirs, d.Path)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, body := range map[string][]byte{u.QuadletFile(): u.Quadlet(), u.UnitFile(): u.Plain()} {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeKubernetes renders the manifests for the image at ref.
