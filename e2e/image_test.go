@@ -141,4 +141,3 @@ func assertManifestsPinImage(t *testing.T, rel *release) {
 		}
 	}
 }
-
