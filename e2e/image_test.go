@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/omnipack/omnipack/kubernetes"
 	"github.com/omnipack/omnipack/manifest"
 	"github.com/omnipack/omnipack/pipeline"
+	"github.com/omnipack/omnipack/verify/verifytest"
 )
 
 // TestImageRuns: podman runs the amd64 image of the example's release from
@@ -140,4 +142,95 @@ func assertManifestsPinImage(t *testing.T, rel *release) {
 			t.Errorf("%s does not run %s:\n%s", name, want, body)
 		}
 	}
+}
+
+// TestImageSigned: in a signed release, dist/oci/ carries the image's
+// signature in the form cosign save writes, and cosign verify
+// --local-image accepts it offline with the release key. An image index
+// changed after signing, another key, and a layer changed in the layout
+// are refused: the first two by cosign, the last by skopeo, which checks
+// every blob's digest (cosign checks the index's digest only).
+func TestImageSigned(t *testing.T) {
+	cosign := cosignBinary(t)
+	work := t.TempDir()
+	keys, err := makeKeys(filepath.Join(work, "keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := buildExampleRelease(work, v1, "", nil, pipeline.Options{Keys: keys, Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layoutDir := filepath.Join(rel.dir, pipeline.ImageDir)
+	pub := filepath.Join(rel.dir, "keys", "release.pub")
+	verify := func(dir, key string) (string, error) {
+		out, err := exec.Command(cosign, "verify", "--key", key, "--local-image", dir, "--insecure-ignore-tlog=true").CombinedOutput()
+		return string(out), err
+	}
+	out, err := verify(layoutDir, pub)
+	if err != nil {
+		t.Fatalf("cosign verify --local-image: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, `"docker-reference":"`+agent+`"`) {
+		t.Errorf("cosign verified a signature of another image:\n%s", out)
+	}
+	if _, err := makeKeys(filepath.Join(work, "other")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := verify(layoutDir, filepath.Join(work, "other", "release.pub")); err == nil {
+		t.Errorf("cosign verify accepts another key:\n%s", out)
+	}
+
+	// The image index, changed: its digest is no longer the signed one.
+	changed := filepath.Join(t.TempDir(), "oci")
+	if err := verifytest.CopyTree(layoutDir, changed); err != nil {
+		t.Fatal(err)
+	}
+	var top struct {
+		Manifests []struct {
+			Digest      string
+			Annotations map[string]string
+		}
+	}
+	data, _ := os.ReadFile(filepath.Join(changed, "index.json"))
+	if err := json.Unmarshal(data, &top); err != nil {
+		t.Fatal(err)
+	}
+	indexBlob := filepath.Join(changed, "blobs", "sha256", strings.TrimPrefix(top.Manifests[0].Digest, "sha256:"))
+	idx, _ := os.ReadFile(indexBlob)
+	writeFile(t, indexBlob, bytes.Replace(idx, []byte(`"os":"linux"`), []byte(`"os":"linuz"`), 1))
+	if out, err := verify(changed, pub); err == nil {
+		t.Errorf("cosign verify accepts a changed image index:\n%s", out)
+	}
+
+	// A layer, changed in place: skopeo copy refuses the layout.
+	layers, _ := filepath.Glob(filepath.Join(layoutDir, "blobs", "sha256", "*"))
+	var layer string
+	for _, b := range layers {
+		if fi, err := os.Stat(b); err == nil && fi.Size() > 100000 {
+			layer = b
+		}
+	}
+	if layer == "" {
+		t.Fatal("no layer blob in the layout")
+	}
+	flip := filepath.Join(t.TempDir(), "oci")
+	if err := verifytest.CopyTree(layoutDir, flip); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(flip, "blobs", "sha256", filepath.Base(layer)), flippedBytes(t, layer))
+	if out, err := exec.Command("skopeo", "copy", "--all", "oci:"+flip+":"+v1, "oci:"+filepath.Join(t.TempDir(), "copy")+":"+v1).CombinedOutput(); err == nil {
+		t.Errorf("skopeo copied a layout with a changed layer:\n%s", out)
+	}
+}
+
+// flippedBytes is the file at path with one byte in its middle changed.
+func flippedBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 0x40
+	return data
 }

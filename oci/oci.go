@@ -8,6 +8,7 @@ package oci
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
+	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -121,8 +123,9 @@ func Build(s Spec, dir string) (*Result, error) {
 		err = lp.WriteBlob(h, io.NopCloser(bytes.NewReader(raw)))
 	}
 	if err == nil {
+		// The tag for skopeo and podman, the kind for cosign.
 		err = lp.AppendDescriptor(v1.Descriptor{MediaType: types.OCIImageIndex, Size: size, Digest: h,
-			Annotations: map[string]string{RefNameAnnotation: s.Tag}})
+			Annotations: map[string]string{RefNameAnnotation: s.Tag, kindAnnotation: imageIndexKind}})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("oci: layout %s: %w", dir, err)
@@ -260,4 +263,55 @@ func (s Spec) layer(p Platform) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// cosign's names for what a layout holds, as cosign save writes them.
+const (
+	kindAnnotation         = "kind"
+	imageIndexKind         = "dev.cosignproject.cosign/imageIndex"
+	signaturesKind         = "dev.cosignproject.cosign/sigs"
+	signatureAnnotation    = "dev.cosignproject.cosign/signature"
+	simpleSigningMediaType = "application/vnd.dev.cosign.simplesigning.v1+json"
+)
+
+// SimpleSigningPayload is what a cosign image signature signs: the
+// repository and the digest of the image index.
+func SimpleSigningPayload(repository, index string) ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"critical": map[string]any{
+			"identity": map[string]string{"docker-reference": repository},
+			"image":    map[string]string{"docker-manifest-digest": index},
+			"type":     "cosign container image signature",
+		},
+		"optional": nil,
+	})
+}
+
+// Sign adds to the layout at dir the signature of its image index (as
+// Build wrote it) in the form cosign save writes, so that cosign verify
+// --local-image checks it offline: sign returns the DER signature of the
+// simple-signing payload (the release key's, ECDSA P-256 over SHA-256).
+func Sign(dir, repository string, res *Result, sign func(payload []byte) ([]byte, error)) error {
+	payload, err := SimpleSigningPayload(repository, res.Index)
+	if err != nil {
+		return err
+	}
+	sig, err := sign(payload)
+	if err != nil {
+		return fmt.Errorf("oci: sign the image: %w", err)
+	}
+	img := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	img, err = mutate.Append(img, mutate.Addendum{Layer: static.NewLayer(payload, simpleSigningMediaType),
+		Annotations: map[string]string{signatureAnnotation: base64.StdEncoding.EncodeToString(sig)}})
+	if err != nil {
+		return err
+	}
+	lp, err := layout.FromPath(dir)
+	if err != nil {
+		return fmt.Errorf("oci: layout %s: %w", dir, err)
+	}
+	if err := lp.AppendImage(img, layout.WithAnnotations(map[string]string{kindAnnotation: signaturesKind})); err != nil {
+		return fmt.Errorf("oci: layout %s: %w", dir, err)
+	}
+	return nil
 }

@@ -156,7 +156,7 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 	rel.Artifacts = artifacts
 	if cfg.WantsImage(config.OCITarget) {
 		progress("oci image")
-		img, err := buildImage(cfg, specs, version.String(), src.SourceRef, mtime, staging)
+		img, err := buildImage(cfg, specs, version.String(), src.SourceRef, mtime, opts.Keys, staging)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"archive/tar"
+	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
@@ -20,6 +21,7 @@ import (
 	"github.com/omnipack/omnipack/packaging"
 	"github.com/omnipack/omnipack/podman"
 	"github.com/omnipack/omnipack/provenance"
+	"github.com/omnipack/omnipack/signing"
 )
 
 // ImageDir is the OCI image layout inside dist/, for the tools that read
@@ -105,10 +107,11 @@ func imageSpec(cfg *config.Config, specs []*packaging.Spec, version string, src 
 }
 
 // buildImage writes the release's OCI image layout into staging/oci and
-// the same as one tar beside it, and the Kubernetes manifests that run the
-// image by its digest into staging/kubernetes; it returns the tar's
-// artifact.
-func buildImage(cfg *config.Config, specs []*packaging.Spec, version string, src provenance.SourceRef, mtime time.Time, staging string) (manifest.Artifact, error) {
+// the same as one tar beside it, and the Kubernetes manifests and podman
+// units that run the image by its digest; with keys, it adds the image's
+// cosign signature to the layout (not to the tar, which stays the same
+// bytes from build to build). It returns the tar's artifact.
+func buildImage(cfg *config.Config, specs []*packaging.Spec, version string, src provenance.SourceRef, mtime time.Time, keys *Keys, staging string) (manifest.Artifact, error) {
 	dir := filepath.Join(staging, ImageDir)
 	res, err := oci.Build(imageSpec(cfg, specs, version, src, mtime), dir)
 	if err != nil {
@@ -117,6 +120,12 @@ func buildImage(cfg *config.Config, specs []*packaging.Spec, version string, src
 	name := ImageArchiveName(cfg.Project.Name, version)
 	if err := tarTree(dir, filepath.Join(staging, name), mtime); err != nil {
 		return manifest.Artifact{}, fmt.Errorf("oci: %s: %w", name, err)
+	}
+	if keys != nil {
+		sign := func(payload []byte) ([]byte, error) { return signing.SignBlob(keys.Release, bytes.NewReader(payload)) }
+		if err := oci.Sign(dir, cfg.OCI.Repository, res, sign); err != nil {
+			return manifest.Artifact{}, err
+		}
 	}
 	ref := cfg.OCI.Repository + "@" + res.Index
 	if err := writeKubernetes(cfg, specs, version, ref, filepath.Join(staging, KubernetesDir)); err != nil {
