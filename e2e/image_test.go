@@ -55,7 +55,7 @@ func TestImageRuns(t *testing.T) {
 	writeFile(t, conf, []byte("auth_key = \"image-test\"\nsource = \"/srv/kern.log\"\n"))
 	writeFile(t, kernLog, nil)
 
-	for _, ref := range []string{"oci:" + filepath.Join(rel.dir, pipeline.ImageDir) + ":" + v1, "oci-archive:" + archive + ":" + v1} {
+	for _, ref := range []string{"oci:" + unpackImage(t, rel, work) + ":" + v1, "oci-archive:" + archive + ":" + v1} {
 		t.Run(strings.SplitN(ref, ":", 2)[0], func(t *testing.T) {
 			name := fmt.Sprintf("omnipack-e2e-%d", time.Now().UnixNano())
 			podman := func(args ...string) (string, error) {
@@ -116,12 +116,27 @@ func TestImageRuns(t *testing.T) {
 	}
 }
 
-// assertManifestsPinImage: the release's Kubernetes manifests decode
-// strictly and run the image the build just made, by its index digest
-// (the layout's index.json), under [oci] repository.
+// unpackImage unpacks the release's .oci.tar into a layout directory
+// below dir and returns it.
+func unpackImage(t *testing.T, rel *release, dir string) string {
+	t.Helper()
+	layoutDir, err := os.MkdirTemp(dir, "layout-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("tar", "-xf", filepath.Join(rel.dir, pipeline.ImageArchiveName(agent, v1)), "-C", layoutDir).CombinedOutput(); err != nil {
+		t.Fatalf("tar -xf: %v\n%s", err, out)
+	}
+	return layoutDir
+}
+
+// assertManifestsPinImage: the release lists its Kubernetes manifests and
+// podman units, the manifests decode strictly, and all of them run the
+// image the build just made, by its index digest (the layout's
+// index.json), under [oci] repository.
 func assertManifestsPinImage(t *testing.T, rel *release) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(rel.dir, pipeline.ImageDir, "index.json"))
+	data, err := os.ReadFile(filepath.Join(unpackImage(t, rel, t.TempDir()), "index.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,15 +145,27 @@ func assertManifestsPinImage(t *testing.T, rel *release) {
 		t.Fatalf("index.json: %v\n%s", err, data)
 	}
 	want := agent + "@" + top.Manifests[0].Digest
-	for _, name := range []string{agent + "-daemonset.yaml", agent + "-daemonset-privileged.yaml", agent + "-sidecar.yaml"} {
-		body, err := os.ReadFile(filepath.Join(rel.dir, pipeline.KubernetesDir, name))
+	listed := map[string]string{}
+	for _, a := range rel.m.Artifacts {
+		listed[a.Name] = a.Format
+	}
+	for name, format := range map[string]string{
+		agent + "-daemonset.yaml": manifest.FormatKubernetes, agent + "-daemonset-privileged.yaml": manifest.FormatKubernetes,
+		agent + "-sidecar.yaml": manifest.FormatKubernetes, agent + ".container": manifest.FormatQuadlet, agent + "-podman.service": manifest.FormatPodmanUnit,
+	} {
+		if listed[name] != format {
+			t.Errorf("release.json lists %s as %q, want %q", name, listed[name], format)
+		}
+		body, err := os.ReadFile(filepath.Join(rel.dir, name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := kubernetes.Decode(body); err != nil {
-			t.Errorf("%s: %v", name, err)
+		if format == manifest.FormatKubernetes {
+			if _, err := kubernetes.Decode(body); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
 		}
-		if !strings.Contains(string(body), "image: "+want+"\n") {
+		if !strings.Contains(string(body), want+"\n") {
 			t.Errorf("%s does not run %s:\n%s", name, want, body)
 		}
 	}
@@ -161,7 +188,7 @@ func TestImageSigned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	layoutDir := filepath.Join(rel.dir, pipeline.ImageDir)
+	layoutDir := unpackImage(t, rel, work)
 	pub := filepath.Join(rel.dir, "keys", "release.pub")
 	verify := func(dir, key string) (string, error) {
 		out, err := exec.Command(cosign, "verify", "--key", key, "--local-image", dir, "--insecure-ignore-tlog=true").CombinedOutput()

@@ -42,8 +42,13 @@ const (
 	FormatSPDX       = "spdx"
 	FormatCycloneDX  = "cyclonedx"
 	FormatProvenance = "provenance"
-	// FormatOCI is the OCI image layout of every architecture, as one tar.
-	FormatOCI = "oci"
+	// FormatOCI is the OCI image layout of every architecture, as one tar;
+	// the other three run that image: a Kubernetes manifest, a quadlet
+	// .container file, a plain systemd unit that runs podman.
+	FormatOCI        = "oci"
+	FormatKubernetes = "kubernetes"
+	FormatQuadlet    = "quadlet"
+	FormatPodmanUnit = "podman"
 )
 
 // Caps on files whose size the manifest does not state. They only bound a

@@ -156,11 +156,11 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 	rel.Artifacts = artifacts
 	if cfg.WantsImage(config.OCITarget) {
 		progress("oci image")
-		img, err := buildImage(cfg, specs, version.String(), src.SourceRef, mtime, opts.Keys, staging)
+		arts, err := buildImage(cfg, specs, version.String(), src.SourceRef, mtime, opts.Keys, staging)
 		if err != nil {
 			return nil, err
 		}
-		rel.Artifacts = append(rel.Artifacts, img)
+		rel.Artifacts = append(rel.Artifacts, arts...)
 	}
 	if opts.Keys == nil {
 		progress("manifest")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,19 +25,9 @@ import (
 	"github.com/omnipack/omnipack/signing"
 )
 
-// ImageDir is the OCI image layout inside dist/, for the tools that read
-// a layout directory (skopeo, podman, cosign --local-image).
-const ImageDir = "oci"
-
-// KubernetesDir holds the Kubernetes manifests inside dist/, and
-// ContainerUnitDir the units that run the image as a host service.
-const (
-	KubernetesDir    = "kubernetes"
-	ContainerUnitDir = "systemd"
-)
-
-// ImageArchiveName is the same layout as one tar file, the artifact
-// release.json lists: oci-archive: to skopeo and podman.
+// ImageArchiveName is the image's OCI layout as one tar file, the artifact
+// release.json lists: oci-archive: to skopeo and podman; unpacked, a
+// layout directory for cosign verify --local-image.
 func ImageArchiveName(name, version string) string { return name + "_" + version + ".oci.tar" }
 
 // imageSpec is the image of the release: per architecture, the binary, the
@@ -106,40 +97,54 @@ func imageSpec(cfg *config.Config, specs []*packaging.Spec, version string, src 
 	return s
 }
 
-// buildImage writes the release's OCI image layout into staging/oci and
-// the same as one tar beside it, and the Kubernetes manifests and podman
-// units that run the image by its digest; with keys, it adds the image's
-// cosign signature to the layout (not to the tar, which stays the same
-// bytes from build to build). It returns the tar's artifact.
-func buildImage(cfg *config.Config, specs []*packaging.Spec, version string, src provenance.SourceRef, mtime time.Time, keys *Keys, staging string) (manifest.Artifact, error) {
-	dir := filepath.Join(staging, ImageDir)
+// buildImage writes the release's OCI image layout, as one tar, into
+// staging, with the image's cosign signature in it when there are keys;
+// beside it the Kubernetes manifests and the podman units that run the
+// image by its digest. It returns their artifacts: release.json lists
+// them all, so verify, SHA256SUMS and the provenance cover them.
+func buildImage(cfg *config.Config, specs []*packaging.Spec, version string, src provenance.SourceRef, mtime time.Time, keys *Keys, staging string) ([]manifest.Artifact, error) {
+	work, err := os.MkdirTemp("", "omnipack-oci-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	dir := filepath.Join(work, "oci")
 	res, err := oci.Build(imageSpec(cfg, specs, version, src, mtime), dir)
 	if err != nil {
-		return manifest.Artifact{}, err
-	}
-	name := ImageArchiveName(cfg.Project.Name, version)
-	if err := tarTree(dir, filepath.Join(staging, name), mtime); err != nil {
-		return manifest.Artifact{}, fmt.Errorf("oci: %s: %w", name, err)
+		return nil, err
 	}
 	if keys != nil {
 		sign := func(payload []byte) ([]byte, error) { return signing.SignBlob(keys.Release, bytes.NewReader(payload)) }
 		if err := oci.Sign(dir, cfg.OCI.Repository, res, sign); err != nil {
-			return manifest.Artifact{}, err
+			return nil, err
 		}
 	}
+	name := ImageArchiveName(cfg.Project.Name, version)
+	if err := tarTree(dir, filepath.Join(staging, name), mtime); err != nil {
+		return nil, fmt.Errorf("oci: %s: %w", name, err)
+	}
+	files := map[string]string{name: manifest.FormatOCI}
 	ref := cfg.OCI.Repository + "@" + res.Index
-	if err := writeKubernetes(cfg, specs, version, ref, filepath.Join(staging, KubernetesDir)); err != nil {
-		return manifest.Artifact{}, err
+	if err := writeKubernetes(cfg, specs, version, ref, staging, files); err != nil {
+		return nil, err
 	}
-	if err := writeContainerUnits(cfg, ref, filepath.Join(staging, ContainerUnitDir)); err != nil {
-		return manifest.Artifact{}, err
+	if err := writeContainerUnits(cfg, ref, staging, files); err != nil {
+		return nil, err
 	}
-	return artifact(filepath.Join(staging, name), manifest.FormatOCI, "", version)
+	var arts []manifest.Artifact
+	for _, f := range slices.Sorted(maps.Keys(files)) {
+		a, err := artifact(filepath.Join(staging, f), files[f], "", version)
+		if err != nil {
+			return nil, err
+		}
+		arts = append(arts, a)
+	}
+	return arts, nil
 }
 
 // writeContainerUnits writes the quadlet file and the plain podman unit
 // for the image at ref.
-func writeContainerUnits(cfg *config.Config, ref, dir string) error {
+func writeContainerUnits(cfg *config.Config, ref, dir string, files map[string]string) error {
 	svc := cfg.ServiceModel("")
 	u := podman.Unit{Name: cfg.Project.Name, Description: svc.Description, Image: ref,
 		Capabilities: svc.Capabilities, ConfigDir: svc.ConfigDir, HostPaths: cfg.OCI.HostPaths,
@@ -153,19 +158,20 @@ func writeContainerUnits(cfg *config.Config, ref, dir string) error {
 			u.StateDirs = append(u.StateDirs, d.Path)
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for name, body := range map[string][]byte{u.QuadletFile(): u.Quadlet(), u.UnitFile(): u.Plain()} {
-		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
+	for _, f := range []struct {
+		name, format string
+		body         []byte
+	}{{u.QuadletFile(), manifest.FormatQuadlet, u.Quadlet()}, {u.UnitFile(), manifest.FormatPodmanUnit, u.Plain()}} {
+		if err := os.WriteFile(filepath.Join(dir, f.name), f.body, 0o644); err != nil {
 			return err
 		}
+		files[f.name] = f.format
 	}
 	return nil
 }
 
 // writeKubernetes renders the manifests for the image at ref.
-func writeKubernetes(cfg *config.Config, specs []*packaging.Spec, version, ref, dir string) error {
+func writeKubernetes(cfg *config.Config, specs []*packaging.Spec, version, ref, dir string, files map[string]string) error {
 	svc := cfg.ServiceModel("")
 	w := kubernetes.Workload{Name: cfg.Project.Name, Version: version, Image: ref,
 		UID: int64(cfg.OCI.UID), GID: int64(cfg.OCI.GID), Capabilities: svc.Capabilities,
@@ -191,17 +197,15 @@ func writeKubernetes(cfg *config.Config, specs []*packaging.Spec, version, ref, 
 			w.Config[filepath.ToSlash(rel)] = data
 		}
 	}
-	files, err := kubernetes.Render(w)
+	rendered, err := kubernetes.Render(w)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for _, f := range files {
+	for _, f := range rendered {
 		if err := os.WriteFile(filepath.Join(dir, f.Name), f.Body, 0o644); err != nil {
 			return err
 		}
+		files[f.Name] = manifest.FormatKubernetes
 	}
 	return nil
 }

@@ -364,7 +364,8 @@ func knownFormat(format string) bool {
 		return true
 	}
 	switch format {
-	case manifest.FormatSignature, manifest.FormatSPDX, manifest.FormatCycloneDX, manifest.FormatProvenance, manifest.FormatOCI:
+	case manifest.FormatSignature, manifest.FormatSPDX, manifest.FormatCycloneDX, manifest.FormatProvenance,
+		manifest.FormatOCI, manifest.FormatKubernetes, manifest.FormatQuadlet, manifest.FormatPodmanUnit:
 		return true
 	}
 	return false

@@ -192,7 +192,7 @@ func TestGoodRelease(t *testing.T) {
 		formats[a.Format]++
 	}
 	// Every artifact type of the layout is in the example's release.
-	for _, f := range []string{"deb", "rpm", "apk", "archlinux", "tarball", "signature", "spdx", "cyclonedx", "provenance", "oci"} {
+	for _, f := range []string{"deb", "rpm", "apk", "archlinux", "tarball", "signature", "spdx", "cyclonedx", "provenance", "oci", "kubernetes", "quadlet", "podman"} {
 		if formats[f] == 0 {
 			t.Fatalf("the example release has no %s artifact", f)
 		}
@@ -255,7 +255,7 @@ func TestFlipEveryFile(t *testing.T) {
 		formats[a.Format] = true
 	}
 	// Every artifact type of the layout is covered.
-	for _, f := range []string{"deb", "rpm", "apk", "archlinux", "tarball", "signature", "spdx", "cyclonedx", "provenance", "oci"} {
+	for _, f := range []string{"deb", "rpm", "apk", "archlinux", "tarball", "signature", "spdx", "cyclonedx", "provenance", "oci", "kubernetes", "quadlet", "podman"} {
 		if !formats[f] {
 			t.Fatalf("the fixture has no %s artifact", f)
 		}
