@@ -4,12 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/omnipack/omnipack/config"
 	"github.com/omnipack/omnipack/e2e/host"
@@ -260,4 +266,72 @@ func flippedBytes(t *testing.T, path string) []byte {
 	}
 	data[len(data)/2] ^= 0x40
 	return data
+}
+
+// TestPublishOCI pushes the signed release's image with omnipack publish
+// --oci to a registry on 127.0.0.1 (go-containerregistry's, in this
+// process): skopeo reads both architectures there, and cosign verify finds
+// the signature beside the image and accepts it with the release key.
+func TestPublishOCI(t *testing.T) {
+	cosign := cosignBinary(t)
+	work := t.TempDir()
+	keyDir := filepath.Join(work, "keys")
+	keys, err := makeKeys(keyDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := buildExampleRelease(work, v1, "", nil, pipeline.Options{Keys: keys, Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	repoRef := strings.TrimPrefix(srv.URL, "http://") + "/vendor/" + agent
+	out, err := exec.Command(omnipackCLI(t), "publish", "--oci", repoRef, "--dist", rel.dir, "--keys", keyDir).CombinedOutput()
+	t.Logf("omnipack publish --oci:\n%s", out)
+	if err != nil {
+		t.Fatalf("omnipack publish --oci: %v", err)
+	}
+	m := regexp.MustCompile(`@(sha256:[0-9a-f]{64}) `).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("publish --oci printed no digest")
+	}
+	digest := string(m[1])
+	var archs []string // the release's, which the e2e tier builds for amd64 alone
+	for _, a := range rel.m.Artifacts {
+		if a.Format == "deb" {
+			archs = append(archs, a.Arch)
+		}
+	}
+	if len(archs) == 0 {
+		t.Fatal("the release has no deb to tell its architectures by")
+	}
+	for _, arch := range archs {
+		out, err := exec.Command("skopeo", "--override-os", "linux", "--override-arch", arch, "inspect", "--tls-verify=false", "docker://"+repoRef+":"+v1).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), `"Architecture": "`+arch+`"`) || !strings.Contains(string(out), digest) {
+			t.Errorf("skopeo inspect %s in the registry: %v\n%s", arch, err, out)
+		}
+	}
+	out, err = exec.Command(cosign, "verify", "--key", filepath.Join(keyDir, "release.pub"), "--allow-http-registry",
+		"--insecure-ignore-tlog=true", repoRef+"@"+digest).CombinedOutput()
+	if err != nil {
+		t.Fatalf("cosign verify against the registry: %v\n%s", err, out)
+	}
+	if _, err := makeKeys(filepath.Join(work, "other")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(cosign, "verify", "--key", filepath.Join(work, "other", "release.pub"), "--allow-http-registry",
+		"--insecure-ignore-tlog=true", repoRef+"@"+digest).CombinedOutput(); err == nil {
+		t.Errorf("cosign verify accepts another key against the registry:\n%s", out)
+	}
+	// An unverified release is not pushed.
+	flip := filepath.Join(t.TempDir(), "dist")
+	if err := verifytest.CopyTree(rel.dir, flip); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(flip, pipeline.ImageArchiveName(agent, v1))
+	writeFile(t, archive, flippedBytes(t, archive))
+	if out, err := exec.Command(omnipackCLI(t), "publish", "--oci", repoRef+"-tampered", "--dist", flip, "--keys", keyDir).CombinedOutput(); err == nil {
+		t.Errorf("publish --oci pushed a release whose image was changed:\n%s", out)
+	}
 }

@@ -8,6 +8,7 @@ package oci
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -15,18 +16,23 @@ import (
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/omnipack/omnipack/internal/loopback"
 )
 
 // RefNameAnnotation tags an image in an OCI layout's index.json: the
@@ -314,4 +320,115 @@ func Sign(dir, repository string, res *Result, sign func(payload []byte) ([]byte
 		return fmt.Errorf("oci: layout %s: %w", dir, err)
 	}
 	return nil
+}
+
+// Push pushes the image in the layout tar at archive to repository (a
+// registry path such as ghcr.io/vendor/agent): the image index under its
+// tag, and its cosign signature, when the layout has one, under cosign's
+// tag sha256-HEX.sig, which plain skopeo copy of the tag leaves behind.
+// Plain http is used only for a loopback registry. It returns the index
+// digest.
+func Push(ctx context.Context, archive, repository string) (string, error) {
+	dir, err := os.MkdirTemp("", "omnipack-push-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	if err := untar(archive, dir); err != nil {
+		return "", fmt.Errorf("oci: %s: %w", archive, err)
+	}
+	top, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		return "", fmt.Errorf("oci: %s: %w", archive, err)
+	}
+	im, err := top.IndexManifest()
+	if err != nil {
+		return "", err
+	}
+	var index, sigs *v1.Descriptor
+	for i, d := range im.Manifests {
+		switch d.Annotations[kindAnnotation] {
+		case imageIndexKind:
+			index = &im.Manifests[i]
+		case signaturesKind:
+			sigs = &im.Manifests[i]
+		}
+	}
+	if index == nil || index.Annotations[RefNameAnnotation] == "" {
+		return "", fmt.Errorf("oci: %s holds no tagged image index", archive)
+	}
+	var opts []name.Option
+	if host, _, _ := strings.Cut(repository, "/"); loopback.Host(strings.Split(host, ":")[0]) {
+		opts = append(opts, name.Insecure)
+	}
+	tag, err := name.NewTag(repository+":"+index.Annotations[RefNameAnnotation], opts...)
+	if err != nil {
+		return "", fmt.Errorf("oci: %q: %w", repository, err)
+	}
+	ii, err := top.ImageIndex(index.Digest)
+	if err != nil {
+		return "", err
+	}
+	if err := remote.WriteIndex(tag, ii, remote.WithContext(ctx)); err != nil {
+		return "", fmt.Errorf("oci: push %s: %w", tag, err)
+	}
+	if sigs != nil {
+		img, err := top.Image(sigs.Digest)
+		if err != nil {
+			return "", err
+		}
+		sigTag := tag.Context().Tag(strings.Replace(index.Digest.String(), ":", "-", 1) + ".sig")
+		if err := remote.Write(sigTag, img, remote.WithContext(ctx)); err != nil {
+			return "", fmt.Errorf("oci: push the signature %s: %w", sigTag, err)
+		}
+	}
+	return index.Digest.String(), nil
+}
+
+// untar unpacks a layout tar (files and directories with plain names
+// only) into dir.
+func untar(archive, dir string) error {
+	f, err := os.Open(archive)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p := path.Clean(h.Name)
+		if path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") {
+			return fmt.Errorf("%q leaves the layout", h.Name)
+		}
+		target := filepath.Join(dir, filepath.FromSlash(p))
+		switch h.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(target, 0o755); err != nil {
+				return err
+			}
+		case tar.TypeReg:
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				return err
+			}
+			out, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(out, tr)
+			if cerr := out.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("%s is neither a file nor a directory", h.Name)
+		}
+	}
 }

@@ -236,10 +236,15 @@ func (p *publisher) refresh() (*Result, error) {
 // verified verifies the release with the key directory's release key and
 // returns its manifest.
 func (p *publisher) verified(ctx context.Context) (*manifest.Release, error) {
-	dist := p.opts.Dist
+	return verifiedRelease(ctx, p.opts.Dist, p.opts.KeyDir, p.opts.Now)
+}
+
+// verifiedRelease verifies the release at dist with keyDir's release key,
+// as omnipack verify does, and returns its manifest.
+func verifiedRelease(ctx context.Context, dist, keyDir string, now func() time.Time) (*manifest.Release, error) {
 	rep, err := verify.Release(ctx, dist, verify.Options{
-		PublicKey: filepath.Join(p.opts.KeyDir, signing.ReleasePubFile),
-		Now:       p.opts.Now,
+		PublicKey: filepath.Join(keyDir, signing.ReleasePubFile),
+		Now:       now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("verify %s: %w", dist, err)

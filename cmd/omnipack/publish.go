@@ -18,8 +18,9 @@ import (
 
 func newPublishCmd(g *globals) *cobra.Command {
 	opts := repo.Options{}
+	var ociRepo string
 	cmd := &cobra.Command{
-		Use:   "publish --repo DIR [--dist DIR] [--keys DIR] [--channel NAME] [--keep N] [--valid-for DURATION] [--refresh] [--next-key DIR] [--retire-keys]",
+		Use:   "publish --repo DIR [--dist DIR] [--keys DIR] [--channel NAME] [--keep N] [--valid-for DURATION] [--refresh] [--next-key DIR] [--retire-keys] | publish --oci REGISTRY/REPO [--dist DIR] [--keys DIR]",
 		Short: "Add a verified release to a signed apt, dnf/zypper, pacman and apk repository tree, or re-sign its metadata",
 		Long: `Verify the release in --dist as omnipack verify does, with the key directory's
 release.pub, then add its packages to the static repository tree --repo:
@@ -39,7 +40,12 @@ Rotating the OpenPGP key: make the new key with omnipack keygen, then
      release key must have signed the release): the new key signs, alone;
      the old key stays in the keyrings.
   3. --retire-keys drops the old key from the keyrings.
-A --keys whose key was not announced is refused.`,
+A --keys whose key was not announced is refused.
+
+With --oci REGISTRY/REPO, the verified release's image (its .oci.tar) is
+pushed there instead: the index under the version's tag and its cosign
+signature under sha256-DIGEST.sig (plain http only to a loopback
+registry).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("channel") && opts.Refresh {
@@ -58,6 +64,24 @@ A --keys whose key was not announced is refused.`,
 			}
 			if opts.KeyDir == "" {
 				return usageError{errors.New("no keys: pass --keys DIR (omnipack keygen's directory) or set [signing] key_dir")}
+			}
+			if ociRepo != "" {
+				if opts.Repo != "" {
+					return usageError{errors.New("--oci pushes the image and --repo publishes the packages: run them as two publishes")}
+				}
+				digest, err := repo.PushImage(cmd.Context(), opts.Dist, opts.KeyDir, ociRepo, nil)
+				if err != nil {
+					return err
+				}
+				if g.json {
+					g.printJSON(map[string]any{"ok": true, "oci": ociRepo, "index": digest})
+					return nil
+				}
+				fmt.Fprintf(g.stdout, "pushed %s@%s with its signature\n", ociRepo, digest)
+				return nil
+			}
+			if opts.Repo == "" {
+				return usageError{errors.New("publish needs --repo DIR (the package repository) or --oci REGISTRY/REPO (the image)")}
 			}
 			password, err := signing.Password(passwordEnv, false)
 			if err != nil {
@@ -104,7 +128,7 @@ A --keys whose key was not announced is refused.`,
 	f.BoolVar(&opts.Refresh, "refresh", false, "re-sign the metadata with a fresh Valid-Until; publish no release")
 	f.StringVar(&opts.NextKeyDir, "next-key", "", "announce this keygen directory's OpenPGP key as the next signing key (kept in the repository)")
 	f.BoolVar(&opts.RetireKeys, "retire-keys", false, "drop the keys that signed before the last switch from the published keyrings")
-	_ = cmd.MarkFlagRequired("repo")
+	f.StringVar(&ociRepo, "oci", "", "push the release's image with its signature to this registry repository instead")
 	return cmd
 }
 
