@@ -31,6 +31,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
 
 	"github.com/omnipack/omnipack/internal/loopback"
 )
@@ -431,4 +432,91 @@ func untar(archive, dir string) error {
 			return fmt.Errorf("%s is neither a file nor a directory", h.Name)
 		}
 	}
+}
+
+// Check reads the layout tar at archive as a client would: every blob of
+// the image index must have its digest and size (validate.Index), and the
+// layout must carry a cosign signature of the index that verify (the
+// release key's check of a DER signature) accepts, whose payload names
+// that index. It returns the index digest.
+func Check(archive string, verify func(payload, sig []byte) error) (string, error) {
+	dir, err := os.MkdirTemp("", "omnipack-check-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	if err := untar(archive, dir); err != nil {
+		return "", err
+	}
+	top, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		return "", err
+	}
+	im, err := top.IndexManifest()
+	if err != nil {
+		return "", err
+	}
+	var index, sigs *v1.Descriptor
+	for i, d := range im.Manifests {
+		switch d.Annotations[kindAnnotation] {
+		case imageIndexKind:
+			index = &im.Manifests[i]
+		case signaturesKind:
+			sigs = &im.Manifests[i]
+		}
+	}
+	if index == nil {
+		return "", errors.New("the layout holds no image index")
+	}
+	ii, err := top.ImageIndex(index.Digest)
+	if err != nil {
+		return "", err
+	}
+	if err := validate.Index(ii); err != nil {
+		return "", fmt.Errorf("the image index %s does not match its blobs: %w", index.Digest, err)
+	}
+	if sigs == nil {
+		return "", errors.New("the image carries no signature")
+	}
+	img, err := top.Image(sigs.Digest)
+	if err != nil {
+		return "", err
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return "", err
+	}
+	for _, l := range m.Layers {
+		sig, err := base64.StdEncoding.DecodeString(l.Annotations[signatureAnnotation])
+		if err != nil || len(sig) == 0 {
+			continue
+		}
+		layer, err := img.LayerByDigest(l.Digest)
+		if err != nil {
+			return "", err
+		}
+		rc, err := layer.Compressed()
+		if err != nil {
+			return "", err
+		}
+		payload, err := io.ReadAll(io.LimitReader(rc, 1<<20))
+		rc.Close()
+		if err != nil {
+			return "", err
+		}
+		var p struct {
+			Critical struct {
+				Image struct {
+					Digest string `json:"docker-manifest-digest"`
+				} `json:"image"`
+			} `json:"critical"`
+		}
+		if json.Unmarshal(payload, &p) != nil || p.Critical.Image.Digest != index.Digest.String() {
+			continue
+		}
+		if verify(payload, sig) == nil {
+			return index.Digest.String(), nil
+		}
+	}
+	return "", fmt.Errorf("no signature of the image index %s verifies with the release key", index.Digest)
 }

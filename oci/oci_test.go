@@ -2,7 +2,12 @@ package oci
 
 import (
 	"archive/tar"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -184,5 +189,72 @@ func TestSkopeoReadsTheLayout(t *testing.T) {
 	im, _ := copied.IndexManifest()
 	if len(im.Manifests) != 1 || im.Manifests[0].Digest.String() != res.Index {
 		t.Errorf("the copy's index.json names %+v, want the index %s", im.Manifests, res.Index)
+	}
+}
+
+// TestCheck: Check accepts a layout tar whose index is signed by the key it
+// is given, and refuses one unsigned, one signed by another key, and one
+// whose layer blob was changed.
+func TestCheck(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	sign := func(k *ecdsa.PrivateKey) func([]byte) ([]byte, error) {
+		return func(p []byte) ([]byte, error) {
+			h := sha256.Sum256(p)
+			return ecdsa.SignASN1(rand.Reader, k, h[:])
+		}
+	}
+	verify := func(p, sig []byte) error {
+		h := sha256.Sum256(p)
+		if !ecdsa.VerifyASN1(&key.PublicKey, h[:], sig) {
+			return errors.New("bad signature")
+		}
+		return nil
+	}
+	layoutTar := func(t *testing.T, signer *ecdsa.PrivateKey, edit func(dir string)) string {
+		t.Helper()
+		dir := filepath.Join(t.TempDir(), "oci")
+		res, err := Build(testSpec(t), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if signer != nil {
+			if err := Sign(dir, "ghcr.io/vendor/agent", res, sign(signer)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if edit != nil {
+			edit(dir)
+		}
+		archive := filepath.Join(t.TempDir(), "image.oci.tar")
+		if out, err := exec.Command("tar", "-cf", archive, "-C", dir, ".").CombinedOutput(); err != nil {
+			t.Fatalf("tar: %v\n%s", err, out)
+		}
+		return archive
+	}
+	if _, err := Check(layoutTar(t, key, nil), verify); err != nil {
+		t.Errorf("a signed layout: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		signer *ecdsa.PrivateKey
+		edit   func(dir string)
+		want   string
+	}{
+		"unsigned":    {nil, nil, "carries no signature"},
+		"another key": {other, nil, "no signature of the image index"},
+		"changed layer": {key, func(dir string) {
+			blobs, _ := filepath.Glob(filepath.Join(dir, "blobs", "sha256", "*"))
+			for _, b := range blobs {
+				data, _ := os.ReadFile(b)
+				if len(data) > 2 && data[0] == 0x1f && data[1] == 0x8b { // a gzip'd layer
+					data[len(data)/2] ^= 1
+					os.WriteFile(b, data, 0o644)
+				}
+			}
+		}, "does not match its blobs"},
+	} {
+		if _, err := Check(layoutTar(t, tc.signer, tc.edit), verify); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Check: %v, want %q", name, err, tc.want)
+		}
 	}
 }

@@ -10,6 +10,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"errors"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/omnipack/omnipack/manifest"
+	"github.com/omnipack/omnipack/oci"
 	"github.com/omnipack/omnipack/packaging/formats"
 	"github.com/omnipack/omnipack/release"
 	"github.com/omnipack/omnipack/sbom"
@@ -36,6 +38,7 @@ const (
 	CheckPackageSig  = "package signature"
 	CheckSBOM        = "sbom"
 	CheckProvenance  = "provenance"
+	CheckImage       = "image"
 )
 
 // Files beside release.json that are not artifacts (docs/release-layout.md).
@@ -202,6 +205,21 @@ func (v *verifier) run() {
 	v.packageSignatures(keys)
 	v.sboms()
 	v.provenance()
+	v.images()
+}
+
+// images checks each container image: its layout's blobs against their
+// digests, and its cosign signature with the release key.
+func (v *verifier) images() {
+	for _, a := range v.sortedArtifacts() {
+		if a.Format != manifest.FormatOCI || !v.usable(a.Name) {
+			continue
+		}
+		index, err := oci.Check(v.good[a.Name], func(payload, sig []byte) error {
+			return signing.VerifyBlob(v.key, bytes.NewReader(payload), sig)
+		})
+		v.add(CheckImage, a.Name, err, "every blob matches its digest; the cosign signature of the index "+index+" verifies with the release key")
+	}
 }
 
 // usable reports whether every named artifact passed its digest check, so

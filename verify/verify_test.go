@@ -207,13 +207,14 @@ func TestGoodRelease(t *testing.T) {
 		verify.CheckPackageSig: packages - formats["tarball"],
 		verify.CheckSBOM:       2 * packages,
 		verify.CheckProvenance: 1,
+		verify.CheckImage:      formats["oci"],
 	}
 	if got := count(rep); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("checks per kind %v, want %v", got, want)
 	}
 	// The order the brief fixes.
 	order := []string{verify.CheckManifestSig, verify.CheckExpiry, verify.CheckArtifact, verify.CheckKey,
-		verify.CheckManifestSig, verify.CheckPackageSig, verify.CheckSBOM, verify.CheckProvenance}
+		verify.CheckManifestSig, verify.CheckPackageSig, verify.CheckSBOM, verify.CheckProvenance, verify.CheckImage}
 	i := 0
 	for _, c := range rep.Checks {
 		for i < len(order) && c.Name != order[i] {
