@@ -330,32 +330,12 @@ func Sign(dir, repository string, res *Result, sign func(payload []byte) ([]byte
 // Plain http is used only for a loopback registry. It returns the index
 // digest.
 func Push(ctx context.Context, archive, repository string) (string, error) {
-	dir, err := os.MkdirTemp("", "omnipack-push-*")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(dir)
-	if err := untar(archive, dir); err != nil {
-		return "", fmt.Errorf("oci: %s: %w", archive, err)
-	}
-	top, err := layout.ImageIndexFromPath(dir)
+	top, index, sigs, cleanup, err := openArchive(archive)
 	if err != nil {
 		return "", fmt.Errorf("oci: %s: %w", archive, err)
 	}
-	im, err := top.IndexManifest()
-	if err != nil {
-		return "", err
-	}
-	var index, sigs *v1.Descriptor
-	for i, d := range im.Manifests {
-		switch d.Annotations[kindAnnotation] {
-		case imageIndexKind:
-			index = &im.Manifests[i]
-		case signaturesKind:
-			sigs = &im.Manifests[i]
-		}
-	}
-	if index == nil || index.Annotations[RefNameAnnotation] == "" {
+	defer cleanup()
+	if index.Annotations[RefNameAnnotation] == "" {
 		return "", fmt.Errorf("oci: %s holds no tagged image index", archive)
 	}
 	var opts []name.Option
@@ -384,6 +364,44 @@ func Push(ctx context.Context, archive, repository string) (string, error) {
 		}
 	}
 	return index.Digest.String(), nil
+}
+
+// openArchive unpacks the layout tar at archive into a temporary directory
+// (cleanup removes it) and returns its index.json with the descriptors of
+// the image index and, when there is one, of its cosign signatures.
+func openArchive(archive string) (top v1.ImageIndex, index, sigs *v1.Descriptor, cleanup func(), err error) {
+	dir, err := os.MkdirTemp("", "omnipack-oci-*")
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	defer func() {
+		if err != nil {
+			cleanup()
+		}
+	}()
+	if err := untar(archive, dir); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if top, err = layout.ImageIndexFromPath(dir); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	im, err := top.IndexManifest()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	for i, d := range im.Manifests {
+		switch d.Annotations[kindAnnotation] {
+		case imageIndexKind:
+			index = &im.Manifests[i]
+		case signaturesKind:
+			sigs = &im.Manifests[i]
+		}
+	}
+	if index == nil {
+		return nil, nil, nil, nil, errors.New("the layout holds no image index")
+	}
+	return top, index, sigs, cleanup, nil
 }
 
 // untar unpacks a layout tar (files and directories with plain names
@@ -440,34 +458,11 @@ func untar(archive, dir string) error {
 // release key's check of a DER signature) accepts, whose payload names
 // that index. It returns the index digest.
 func Check(archive string, verify func(payload, sig []byte) error) (string, error) {
-	dir, err := os.MkdirTemp("", "omnipack-check-*")
+	top, index, sigs, cleanup, err := openArchive(archive)
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(dir)
-	if err := untar(archive, dir); err != nil {
-		return "", err
-	}
-	top, err := layout.ImageIndexFromPath(dir)
-	if err != nil {
-		return "", err
-	}
-	im, err := top.IndexManifest()
-	if err != nil {
-		return "", err
-	}
-	var index, sigs *v1.Descriptor
-	for i, d := range im.Manifests {
-		switch d.Annotations[kindAnnotation] {
-		case imageIndexKind:
-			index = &im.Manifests[i]
-		case signaturesKind:
-			sigs = &im.Manifests[i]
-		}
-	}
-	if index == nil {
-		return "", errors.New("the layout holds no image index")
-	}
+	defer cleanup()
 	ii, err := top.ImageIndex(index.Digest)
 	if err != nil {
 		return "", err
