@@ -48,6 +48,8 @@ func TestVerifyCommand(t *testing.T) {
 			checks += 3 // package signature, two SBOMs
 		case "tarball":
 			checks += 2
+		case "oci":
+			checks++ // the image's blobs and signature
 		}
 	}
 	checks += 3 + 1 + 3 + 1 // manifest signatures, expiry, keys, provenance
