@@ -14,10 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -364,6 +366,65 @@ func Push(ctx context.Context, archive, repository string) (string, error) {
 		}
 	}
 	return index.Digest.String(), nil
+}
+
+// Archive writes the layout at dir (Build's, and Sign's) as one tar at
+// out that depends only on the layout's names and contents: sorted, dated
+// mtime, root's, 0755 and 0644. Push and Check read it back.
+func Archive(dir, out string, mtime time.Time) error {
+	var paths []string
+	if err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != dir {
+			paths = append(paths, p)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	sort.Strings(paths)
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tw := tar.NewWriter(f)
+	for _, p := range paths {
+		rel, _ := filepath.Rel(dir, p)
+		info, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		h := &tar.Header{Name: filepath.ToSlash(rel), ModTime: mtime.UTC(), Format: tar.FormatPAX}
+		switch {
+		case info.IsDir():
+			h.Typeflag, h.Name, h.Mode = tar.TypeDir, h.Name+"/", 0o755
+		case info.Mode().IsRegular():
+			h.Typeflag, h.Mode, h.Size = tar.TypeReg, 0o644, info.Size()
+		default:
+			return fmt.Errorf("%s is neither a file nor a directory", p)
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if h.Typeflag == tar.TypeReg {
+			in, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(tw, in)
+			in.Close()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // openArchive unpacks the layout tar at archive into a temporary directory

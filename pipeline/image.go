@@ -1,10 +1,8 @@
 package pipeline
 
 import (
-	"archive/tar"
 	"bytes"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/omnipack/omnipack/config"
+	initsys "github.com/omnipack/omnipack/init"
 	"github.com/omnipack/omnipack/kubernetes"
 	"github.com/omnipack/omnipack/layout"
 	"github.com/omnipack/omnipack/manifest"
@@ -34,8 +33,7 @@ func ImageArchiveName(name, version string) string { return name + "_" + version
 // config files and the service's directories the packages install, owned
 // by [oci] uid and gid where the packages give them to the service's
 // account; the entrypoint and arguments of [service].
-func imageSpec(cfg *config.Config, specs []*packaging.Spec, version string, src provenance.SourceRef, mtime time.Time) oci.Spec {
-	svc := cfg.ServiceModel("")
+func imageSpec(cfg *config.Config, svc initsys.Service, specs []*packaging.Spec, version string, src provenance.SourceRef, mtime time.Time) oci.Spec {
 	uid, gid := cfg.OCI.UID, cfg.OCI.GID
 	owner := func(name string, id int) int {
 		if name == "" || name == "root" {
@@ -109,7 +107,8 @@ func buildImage(cfg *config.Config, specs []*packaging.Spec, version string, src
 	}
 	defer os.RemoveAll(work)
 	dir := filepath.Join(work, "oci")
-	res, err := oci.Build(imageSpec(cfg, specs, version, src, mtime), dir)
+	svc := cfg.ServiceModel("")
+	res, err := oci.Build(imageSpec(cfg, svc, specs, version, src, mtime), dir)
 	if err != nil {
 		return nil, err
 	}
@@ -120,15 +119,15 @@ func buildImage(cfg *config.Config, specs []*packaging.Spec, version string, src
 		}
 	}
 	name := ImageArchiveName(cfg.Project.Name, version)
-	if err := tarTree(dir, filepath.Join(staging, name), mtime); err != nil {
+	if err := oci.Archive(dir, filepath.Join(staging, name), mtime); err != nil {
 		return nil, fmt.Errorf("oci: %s: %w", name, err)
 	}
 	files := map[string]string{name: manifest.FormatOCI}
 	ref := cfg.OCI.Repository + "@" + res.Index
-	if err := writeKubernetes(cfg, specs, version, ref, staging, files); err != nil {
+	if err := writeKubernetes(cfg, svc, specs, version, ref, staging, files); err != nil {
 		return nil, err
 	}
-	if err := writeContainerUnits(cfg, ref, staging, files); err != nil {
+	if err := writeContainerUnits(cfg, svc, ref, staging, files); err != nil {
 		return nil, err
 	}
 	var arts []manifest.Artifact
@@ -142,22 +141,29 @@ func buildImage(cfg *config.Config, specs []*packaging.Spec, version string, src
 	return arts, nil
 }
 
-// writeContainerUnits writes the quadlet file and the plain podman unit
-// for the image at ref.
-func writeContainerUnits(cfg *config.Config, ref, dir string, files map[string]string) error {
-	svc := cfg.ServiceModel("")
-	u := podman.Unit{Name: cfg.Project.Name, Description: svc.Description, Image: ref,
-		Capabilities: svc.Capabilities, ConfigDir: svc.ConfigDir, HostPaths: cfg.OCI.HostPaths,
-		HostNetwork: svc.AfterNetwork, OpenFiles: svc.Limits.OpenFiles, HealthCommand: cfg.HealthArgv(),
-		Restart: svc.Restart, RestartSec: svc.RestartSec, StopTimeout: svc.StopTimeout}
+// writableDirs are the directories the agent writes, its state directory
+// and the [[dirs]] it owns: a container's root is read-only, so each needs
+// a volume.
+func writableDirs(svc initsys.Service) []string {
+	var dirs []string
 	if svc.StateDir != "" {
-		u.StateDirs = append(u.StateDirs, svc.StateDir)
+		dirs = append(dirs, svc.StateDir)
 	}
 	for _, d := range svc.Dirs {
 		if d.Owner != "root" && d.Path != svc.StateDir {
-			u.StateDirs = append(u.StateDirs, d.Path)
+			dirs = append(dirs, d.Path)
 		}
 	}
+	return dirs
+}
+
+// writeContainerUnits writes the quadlet file and the plain podman unit
+// for the image at ref.
+func writeContainerUnits(cfg *config.Config, svc initsys.Service, ref, dir string, files map[string]string) error {
+	u := podman.Unit{Name: cfg.Project.Name, Description: svc.Description, Image: ref,
+		Capabilities: svc.Capabilities, ConfigDir: svc.ConfigDir, StateDirs: writableDirs(svc), HostPaths: cfg.OCI.HostPaths,
+		HostNetwork: svc.AfterNetwork, OpenFiles: svc.Limits.OpenFiles, HealthCommand: cfg.HealthArgv(),
+		Restart: svc.Restart, RestartSec: svc.RestartSec, StopTimeout: svc.StopTimeout}
 	for _, f := range []struct {
 		name, format string
 		body         []byte
@@ -171,19 +177,11 @@ func writeContainerUnits(cfg *config.Config, ref, dir string, files map[string]s
 }
 
 // writeKubernetes renders the manifests for the image at ref.
-func writeKubernetes(cfg *config.Config, specs []*packaging.Spec, version, ref, dir string, files map[string]string) error {
-	svc := cfg.ServiceModel("")
+func writeKubernetes(cfg *config.Config, svc initsys.Service, specs []*packaging.Spec, version, ref, dir string, files map[string]string) error {
 	w := kubernetes.Workload{Name: cfg.Project.Name, Version: version, Image: ref,
 		UID: int64(cfg.OCI.UID), GID: int64(cfg.OCI.GID), Capabilities: svc.Capabilities,
-		ConfigDir: svc.ConfigDir, Config: map[string][]byte{}, HostPaths: cfg.OCI.HostPaths, HealthCommand: cfg.HealthArgv()}
-	if svc.StateDir != "" {
-		w.StateDirs = append(w.StateDirs, svc.StateDir)
-	}
-	for _, d := range svc.Dirs {
-		if d.Owner != "root" && d.Path != svc.StateDir {
-			w.StateDirs = append(w.StateDirs, d.Path)
-		}
-	}
+		ConfigDir: svc.ConfigDir, Config: map[string][]byte{}, StateDirs: writableDirs(svc), HostPaths: cfg.OCI.HostPaths,
+		HealthCommand: cfg.HealthArgv()}
 	if len(specs) > 0 {
 		for _, f := range specs[0].Configs {
 			rel, err := filepath.Rel(svc.ConfigDir, f.Dest)
@@ -208,62 +206,4 @@ func writeKubernetes(cfg *config.Config, specs []*packaging.Spec, version, ref, 
 		files[f.Name] = manifest.FormatKubernetes
 	}
 	return nil
-}
-
-// tarTree writes the tree at dir as a tar at out that depends only on the
-// tree's names and contents: sorted, dated mtime, root's, 0755 and 0644.
-func tarTree(dir, out string, mtime time.Time) error {
-	var paths []string
-	if err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p != dir {
-			paths = append(paths, p)
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	sort.Strings(paths)
-	f, err := os.Create(out)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	tw := tar.NewWriter(f)
-	for _, p := range paths {
-		rel, _ := filepath.Rel(dir, p)
-		info, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		h := &tar.Header{Name: filepath.ToSlash(rel), ModTime: mtime.UTC(), Format: tar.FormatPAX}
-		switch {
-		case info.IsDir():
-			h.Typeflag, h.Name, h.Mode = tar.TypeDir, h.Name+"/", 0o755
-		case info.Mode().IsRegular():
-			h.Typeflag, h.Mode, h.Size = tar.TypeReg, 0o644, info.Size()
-		default:
-			return fmt.Errorf("%s is neither a file nor a directory", p)
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		if h.Typeflag == tar.TypeReg {
-			in, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(tw, in)
-			in.Close()
-			if err != nil {
-				return err
-			}
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-	return f.Close()
 }

@@ -188,6 +188,13 @@ b64_decode() {
 	return 1
 }
 
+# write_pgp_keyring FILE: writes the OpenPGP key built into this installer,
+# binary, to FILE: gpgv's and apt's keyring.
+write_pgp_keyring() {
+	printf '%s\n' "$pgp_pub_b64" >"$tmp/pgp.pub.b64" || die "could not write the OpenPGP key"
+	b64_decode "$tmp/pgp.pub.b64" "$1" || die "cannot decode the built-in OpenPGP key (no base64 tool?)"
+}
+
 # is_secret KEY: true when KEY's value must never be printed.
 is_secret() {
 	case " $secret_keys " in
@@ -755,8 +762,7 @@ verify_manifest() {
 		;;
 	gpgv)
 		fetch_small release.json.asc "$sig_max"
-		printf '%s\n' "$pgp_pub_b64" >"$tmp/pgp.pub.b64" || die "could not write the OpenPGP key"
-		b64_decode "$tmp/pgp.pub.b64" "$tmp/pgp.pub.gpg" || die "cannot decode the built-in OpenPGP key (no base64 tool?)"
+		write_pgp_keyring "$tmp/pgp.pub.gpg"
 		mkdir -m 700 "$tmp/gnupg" || die "could not create a GnuPG home"
 		if gpgv --homedir "$tmp/gnupg" --keyring "$tmp/pgp.pub.gpg" "$tmp/release.json.asc" "$tmp/release.json" \
 			>"$tmp/verify.out" 2>&1 </dev/null; then
@@ -1966,8 +1972,7 @@ install_repo_main() {
 repo_prepare() {
 	r_keyring=$(repo_keyring "$a_format")
 	r_source=$(repo_source "$a_format")
-	printf '%s\n' "$pgp_pub_b64" >"$tmp/pgp.pub.b64" || die "could not write the OpenPGP key"
-	b64_decode "$tmp/pgp.pub.b64" "$tmp/repo.keyring" || die "cannot decode the built-in OpenPGP key (no base64 tool?)"
+	write_pgp_keyring "$tmp/repo.keyring"
 	repo_print_source "$a_format" >"$tmp/repo.source" || die "could not write the repository's source file"
 	mkdir "$tmp/repo.prev" || die "could not create $tmp/repo.prev"
 	for r_f in "$r_keyring" "$r_source"; do
