@@ -73,6 +73,25 @@ type RepoSigner struct {
 type RepoFile struct {
 	Path string // relative to the repository root, slash-separated
 	Body []byte
+	// Link, when set, makes Path a symbolic link to the file at Link
+	// (relative to the root) instead of a file holding Body: a directory
+	// that switches as a whole (RepoSwitcher) names the packages that lie
+	// outside it.
+	Link string
+}
+
+// RepoSwitcher is an Indexer whose clients fetch the entry point and its
+// detached signature as two files (repomd.xml and repomd.xml.asc, NAME.db
+// and NAME.db.sig), which no single rename replaces together. omnipack
+// publish writes the index files of such a directory into a new
+// directory beside it, then points the directory, a symbolic link, at the
+// new one with one rename: a client sees the old index or the new one,
+// never the new file beside the old signature.
+type RepoSwitcher interface {
+	// SwitchDir is the directory, relative to the root, whose files
+	// switch together with the index file at path (one Index returned),
+	// or "" for a file that is replaced on its own.
+	SwitchDir(path string) string
 }
 
 // RepoSetup is an Indexer that also publishes the snippets an admin

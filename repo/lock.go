@@ -41,7 +41,7 @@ func sweepTemps(root string) error {
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() && atomicfile.IsTemp(d.Name()) {
+		if !d.IsDir() && atomicfile.IsTemp(d.Name()) { // a file, or a link (atomicfile.Symlink)
 			if err := os.Remove(p); err != nil {
 				return fmt.Errorf("remove the temporary file %s an earlier publish left: %w", p, err)
 			}

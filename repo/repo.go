@@ -432,10 +432,15 @@ func (p *publisher) finish(channels []string, pruned []entry) (*Result, error) {
 		return nil, err
 	}
 	for _, s := range sets {
-		if err := p.write(s.files); err != nil {
+		if err := p.writeSet(s); err != nil {
 			return nil, err
 		}
-		p.st.Pending = append(p.st.Pending, p.st.rotate(s.key, s.files)...)
+		for _, stale := range p.st.rotate(s.key, s.files) {
+			// A switched directory's old generations go as a whole.
+			if s.switcher == nil || s.switcher.SwitchDir(stale) == "" {
+				p.st.Pending = append(p.st.Pending, stale)
+			}
+		}
 	}
 	p.removePending()
 	if err := p.st.write(p.opts.Repo); err != nil {
@@ -447,8 +452,9 @@ func (p *publisher) finish(channels []string, pruned []entry) (*Result, error) {
 
 // indexSet is one format's index of one channel.
 type indexSet struct {
-	key   string // FORMAT/CHANNEL
-	files []packaging.RepoFile
+	key      string // FORMAT/CHANNEL
+	files    []packaging.RepoFile
+	switcher packaging.RepoSwitcher // nil: every file is replaced on its own
 }
 
 // indexes asks every format with a repository for each channel's index.
@@ -469,11 +475,16 @@ func (p *publisher) indexes(channels []string, validUntil time.Time) ([]indexSet
 				return nil, fmt.Errorf("%s index of channel %s: %w", f.Name(), c, err)
 			}
 			for _, rf := range files {
-				if err := checkRelPath(rf.Path); err != nil {
+				err := checkRelPath(rf.Path)
+				if err == nil && rf.Link != "" {
+					err = checkRelPath(rf.Link)
+				}
+				if err != nil {
 					return nil, fmt.Errorf("%s index of channel %s: %w", f.Name(), c, err)
 				}
 			}
-			sets = append(sets, indexSet{key: f.Name() + "/" + c, files: files})
+			sw, _ := f.(packaging.RepoSwitcher)
+			sets = append(sets, indexSet{key: f.Name() + "/" + c, files: files, switcher: sw})
 			p.res.Indexed += len(pkgs)
 		}
 	}
@@ -488,9 +499,30 @@ func (p *publisher) write(files []packaging.RepoFile) error {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
+		if f.Link != "" {
+			if err := p.link(dst, f.Link); err != nil {
+				return err
+			}
+			continue
+		}
 		set = append(set, atomicfile.File{Path: dst, Data: f.Body, Mode: 0o644, ModTime: laterModTime(dst, time.Now())})
 	}
 	return atomicfile.Write(repoFS, atomicfile.Options{}, set...)
+}
+
+// link makes dst a symbolic link to the repository path target.
+func (p *publisher) link(dst, target string) error {
+	rel, err := p.linkTarget(dst, target)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Symlink(repoFS, rel, dst)
+}
+
+// linkTarget is what a link at dst holds to reach the repository path
+// target: a relative path, so the tree can move.
+func (p *publisher) linkTarget(dst, target string) (string, error) {
+	return filepath.Rel(filepath.Dir(dst), filepath.Join(p.opts.Repo, filepath.FromSlash(target)))
 }
 
 // laterModTime is the modification time for a file replacing the one at

@@ -261,3 +261,98 @@ func TestCopyInChecksBeforeRename(t *testing.T) {
 		t.Errorf("the pool's copy: %q, %v", got, err)
 	}
 }
+
+// switchAtRepodata switches the files under repodata/ as a whole.
+type switchAtRepodata struct{}
+
+func (switchAtRepodata) SwitchDir(p string) string {
+	if strings.HasPrefix(p, "repodata/") {
+		return "repodata"
+	}
+	return ""
+}
+
+// TestSwitchedDirectoryGenerations: a switched directory is a link to its
+// newest generation; each generation also holds what the one before named
+// (a client may have fetched the old entry point), and generations older
+// than the one replaced go. Publishing the same index again changes
+// nothing, and a directory in the link's place is refused.
+func TestSwitchedDirectoryGenerations(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "pool"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "pool", "pkg"), []byte("package"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := &publisher{opts: Options{Repo: root}, st: &state{}}
+	publish := func(gen string) {
+		t.Helper()
+		s := indexSet{key: "rpm/stable", switcher: switchAtRepodata{}, files: []packaging.RepoFile{
+			{Path: "repodata/" + gen + "-primary.xml.gz", Body: []byte(gen)},
+			{Path: "repodata/pkg", Link: "pool/pkg"},
+			{Path: "repodata/repomd.xml", Body: []byte("names " + gen)},
+		}}
+		if err := p.writeSet(s); err != nil {
+			t.Fatalf("publish %s: %v", gen, err)
+		}
+		p.st.rotate(s.key, s.files)
+	}
+	read := func(rel string) string {
+		b, err := os.ReadFile(filepath.Join(root, rel))
+		if err != nil {
+			return ""
+		}
+		return string(b)
+	}
+	generations := func() []string {
+		var out []string
+		entries, _ := os.ReadDir(root)
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".repodata.") {
+				out = append(out, e.Name())
+			}
+		}
+		return out
+	}
+
+	publish("a")
+	if st, err := os.Lstat(filepath.Join(root, "repodata")); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("repodata is not a link: %v", err)
+	}
+	if read("repodata/repomd.xml") != "names a" || read("repodata/pkg") != "package" {
+		t.Errorf("generation a reads %q and %q", read("repodata/repomd.xml"), read("repodata/pkg"))
+	}
+	publish("b")
+	if read("repodata/repomd.xml") != "names b" || read("repodata/b-primary.xml.gz") != "b" || read("repodata/a-primary.xml.gz") != "a" {
+		t.Errorf("generation b: repomd.xml %q, b %q, a kept %q", read("repodata/repomd.xml"), read("repodata/b-primary.xml.gz"), read("repodata/a-primary.xml.gz"))
+	}
+	publish("c")
+	if read("repodata/a-primary.xml.gz") != "" || read("repodata/b-primary.xml.gz") != "b" || read("repodata/c-primary.xml.gz") != "c" {
+		t.Errorf("generation c: a %q (want gone), b %q, c %q", read("repodata/a-primary.xml.gz"), read("repodata/b-primary.xml.gz"), read("repodata/c-primary.xml.gz"))
+	}
+	if g := generations(); len(g) != 2 {
+		t.Errorf("generations on disk %v, want the current and the one before", g)
+	}
+	link, _ := os.Readlink(filepath.Join(root, "repodata"))
+	publish("c")
+	if again, _ := os.Readlink(filepath.Join(root, "repodata")); again != link {
+		t.Errorf("the same index published again switched %s to %s", link, again)
+	}
+	if err := sweepTemps(root); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("a switch left %s", e.Name())
+		}
+	}
+
+	old := &publisher{opts: Options{Repo: t.TempDir()}, st: &state{}}
+	os.MkdirAll(filepath.Join(old.opts.Repo, "repodata"), 0o755)
+	err := old.writeSet(indexSet{key: "rpm/stable", switcher: switchAtRepodata{}, files: []packaging.RepoFile{{Path: "repodata/repomd.xml"}}})
+	if err == nil || !strings.Contains(err.Error(), "older omnipack") {
+		t.Errorf("a repodata directory in the link's place: %v, want it refused", err)
+	}
+}

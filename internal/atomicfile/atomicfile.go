@@ -25,6 +25,7 @@ type FS interface {
 	Link(oldname, newname string) error
 	Remove(name string) error
 	Chtimes(name string, atime, mtime time.Time) error
+	Symlink(oldname, newname string) error
 }
 
 // OS is the machine's file system.
@@ -33,9 +34,10 @@ type OS struct{}
 func (OS) OpenFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
 	return os.OpenFile(name, flag, perm)
 }
-func (OS) Rename(oldname, newname string) error { return os.Rename(oldname, newname) }
-func (OS) Link(oldname, newname string) error   { return os.Link(oldname, newname) }
-func (OS) Remove(name string) error             { return os.Remove(name) }
+func (OS) Rename(oldname, newname string) error  { return os.Rename(oldname, newname) }
+func (OS) Link(oldname, newname string) error    { return os.Link(oldname, newname) }
+func (OS) Remove(name string) error              { return os.Remove(name) }
+func (OS) Symlink(oldname, newname string) error { return os.Symlink(oldname, newname) }
 func (OS) Chtimes(name string, atime, mtime time.Time) error {
 	return os.Chtimes(name, atime, mtime)
 }
@@ -122,12 +124,38 @@ var tempRe = regexp.MustCompile(`^\..+\.tmp-[0-9a-f]{12}$`)
 // files: one a process killed while writing leaves behind.
 func IsTemp(name string) bool { return tempRe.MatchString(name) }
 
-func writeTemp(fsys FS, f File) (string, error) {
+// tempName is a fresh temporary name beside p, one IsTemp knows.
+func tempName(p string) (string, error) {
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
 	}
-	tmp := filepath.Join(filepath.Dir(f.Path), "."+filepath.Base(f.Path)+".tmp-"+hex.EncodeToString(b[:]))
+	return filepath.Join(filepath.Dir(p), "."+filepath.Base(p)+".tmp-"+hex.EncodeToString(b[:])), nil
+}
+
+// Symlink makes p a symbolic link to target with one rename, so that a
+// reader finds the link or file that was there before, or the new link,
+// never nothing. p must not be a directory.
+func Symlink(fsys FS, target, p string) error {
+	tmp, err := tempName(p)
+	if err != nil {
+		return err
+	}
+	if err := fsys.Symlink(target, tmp); err != nil {
+		return fmt.Errorf("link %s: %w", p, err)
+	}
+	if err := fsys.Rename(tmp, p); err != nil {
+		_ = fsys.Remove(tmp)
+		return fmt.Errorf("link %s: %w", p, err)
+	}
+	return nil
+}
+
+func writeTemp(fsys FS, f File) (string, error) {
+	tmp, err := tempName(f.Path)
+	if err != nil {
+		return "", err
+	}
 	out, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return "", err

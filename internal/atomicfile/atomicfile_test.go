@@ -24,3 +24,36 @@ func TestIsTemp(t *testing.T) {
 		}
 	}
 }
+
+// TestSymlink: Symlink replaces a link with one pointing elsewhere and
+// leaves no temporary link; a directory in the way is an error, and the
+// directory stays.
+func TestSymlink(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"a", "b"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(dir, "current")
+	for _, target := range []string{"a", "b"} {
+		if err := Symlink(OS{}, target, link); err != nil {
+			t.Fatalf("Symlink %s: %v", target, err)
+		}
+		if got, err := os.Readlink(link); err != nil || got != target {
+			t.Errorf("after Symlink %s the link reads %q, %v", target, got, err)
+		}
+	}
+	if err := Symlink(OS{}, "b", filepath.Join(dir, "a")); err == nil {
+		t.Error("Symlink replaced a directory")
+	}
+	if st, err := os.Lstat(filepath.Join(dir, "a")); err != nil || !st.IsDir() {
+		t.Errorf("the directory Symlink refused to replace is gone: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if IsTemp(e.Name()) {
+			t.Errorf("Symlink left %s", e.Name())
+		}
+	}
+}

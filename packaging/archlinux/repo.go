@@ -25,28 +25,40 @@ import (
 	"github.com/omnipack/omnipack/pkgfile"
 )
 
-// A pacman repository, as repo-add writes it and pacman reads it:
+// A pacman repository, as pacman reads it:
 //
-//	arch/CHANNEL/ARCH/NAME-VER-REL-ARCH.pkg.tar.zst      the package
-//	arch/CHANNEL/ARCH/NAME-VER-REL-ARCH.pkg.tar.zst.sig  its detached signature
+//	arch/CHANNEL/pool/NAME-VER-REL-ARCH.pkg.tar.zst      the package
+//	arch/CHANNEL/pool/NAME-VER-REL-ARCH.pkg.tar.zst.sig  its detached signature
 //	arch/CHANNEL/ARCH/NAME.db, NAME.db.sig               what pacman -Sy fetches
 //	arch/CHANNEL/ARCH/NAME.files, NAME.files.sig         what pacman -Fy fetches
+//	arch/CHANNEL/ARCH/NAME-VER-REL-ARCH.pkg.tar.zst{,.sig}  links into the pool
 //
-// so that Server = BASE/arch/CHANNEL/$arch in pacman.conf. repo-add names
-// the database NAME.db.tar.gz with a NAME.db symlink; pacman fetches only
-// NAME.db, so a static tree holds the file under that name.
+// so that Server = BASE/arch/CHANNEL/$arch in pacman.conf. pacman checks
+// NAME.db against NAME.db.sig, two files no one rename replaces, so
+// ARCH is a symbolic link that omnipack publish points at a new
+// directory holding the whole new index (SwitchDir), and the packages,
+// which pacman fetches from the same directory, lie in the pool beside
+// it. repo-add names the database NAME.db.tar.gz with a NAME.db symlink;
+// pacman fetches only NAME.db, so the tree holds the file under that
+// name.
 
 // RepoDir is the channel's directory for one pacman architecture.
 func RepoDir(channel, pacmanArch string) string {
 	return path.Join("arch", channel, pacmanArch)
 }
 
-// PoolPath: packages lie beside the database of their architecture, where
-// pacman looks for them, and each package's .sig beside it.
+// poolDir holds the channel's packages of every architecture.
+func poolDir(channel string) string { return path.Join("arch", channel, "pool") }
+
+// PoolPath: packages lie in the channel's pool, and each package's .sig
+// beside it; the index links them into their architecture's directory.
 func (Format) PoolPath(channel string, p packaging.RepoPackage) string {
-	arch := archs[p.Arch]
-	return path.Join(RepoDir(channel, arch), fmt.Sprintf("%s-%s-%s.pkg.tar.zst", p.Name, p.Version, arch))
+	return path.Join(poolDir(channel), fmt.Sprintf("%s-%s-%s.pkg.tar.zst", p.Name, p.Version, archs[p.Arch]))
 }
+
+// SwitchDir: every file Index writes lies in an architecture's directory,
+// which switches as a whole.
+func (Format) SwitchDir(p string) string { return path.Dir(p) }
 
 // SigPath is where the detached signature of the package at poolPath lies:
 // beside it, as pacman and repo-add expect. omnipack publish copies the
@@ -57,11 +69,11 @@ func SigPath(poolPath string) string { return poolPath + ".sig" }
 const maxPackageSig = 16384
 
 // Index writes, for each architecture, NAME.db (each package's desc) and
-// NAME.files (desc and file list), gzip'd tars as repo-add makes them, and
-// a binary detached signature of each. A pacman database holds one entry
-// per package name: the newest version of each is indexed, older ones
-// stay in the tree for pacman -U. pacman databases carry no expiry, so
-// ValidUntil is not used.
+// NAME.files (desc and file list), gzip'd tars as repo-add makes them, a
+// binary detached signature of each, and a link to every package and its
+// .sig. A pacman database holds one entry per package name: the newest
+// version of each is indexed, older ones stay linked for pacman -U.
+// pacman databases carry no expiry, so ValidUntil is not used.
 func (Format) Index(in packaging.RepoIndex) ([]packaging.RepoFile, error) {
 	if in.Sign.Detached == nil {
 		return nil, errors.New("pacman repository: no OpenPGP key to sign the database with (pacman's SigLevel = Required DatabaseRequired needs NAME.db.sig)")
@@ -70,12 +82,16 @@ func (Format) Index(in packaging.RepoIndex) ([]packaging.RepoFile, error) {
 		return nil, fmt.Errorf("pacman repository name %q: use a-z 0-9 @ . _ + - (it names NAME.db and the [NAME] section)", in.Name)
 	}
 	byDir := map[string][]*dbEntry{}
+	links := map[string][]packaging.RepoFile{}
 	for _, p := range in.Packages {
 		e, err := readEntry(in.Root, p)
 		if err != nil {
 			return nil, err
 		}
-		dir := path.Dir(p.Path)
+		dir := RepoDir(in.Channel, archs[p.Arch])
+		for _, f := range []string{p.Path, SigPath(p.Path)} {
+			links[dir] = append(links[dir], packaging.RepoFile{Path: dir + "/" + path.Base(f), Link: f})
+		}
 		entries := byDir[dir]
 		if i := slices.IndexFunc(entries, func(o *dbEntry) bool { return o.name == e.name }); i >= 0 {
 			if Vercmp(e.version, entries[i].version) > 0 {
@@ -104,9 +120,7 @@ func (Format) Index(in packaging.RepoIndex) ([]packaging.RepoFile, error) {
 				return nil, fmt.Errorf("sign %s/%s database: %w", dir, in.Name, err)
 			}
 		}
-		// NAME.db last: a pacman -Sy between the renames sees the new
-		// signature beside the old database and refuses it, never accepts
-		// a mix.
+		out = append(out, links[dir]...)
 		out = append(out,
 			packaging.RepoFile{Path: dir + "/" + in.Name + ".files.sig", Body: sigs[0]},
 			packaging.RepoFile{Path: dir + "/" + in.Name + ".files", Body: files},

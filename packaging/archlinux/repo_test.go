@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -147,7 +148,23 @@ func (r *repo) index(k repoKey) []packaging.RepoFile {
 	}
 	for _, f := range files {
 		p := filepath.Join(r.root, f.Path)
-		if err := os.WriteFile(p, f.Body, 0o644); err != nil {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			r.t.Fatal(err)
+		}
+		if f.Link == "" {
+			if err := os.WriteFile(p, f.Body, 0o644); err != nil {
+				r.t.Fatal(err)
+			}
+			continue
+		}
+		target, err := filepath.Rel(filepath.Dir(p), filepath.Join(r.root, f.Link))
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			r.t.Fatal(err)
+		}
+		if err := os.Symlink(target, p); err != nil {
 			r.t.Fatal(err)
 		}
 	}
@@ -232,10 +249,21 @@ func TestPacmanRepository(t *testing.T) {
 	for _, f := range files {
 		names = append(names, f.Path)
 	}
-	want := []string{"arch/stable/x86_64/omnitest.files.sig", "arch/stable/x86_64/omnitest.files",
+	want := []string{"arch/stable/x86_64/probe-1.0.0-1-x86_64.pkg.tar.zst", "arch/stable/x86_64/probe-1.0.0-1-x86_64.pkg.tar.zst.sig",
+		"arch/stable/x86_64/omnitest.files.sig", "arch/stable/x86_64/omnitest.files",
 		"arch/stable/x86_64/omnitest.db.sig", "arch/stable/x86_64/omnitest.db"}
 	if strings.Join(names, " ") != strings.Join(want, " ") {
-		t.Fatalf("index files %v, want %v (NAME.db last)", names, want)
+		t.Fatalf("index files %v, want %v (the package links, then NAME.db last)", names, want)
+	}
+	for _, f := range files[:2] {
+		if f.Link != "arch/stable/pool/"+path.Base(f.Path) {
+			t.Errorf("%s links to %q, want the package in the pool", f.Path, f.Link)
+		}
+	}
+	for _, f := range files {
+		if sw := (Format{}).SwitchDir(f.Path); sw != "arch/stable/x86_64" {
+			t.Errorf("%s switches with %q, want its architecture's directory", f.Path, sw)
+		}
 	}
 	again := r.index(k[0])
 	for i := range files {

@@ -112,6 +112,16 @@ func (Format) PoolPath(channel string, p packaging.RepoPackage) string {
 	return fmt.Sprintf("%s/%s/%s-%s.%s.rpm", repoDir(channel), arch, p.Name, p.Version, arch)
 }
 
+// SwitchDir: repomd.xml, its .asc and the metadata files it names lie in
+// the channel's repodata directory and switch together: dnf checks
+// repomd.xml against repomd.xml.asc, two files no one rename replaces.
+func (Format) SwitchDir(p string) string {
+	if d := path.Dir(p); path.Base(d) == "repodata" {
+		return d
+	}
+	return ""
+}
+
 // Index writes the channel's rpm-md metadata for in.Packages, read from
 // each rpm's headers: the three checksum-named metadata files, then
 // repomd.xml.asc, then repomd.xml, which clients fetch first. Packages
