@@ -177,12 +177,15 @@ func assertManifestsPinImage(t *testing.T, rel *release) {
 	}
 }
 
-// TestImageSigned: in a signed release, dist/oci/ carries the image's
-// signature in the form cosign save writes, and cosign verify
-// --local-image accepts it offline with the release key. An image index
-// changed after signing, another key, and a layer changed in the layout
-// are refused: the first two by cosign, the last by skopeo, which checks
-// every blob's digest (cosign checks the index's digest only).
+// TestImageSigned: in a signed release, the .oci.tar carries the image's
+// signature and its SPDX SBOM attestations in the form cosign save
+// writes, and the README's commands (tar, cosign verify --local-image,
+// cosign verify-attestation --local-image) accept them offline with the
+// release key; each attestation's statement is about the index and
+// lists the binary. An image index changed after signing, another key,
+// and a layer changed in the layout are refused: the first two by cosign,
+// the last by skopeo, which checks every blob's digest (cosign checks the
+// index's digest only).
 func TestImageSigned(t *testing.T) {
 	cosign := cosignBinary(t)
 	work := t.TempDir()
@@ -196,22 +199,45 @@ func TestImageSigned(t *testing.T) {
 	}
 	layoutDir := unpackImage(t, rel, work)
 	pub := filepath.Join(rel.dir, "keys", "release.pub")
+
+	// The README's commands, in a directory where dist is the release.
+	blocks := readmeShBlocks(t, "image-verify")
+	if len(blocks) != 1 {
+		t.Fatalf("the README's image-verify section has %d sh blocks, want 1", len(blocks))
+	}
+	readme := t.TempDir()
+	if err := os.Symlink(rel.dir, filepath.Join(readme, "dist")); err != nil {
+		t.Fatal(err)
+	}
+	script := strings.ReplaceAll(blocks[0], "crashwatch_1.0.0.oci.tar", pipeline.ImageArchiveName(agent, v1))
+	cmd := exec.Command("sh", "-ec", script)
+	cmd.Dir = readme
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(cosign)+":"+os.Getenv("PATH"))
+	readmeOut, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the README's image-verify commands: %v\n%s", err, readmeOut)
+	}
+	if !strings.Contains(string(readmeOut), `"docker-reference":"`+agent+`"`) {
+		t.Errorf("cosign verified a signature of another image:\n%s", readmeOut)
+	}
+	checkSBOMAttestations(t, readmeOut, agent)
+
 	verify := func(dir, key string) (string, error) {
 		out, err := exec.Command(cosign, "verify", "--key", key, "--local-image", dir, "--insecure-ignore-tlog=true").CombinedOutput()
 		return string(out), err
 	}
-	out, err := verify(layoutDir, pub)
-	if err != nil {
-		t.Fatalf("cosign verify --local-image: %v\n%s", err, out)
-	}
-	if !strings.Contains(out, `"docker-reference":"`+agent+`"`) {
-		t.Errorf("cosign verified a signature of another image:\n%s", out)
+	verifyAttestation := func(dir, key string) (string, error) {
+		out, err := exec.Command(cosign, "verify-attestation", "--key", key, "--local-image", dir, "--type", "spdxjson", "--insecure-ignore-tlog=true").CombinedOutput()
+		return string(out), err
 	}
 	if _, err := makeKeys(filepath.Join(work, "other")); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := verify(layoutDir, filepath.Join(work, "other", "release.pub")); err == nil {
 		t.Errorf("cosign verify accepts another key:\n%s", out)
+	}
+	if out, err := verifyAttestation(layoutDir, filepath.Join(work, "other", "release.pub")); err == nil {
+		t.Errorf("cosign verify-attestation accepts another key:\n%s", out)
 	}
 
 	// The image index, changed: its digest is no longer the signed one.
@@ -234,6 +260,9 @@ func TestImageSigned(t *testing.T) {
 	writeFile(t, indexBlob, bytes.Replace(idx, []byte(`"os":"linux"`), []byte(`"os":"linuz"`), 1))
 	if out, err := verify(changed, pub); err == nil {
 		t.Errorf("cosign verify accepts a changed image index:\n%s", out)
+	}
+	if out, err := verifyAttestation(changed, pub); err == nil {
+		t.Errorf("cosign verify-attestation accepts a changed image index:\n%s", out)
 	}
 
 	// A layer, changed in place: skopeo copy refuses the layout.
@@ -266,6 +295,50 @@ func flippedBytes(t *testing.T, path string) []byte {
 	}
 	data[len(data)/2] ^= 0x40
 	return data
+}
+
+// checkSBOMAttestations reads what cosign verify-attestation printed, one
+// DSSE envelope per line: there must be one per architecture of the image
+// (the e2e tier builds amd64), each an in-toto statement of an SPDX
+// document that lists the binary.
+func checkSBOMAttestations(t *testing.T, out []byte, name string) {
+	t.Helper()
+	n := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		var env struct {
+			PayloadType string `json:"payloadType"`
+			Payload     []byte `json:"payload"`
+		}
+		if !strings.HasPrefix(line, "{") || json.Unmarshal([]byte(line), &env) != nil || env.PayloadType != "application/vnd.in-toto+json" {
+			continue
+		}
+		var st struct {
+			PredicateType string `json:"predicateType"`
+			Predicate     struct {
+				SPDXVersion string `json:"spdxVersion"`
+				Files       []struct {
+					FileName string `json:"fileName"`
+				} `json:"files"`
+			} `json:"predicate"`
+		}
+		if err := json.Unmarshal(env.Payload, &st); err != nil {
+			t.Fatalf("an attestation's statement: %v", err)
+		}
+		n++
+		if st.PredicateType != "https://spdx.dev/Document" || st.Predicate.SPDXVersion != "SPDX-2.3" {
+			t.Errorf("attestation of %s, %s; want an SPDX-2.3 document", st.PredicateType, st.Predicate.SPDXVersion)
+		}
+		listed := false
+		for _, f := range st.Predicate.Files {
+			listed = listed || f.FileName == "./usr/bin/"+name
+		}
+		if !listed {
+			t.Errorf("the SBOM attestation lists no /usr/bin/%s", name)
+		}
+	}
+	if n == 0 {
+		t.Errorf("cosign verify-attestation printed no attestation:\n%s", out)
+	}
 }
 
 // TestPublishOCI pushes the signed release's image with omnipack publish
@@ -323,6 +396,16 @@ func TestPublishOCI(t *testing.T) {
 	if out, err := exec.Command(cosign, "verify", "--key", filepath.Join(work, "other", "release.pub"), "--allow-http-registry",
 		"--insecure-ignore-tlog=true", repoRef+"@"+digest).CombinedOutput(); err == nil {
 		t.Errorf("cosign verify accepts another key against the registry:\n%s", out)
+	}
+	out, err = exec.Command(cosign, "verify-attestation", "--key", filepath.Join(keyDir, "release.pub"), "--allow-http-registry",
+		"--type", "spdxjson", "--insecure-ignore-tlog=true", repoRef+"@"+digest).CombinedOutput()
+	if err != nil {
+		t.Fatalf("cosign verify-attestation against the registry: %v\n%s", err, out)
+	}
+	checkSBOMAttestations(t, out, agent)
+	if out, err := exec.Command(cosign, "verify-attestation", "--key", filepath.Join(work, "other", "release.pub"), "--allow-http-registry",
+		"--type", "spdxjson", "--insecure-ignore-tlog=true", repoRef+"@"+digest).CombinedOutput(); err == nil {
+		t.Errorf("cosign verify-attestation accepts another key against the registry:\n%s", out)
 	}
 	// An unverified release is not pushed.
 	flip := filepath.Join(t.TempDir(), "dist")

@@ -114,13 +114,13 @@ func Build(s Spec, dir string) (*Result, error) {
 			desc, err = partial.Descriptor(img)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("oci: %s image: %w", p.name(), err)
+			return nil, fmt.Errorf("oci: %s image: %w", p.Name(), err)
 		}
 		// No artifactType: it is for artifacts, not images, and clients
 		// that predate it (skopeo 1.9) would rewrite the index.
 		desc.ArtifactType = ""
 		desc.Platform = &v1.Platform{OS: "linux", Architecture: p.Architecture, Variant: p.Variant}
-		res.Manifests[p.name()] = desc.Digest.String()
+		res.Manifests[p.Name()] = desc.Digest.String()
 		index.Manifests = append(index.Manifests, *desc)
 	}
 	raw, err := json.Marshal(index)
@@ -143,7 +143,8 @@ func Build(s Spec, dir string) (*Result, error) {
 	return res, nil
 }
 
-func (p Platform) name() string {
+// Name is the platform as Result.Manifests keys it: ARCH or ARCH/VARIANT.
+func (p Platform) Name() string {
 	if p.Variant != "" {
 		return p.Architecture + "/" + p.Variant
 	}
@@ -164,17 +165,17 @@ func (s Spec) check() error {
 	}
 	seen := map[string]bool{}
 	for _, p := range s.Platforms {
-		if seen[p.name()] {
-			errs = append(errs, fmt.Errorf("platform %s twice", p.name()))
+		if seen[p.Name()] {
+			errs = append(errs, fmt.Errorf("platform %s twice", p.Name()))
 		}
-		seen[p.name()] = true
+		seen[p.Name()] = true
 		paths := map[string]bool{}
 		for _, e := range p.Entries {
 			if !path.IsAbs(e.Path) || path.Clean(e.Path) != e.Path || e.Path == "/" {
-				errs = append(errs, fmt.Errorf("%s: path %q is not absolute and clean", p.name(), e.Path))
+				errs = append(errs, fmt.Errorf("%s: path %q is not absolute and clean", p.Name(), e.Path))
 			}
 			if paths[e.Path] {
-				errs = append(errs, fmt.Errorf("%s: %s twice", p.name(), e.Path))
+				errs = append(errs, fmt.Errorf("%s: %s twice", p.Name(), e.Path))
 			}
 			paths[e.Path] = true
 		}
@@ -327,16 +328,17 @@ func Sign(dir, repository string, res *Result, sign func(payload []byte) ([]byte
 
 // Push pushes the image in the layout tar at archive to repository (a
 // registry path such as ghcr.io/vendor/agent): the image index under its
-// tag, and its cosign signature, when the layout has one, under cosign's
-// tag sha256-HEX.sig, which plain skopeo copy of the tag leaves behind.
-// Plain http is used only for a loopback registry. It returns the index
-// digest.
+// tag, and its cosign signature and attestations, when the layout has
+// them, under cosign's tags sha256-HEX.sig and sha256-HEX.att, which plain
+// skopeo copy of the tag leaves behind. Plain http is used only for a
+// loopback registry. It returns the index digest.
 func Push(ctx context.Context, archive, repository string) (string, error) {
-	top, index, sigs, cleanup, err := openArchive(archive)
+	a, cleanup, err := openArchive(archive)
 	if err != nil {
 		return "", fmt.Errorf("oci: %s: %w", archive, err)
 	}
 	defer cleanup()
+	top, index := a.top, a.index
 	if index.Annotations[RefNameAnnotation] == "" {
 		return "", fmt.Errorf("oci: %s holds no tagged image index", archive)
 	}
@@ -355,14 +357,20 @@ func Push(ctx context.Context, archive, repository string) (string, error) {
 	if err := remote.WriteIndex(tag, ii, remote.WithContext(ctx)); err != nil {
 		return "", fmt.Errorf("oci: push %s: %w", tag, err)
 	}
-	if sigs != nil {
-		img, err := top.Image(sigs.Digest)
+	for _, att := range []struct {
+		desc   *v1.Descriptor
+		suffix string
+	}{{a.sigs, ".sig"}, {a.atts, ".att"}} {
+		if att.desc == nil {
+			continue
+		}
+		img, err := top.Image(att.desc.Digest)
 		if err != nil {
 			return "", err
 		}
-		sigTag := tag.Context().Tag(strings.Replace(index.Digest.String(), ":", "-", 1) + ".sig")
-		if err := remote.Write(sigTag, img, remote.WithContext(ctx)); err != nil {
-			return "", fmt.Errorf("oci: push the signature %s: %w", sigTag, err)
+		attTag := tag.Context().Tag(strings.Replace(index.Digest.String(), ":", "-", 1) + att.suffix)
+		if err := remote.Write(attTag, img, remote.WithContext(ctx)); err != nil {
+			return "", fmt.Errorf("oci: push %s: %w", attTag, err)
 		}
 	}
 	return index.Digest.String(), nil
@@ -427,13 +435,20 @@ func Archive(dir, out string, mtime time.Time) error {
 	return f.Close()
 }
 
-// openArchive unpacks the layout tar at archive into a temporary directory
-// (cleanup removes it) and returns its index.json with the descriptors of
-// the image index and, when there is one, of its cosign signatures.
-func openArchive(archive string) (top v1.ImageIndex, index, sigs *v1.Descriptor, cleanup func(), err error) {
+// archived is an unpacked layout tar: its index.json, and in it the
+// descriptors of the image index and, when the layout has them, of its
+// cosign signatures and attestations.
+type archived struct {
+	top               v1.ImageIndex
+	index, sigs, atts *v1.Descriptor
+}
+
+// openArchive unpacks the layout tar at archive into a temporary directory,
+// which cleanup removes.
+func openArchive(archive string) (a *archived, cleanup func(), err error) {
 	dir, err := os.MkdirTemp("", "omnipack-oci-*")
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, err
 	}
 	cleanup = func() { os.RemoveAll(dir) }
 	defer func() {
@@ -442,27 +457,30 @@ func openArchive(archive string) (top v1.ImageIndex, index, sigs *v1.Descriptor,
 		}
 	}()
 	if err := untar(archive, dir); err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, err
 	}
-	if top, err = layout.ImageIndexFromPath(dir); err != nil {
-		return nil, nil, nil, nil, err
+	a = &archived{}
+	if a.top, err = layout.ImageIndexFromPath(dir); err != nil {
+		return nil, nil, err
 	}
-	im, err := top.IndexManifest()
+	im, err := a.top.IndexManifest()
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, err
 	}
 	for i, d := range im.Manifests {
 		switch d.Annotations[kindAnnotation] {
 		case imageIndexKind:
-			index = &im.Manifests[i]
+			a.index = &im.Manifests[i]
 		case signaturesKind:
-			sigs = &im.Manifests[i]
+			a.sigs = &im.Manifests[i]
+		case attestationsKind:
+			a.atts = &im.Manifests[i]
 		}
 	}
-	if index == nil {
-		return nil, nil, nil, nil, errors.New("the layout holds no image index")
+	if a.index == nil {
+		return nil, nil, errors.New("the layout holds no image index")
 	}
-	return top, index, sigs, cleanup, nil
+	return a, cleanup, nil
 }
 
 // untar unpacks a layout tar (files and directories with plain names
@@ -513,17 +531,28 @@ func untar(archive, dir string) error {
 	}
 }
 
+// Verifier checks an image's signatures with the release key.
+type Verifier struct {
+	// Signature checks a DER signature of payload.
+	Signature func(payload, sig []byte) error
+	// DSSE checks a DSSE envelope and returns its payload. When set, the
+	// image must carry an attestation of PredicateType.
+	DSSE          func(envelope []byte) ([]byte, error)
+	PredicateType string
+}
+
 // Check reads the layout tar at archive as a client would: every blob of
 // the image index must have its digest and size (validate.Index), and the
-// layout must carry a cosign signature of the index that verify (the
-// release key's check of a DER signature) accepts, whose payload names
-// that index. It returns the index digest.
-func Check(archive string, verify func(payload, sig []byte) error) (string, error) {
-	top, index, sigs, cleanup, err := openArchive(archive)
+// layout must carry a cosign signature of the index that v accepts, whose
+// payload names that index, and with v.DSSE an attestation about it. It
+// returns the index digest.
+func Check(archive string, v Verifier) (string, error) {
+	a, cleanup, err := openArchive(archive)
 	if err != nil {
 		return "", err
 	}
 	defer cleanup()
+	top, index, sigs := a.top, a.index, a.sigs
 	ii, err := top.ImageIndex(index.Digest)
 	if err != nil {
 		return "", err
@@ -570,9 +599,15 @@ func Check(archive string, verify func(payload, sig []byte) error) (string, erro
 		if json.Unmarshal(payload, &p) != nil || p.Critical.Image.Digest != index.Digest.String() {
 			continue
 		}
-		if verify(payload, sig) == nil {
-			return index.Digest.String(), nil
+		if v.Signature(payload, sig) != nil {
+			continue
 		}
+		if v.DSSE != nil {
+			if err := checkAttestation(top, a.atts, index.Digest, v.PredicateType, v.DSSE); err != nil {
+				return "", err
+			}
+		}
+		return index.Digest.String(), nil
 	}
 	return "", fmt.Errorf("no signature of the image index %s verifies with the release key", index.Digest)
 }

@@ -2,6 +2,8 @@ package oci
 
 import (
 	"archive/tar"
+	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -18,6 +20,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/sigstore/sigstore/pkg/signature/dsse"
 )
 
 func testSpec(t *testing.T) Spec {
@@ -211,7 +215,37 @@ func TestCheck(t *testing.T) {
 		}
 		return nil
 	}
-	layoutTar := func(t *testing.T, signer *ecdsa.PrivateKey, edit func(dir string)) string {
+	const predicateType = "https://spdx.dev/Document"
+	verifier := Verifier{Signature: verify, PredicateType: predicateType, DSSE: func(env []byte) ([]byte, error) {
+		v, err := signature.LoadECDSAVerifier(&key.PublicKey, crypto.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		var payload []byte
+		err = dsse.WrapVerifier(v, dsse.WithDecodedPayload(&payload)).VerifySignature(bytes.NewReader(env), nil)
+		return payload, err
+	}}
+	attest := func(t *testing.T, dir string, k *ecdsa.PrivateKey, index string) {
+		t.Helper()
+		st, err := Statement("ghcr.io/vendor/agent", index, predicateType, []byte(`{"spdxVersion":"SPDX-2.3"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sv, err := signature.LoadECDSASignerVerifier(k, crypto.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := dsse.WrapSigner(sv, "application/vnd.in-toto+json").SignMessage(bytes.NewReader(st))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Attest(dir, []Attestation{{PredicateType: predicateType, Envelope: env}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// layoutTar builds, signs with signer and attests with attester (the
+	// statement about index, or the image's when "").
+	layoutTar := func(t *testing.T, signer, attester *ecdsa.PrivateKey, index string, edit func(dir string)) string {
 		t.Helper()
 		dir := filepath.Join(t.TempDir(), "oci")
 		res, err := Build(testSpec(t), dir)
@@ -223,6 +257,12 @@ func TestCheck(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		if attester != nil {
+			if index == "" {
+				index = res.Index
+			}
+			attest(t, dir, attester, index)
+		}
 		if edit != nil {
 			edit(dir)
 		}
@@ -232,17 +272,25 @@ func TestCheck(t *testing.T) {
 		}
 		return archive
 	}
-	if _, err := Check(layoutTar(t, key, nil), verify); err != nil {
-		t.Errorf("a signed layout: %v", err)
+	if _, err := Check(layoutTar(t, key, key, "", nil), verifier); err != nil {
+		t.Errorf("a signed and attested layout: %v", err)
 	}
+	if _, err := Check(layoutTar(t, key, nil, "", nil), Verifier{Signature: verify}); err != nil {
+		t.Errorf("a signed layout, no attestation asked for: %v", err)
+	}
+	otherIndex := "sha256:" + strings.Repeat("ab", 32)
 	for name, tc := range map[string]struct {
-		signer *ecdsa.PrivateKey
-		edit   func(dir string)
-		want   string
+		signer, attester *ecdsa.PrivateKey
+		index            string
+		edit             func(dir string)
+		want             string
 	}{
-		"unsigned":    {nil, nil, "carries no signature"},
-		"another key": {other, nil, "no signature of the image index"},
-		"changed layer": {key, func(dir string) {
+		"unsigned":                     {nil, key, "", nil, "carries no signature"},
+		"another key":                  {other, key, "", nil, "no signature of the image index"},
+		"no attestation":               {key, nil, "", nil, "carries no attestation"},
+		"attested by another key":      {key, other, "", nil, "no https://spdx.dev/Document attestation"},
+		"attestation of another image": {key, key, otherIndex, nil, "no https://spdx.dev/Document attestation"},
+		"changed layer": {key, key, "", func(dir string) {
 			blobs, _ := filepath.Glob(filepath.Join(dir, "blobs", "sha256", "*"))
 			for _, b := range blobs {
 				data, _ := os.ReadFile(b)
@@ -253,7 +301,7 @@ func TestCheck(t *testing.T) {
 			}
 		}, "does not match its blobs"},
 	} {
-		if _, err := Check(layoutTar(t, tc.signer, tc.edit), verify); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := Check(layoutTar(t, tc.signer, tc.attester, tc.index, tc.edit), verifier); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: Check: %v, want %q", name, err, tc.want)
 		}
 	}

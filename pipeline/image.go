@@ -21,6 +21,7 @@ import (
 	"github.com/omnipack/omnipack/packaging"
 	"github.com/omnipack/omnipack/podman"
 	"github.com/omnipack/omnipack/provenance"
+	"github.com/omnipack/omnipack/sbom"
 	"github.com/omnipack/omnipack/signing"
 )
 
@@ -108,13 +109,21 @@ func buildImage(cfg *config.Config, specs []*packaging.Spec, version string, src
 	defer os.RemoveAll(work)
 	dir := filepath.Join(work, "oci")
 	svc := cfg.ServiceModel("")
-	res, err := oci.Build(imageSpec(cfg, svc, specs, version, src, mtime), dir)
+	spec := imageSpec(cfg, svc, specs, version, src, mtime)
+	res, err := oci.Build(spec, dir)
 	if err != nil {
 		return nil, err
 	}
 	if keys != nil {
 		sign := func(payload []byte) ([]byte, error) { return signing.SignBlob(keys.Release, bytes.NewReader(payload)) }
 		if err := oci.Sign(dir, cfg.OCI.Repository, res, sign); err != nil {
+			return nil, err
+		}
+		atts, err := imageSBOMs(cfg, spec, specs, res, dir, work, version, mtime, keys)
+		if err != nil {
+			return nil, err
+		}
+		if err := oci.Attest(dir, atts); err != nil {
 			return nil, err
 		}
 	}
@@ -139,6 +148,39 @@ func buildImage(cfg *config.Config, specs []*packaging.Spec, version string, src
 		arts = append(arts, a)
 	}
 	return arts, nil
+}
+
+// imageSBOMs are the image's SBOM attestations, one per platform: the
+// SPDX document of that platform's image (its layer's files, the Go
+// modules of its binary) as an in-toto statement about the image index,
+// in a DSSE envelope signed with the release key, as cosign attest
+// --type spdxjson makes them.
+func imageSBOMs(cfg *config.Config, spec oci.Spec, specs []*packaging.Spec, res *oci.Result, dir, work, version string, mtime time.Time, keys *Keys) ([]oci.Attestation, error) {
+	var atts []oci.Attestation
+	for i, p := range spec.Platforms {
+		digest := res.Manifests[p.Name()]
+		layer := filepath.Join(work, "layer-"+specs[i].Arch.Name+".tar")
+		if err := oci.WriteLayer(dir, res.Index, digest, layer); err != nil {
+			return nil, fmt.Errorf("oci: %s layer: %w", p.Name(), err)
+		}
+		doc, err := sbom.ImageSPDX(sbom.ImageInput{LayerPath: layer, Repository: cfg.OCI.Repository, Digest: digest,
+			Arch: specs[i].Arch.Name, Name: cfg.Project.Name, Version: version, License: cfg.Project.License,
+			Supplier: cfg.Project.Vendor, Homepage: cfg.Project.Homepage, BinaryPath: layout.Bin(cfg.Project.Name), Created: mtime})
+		if err != nil {
+			return nil, fmt.Errorf("SPDX SBOM of the %s image: %w", p.Name(), err)
+		}
+		os.Remove(layer)
+		st, err := oci.Statement(cfg.OCI.Repository, res.Index, sbom.SPDXPredicateType, doc)
+		if err != nil {
+			return nil, err
+		}
+		env, err := signing.SignDSSE(keys.Release, signing.InTotoPayloadType, st)
+		if err != nil {
+			return nil, fmt.Errorf("oci: attest the %s image's SBOM: %w", p.Name(), err)
+		}
+		atts = append(atts, oci.Attestation{PredicateType: sbom.SPDXPredicateType, Envelope: env})
+	}
+	return atts, nil
 }
 
 // writableDirs are the directories the agent writes, its state directory

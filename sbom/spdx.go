@@ -48,6 +48,11 @@ func SPDX(in Input) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return d.spdx()
+}
+
+// spdx encodes the SPDX document of d.
+func (d *described) spdx() ([]byte, error) {
 	doc := d.spdxDocument()
 	return withID(KindSPDX, func(id string) ([]byte, error) {
 		doc.DocumentNamespace = ""

@@ -215,10 +215,15 @@ func (v *verifier) images() {
 		if a.Format != manifest.FormatOCI || !v.usable(a.Name) {
 			continue
 		}
-		index, err := oci.Check(v.good[a.Name], func(payload, sig []byte) error {
-			return signing.VerifyBlob(v.key, bytes.NewReader(payload), sig)
+		index, err := oci.Check(v.good[a.Name], oci.Verifier{
+			Signature: func(payload, sig []byte) error {
+				return signing.VerifyBlob(v.key, bytes.NewReader(payload), sig)
+			},
+			DSSE:          func(env []byte) ([]byte, error) { return signing.VerifyDSSE(v.key, env) },
+			PredicateType: sbom.SPDXPredicateType,
 		})
-		v.add(CheckImage, a.Name, err, "every blob matches its digest; the cosign signature of the index "+index+" verifies with the release key")
+		v.add(CheckImage, a.Name, err, "every blob matches its digest; the cosign signature of the index "+index+
+			" and its SPDX SBOM attestation verify with the release key")
 	}
 }
 
