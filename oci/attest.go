@@ -9,11 +9,9 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/static"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // cosign's names for attestations, as cosign save writes them: an image
@@ -69,23 +67,12 @@ func Attest(dir string, atts []Attestation) error {
 	if len(atts) == 0 {
 		return errors.New("oci: no attestations")
 	}
-	img := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
-	for _, a := range atts {
-		var err error
-		img, err = mutate.Append(img, mutate.Addendum{Layer: static.NewLayer(a.Envelope, dsseMediaType),
-			Annotations: map[string]string{predicateTypeAnnotation: a.PredicateType, signatureAnnotation: ""}})
-		if err != nil {
-			return err
-		}
+	layers := make([]mutate.Addendum, len(atts))
+	for i, a := range atts {
+		layers[i] = mutate.Addendum{Layer: static.NewLayer(a.Envelope, dsseMediaType),
+			Annotations: map[string]string{predicateTypeAnnotation: a.PredicateType, signatureAnnotation: ""}}
 	}
-	lp, err := layout.FromPath(dir)
-	if err != nil {
-		return fmt.Errorf("oci: layout %s: %w", dir, err)
-	}
-	if err := lp.AppendImage(img, layout.WithAnnotations(map[string]string{kindAnnotation: attestationsKind})); err != nil {
-		return fmt.Errorf("oci: layout %s: %w", dir, err)
-	}
-	return nil
+	return appendAttached(dir, attestationsKind, layers)
 }
 
 // WriteLayer writes the layer of the image whose manifest digest is

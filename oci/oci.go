@@ -310,9 +310,14 @@ func Sign(dir, repository string, res *Result, sign func(payload []byte) ([]byte
 	if err != nil {
 		return fmt.Errorf("oci: sign the image: %w", err)
 	}
-	img := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
-	img, err = mutate.Append(img, mutate.Addendum{Layer: static.NewLayer(payload, simpleSigningMediaType),
-		Annotations: map[string]string{signatureAnnotation: base64.StdEncoding.EncodeToString(sig)}})
+	return appendAttached(dir, signaturesKind, []mutate.Addendum{{Layer: static.NewLayer(payload, simpleSigningMediaType),
+		Annotations: map[string]string{signatureAnnotation: base64.StdEncoding.EncodeToString(sig)}}})
+}
+
+// appendAttached adds to the layout at dir an image of cosign's kind
+// (signatures, attestations) holding the layers, as cosign save does.
+func appendAttached(dir, kind string, layers []mutate.Addendum) error {
+	img, err := mutate.Append(mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON), layers...)
 	if err != nil {
 		return err
 	}
@@ -320,7 +325,7 @@ func Sign(dir, repository string, res *Result, sign func(payload []byte) ([]byte
 	if err != nil {
 		return fmt.Errorf("oci: layout %s: %w", dir, err)
 	}
-	if err := lp.AppendImage(img, layout.WithAnnotations(map[string]string{kindAnnotation: signaturesKind})); err != nil {
+	if err := lp.AppendImage(img, layout.WithAnnotations(map[string]string{kindAnnotation: kind})); err != nil {
 		return fmt.Errorf("oci: layout %s: %w", dir, err)
 	}
 	return nil
