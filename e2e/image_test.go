@@ -31,6 +31,8 @@ import (
 // config mounted over the image's, reports a segfault line appended to its
 // log-file source, and stops cleanly on podman stop's SIGTERM. The same
 // image is read from the release's .oci.tar, the file release.json lists.
+// The README's image-run commands run too, as they stand but for the
+// container's name and the host path of the config.
 func TestImageRuns(t *testing.T) {
 	host.RequireRoot(t)
 	if _, err := exec.LookPath("podman"); err != nil {
@@ -61,16 +63,57 @@ func TestImageRuns(t *testing.T) {
 	writeFile(t, conf, []byte("auth_key = \"image-test\"\nsource = \"/srv/kern.log\"\n"))
 	writeFile(t, kernLog, nil)
 
-	for _, ref := range []string{"oci:" + unpackImage(t, rel, work) + ":" + v1, "oci-archive:" + archive + ":" + v1} {
+	readme := readmeShBlocks(t, "image-run")
+	if len(readme) != 1 {
+		t.Fatalf("the README's image-run section has %d sh blocks, want 1", len(readme))
+	}
+	readmeDir := filepath.Join(work, "readme")
+	if err := os.MkdirAll(readmeDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(rel.dir, filepath.Join(readmeDir, "dist")); err != nil {
+		t.Fatal(err)
+	}
+	// sh runs a part of the README's block, with the test's container and
+	// config, in a directory where dist is the release.
+	sh := func(script, name string) (string, error) {
+		for old, new := range map[string]string{
+			"--name " + agent: "--name " + name, "podman logs " + agent: "podman logs " + name, "podman stop " + agent: "podman stop " + name,
+			"-v /etc/" + agent + "/" + agent + ".toml:": "-v " + conf + ":",
+			agent + "_1.0.0.oci.tar:1.0.0":             filepath.Base(archive) + ":" + v1,
+		} {
+			script = strings.ReplaceAll(script, old, new)
+		}
+		cmd := exec.Command("sh", "-ec", script)
+		cmd.Dir = readmeDir
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	runPart, stopPart, ok := strings.Cut(readme[0], "podman logs ")
+	if !ok {
+		t.Fatal("the README's image-run block has no podman logs line")
+	}
+	stopPart = "podman logs " + stopPart
+
+	for _, ref := range []string{"oci:" + unpackImage(t, rel, work) + ":" + v1, "oci-archive:" + archive + ":" + v1, "readme"} {
 		t.Run(strings.SplitN(ref, ":", 2)[0], func(t *testing.T) {
 			name := fmt.Sprintf("omnipack-e2e-%d", time.Now().UnixNano())
 			podman := func(args ...string) (string, error) {
 				out, err := exec.Command("podman", append([]string{"--runtime", "runc"}, args...)...).CombinedOutput()
 				return string(out), err
 			}
-			out, err := podman("run", "-d", "--name", name, "--network=none",
-				"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
-				"-v", conf+":/etc/"+agent+"/"+agent+".toml:ro", "-v", kernLog+":/srv/kern.log:ro", ref)
+			var out string
+			var err error
+			if ref == "readme" {
+				out, err = sh(runPart, name)
+				if err == nil && !strings.Contains(out, `"Architecture": "amd64"`) {
+					t.Errorf("the README's skopeo inspect does not show the amd64 image:\n%s", out)
+				}
+			} else {
+				out, err = podman("run", "-d", "--name", name, "--network=none",
+					"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
+					"-v", conf+":/etc/"+agent+"/"+agent+".toml:ro", "-v", kernLog+":/srv/kern.log:ro", ref)
+			}
 			image, _ := podman("inspect", name, "--format", "{{.Image}}")
 			t.Cleanup(func() {
 				podman("rm", "-f", "-t", "0", name)
@@ -95,24 +138,32 @@ func TestImageRuns(t *testing.T) {
 					time.Sleep(100 * time.Millisecond)
 				}
 			}
-			waitLog(`"msg":"reading source","source":"/srv/kern.log"`)
-			if !strings.Contains(logs(), `"auth_key_set":true`) {
+			waitLog(`"auth_key_set":true`)
+			if !strings.Contains(logs(), `"source":"/srv/kern.log"`) {
 				t.Errorf("the agent did not read the mounted config:\n%s", logs())
 			}
 			top, err := podman("top", name, "user", "group")
 			if want := fmt.Sprint(config.DefaultImageID); err != nil || !strings.Contains(top, want+" ") || strings.Contains(top, "root") {
 				t.Errorf("podman top: %v, want the agent as %s:%s:\n%s", err, want, want, top)
 			}
-			f, err := os.OpenFile(kernLog, os.O_APPEND|os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintln(f, "[ 4242.000001] python3[21951]: segfault at 0 ip 00007fa681985ad8 sp 00007ffe75c39d18 error 4 in libc.so.6[167ad8,7fa681844000+156000]")
-			f.Close()
-			waitLog(`"kind":"segfault","pid":21951`)
-
-			if out, err := podman("stop", "-t", "20", name); err != nil {
-				t.Fatalf("podman stop: %v\n%s", err, out)
+			if ref == "readme" {
+				// The README mounts no log file; the agent keeps retrying its
+				// source, and its logs and podman stop are the README's.
+				if out, err := sh(stopPart, name); err != nil || !strings.Contains(out, `"auth_key_set":true`) {
+					t.Fatalf("the README's podman logs and stop: %v\n%s", err, out)
+				}
+			} else {
+				waitLog(`"msg":"reading source","source":"/srv/kern.log"`)
+				f, err := os.OpenFile(kernLog, os.O_APPEND|os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fmt.Fprintln(f, "[ 4242.000001] python3[21951]: segfault at 0 ip 00007fa681985ad8 sp 00007ffe75c39d18 error 4 in libc.so.6[167ad8,7fa681844000+156000]")
+				f.Close()
+				waitLog(`"kind":"segfault","pid":21951`)
+				if out, err := podman("stop", "-t", "20", name); err != nil {
+					t.Fatalf("podman stop: %v\n%s", err, out)
+				}
 			}
 			code, err := podman("inspect", name, "--format", "{{.State.ExitCode}}")
 			if err != nil || strings.TrimSpace(code) != "0" || !strings.Contains(logs(), `"msg":"stopping","signal":"terminated"`) {
