@@ -90,6 +90,9 @@ type Executor struct {
 	configChanged bool
 	wasRunning    bool
 	name          string
+	// repoVersion is the version the package manager installed from the
+	// repository (repo-install).
+	repoVersion string
 }
 
 func (e *Executor) say(format string, args ...any) {
@@ -110,10 +113,13 @@ func (e *Executor) Execute(ctx context.Context, p *Plan) (err error) {
 		return err
 	}
 	defer e.h.Close()
-	if p.Artifact != nil && slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Kind == StepDownload }) {
+	download := p.Artifact != nil && slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Kind == StepDownload })
+	if download {
 		if err := release.CheckArtifact(*p.Artifact); err != nil {
 			return err
 		}
+	}
+	if download || slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Kind == StepRepoInstall }) {
 		if err := e.makeTemp(); err != nil {
 			return err
 		}
@@ -219,6 +225,18 @@ func (e *Executor) step(ctx context.Context, p *Plan, s Step) error {
 		if _, ok := managed(p.Format); ok {
 			r.Package = packageName(p.Format, p.Name, p.Artifact.Package)
 		}
+		if p.Method == MethodRepo {
+			r.Method = MethodRepo
+			// Another version than the verified release's came from the
+			// repository: the record names only what is known of it, as
+			// install.sh's does.
+			if e.repoVersion != p.Artifact.Version {
+				if err := release.CheckVersion(e.repoVersion); err != nil {
+					return fmt.Errorf("the version %s installed from the repository: %w", p.PackageManager, err)
+				}
+				r = Record{Version: e.repoVersion, Format: p.Format, PackageManager: p.PackageManager, Package: r.Package, Method: MethodRepo}
+			}
+		}
 		if err := writeRecord(e.h, p.Name, r); err != nil {
 			return err
 		}
@@ -267,6 +285,10 @@ func (e *Executor) step(ctx context.Context, p *Plan, s Step) error {
 		return nil
 	case StepTrustKey:
 		return e.trustKey(ctx, p, s)
+	case StepRepoInstall:
+		return e.repoInstall(ctx, p, s)
+	case StepRepoRemove:
+		return e.repoRemove(s)
 	}
 	return fmt.Errorf("unknown step kind %q", s.Kind)
 }

@@ -150,6 +150,8 @@ type Step struct {
 	// Health is the release's health command, which a health step runs
 	// once the service has stayed up.
 	Health *Command `json:"health_command,omitempty"`
+	// Repo is what a repo-install or repo-remove step works with.
+	Repo *RepoStep `json:"repository,omitempty"`
 }
 
 // State is what the host has already, gathered by the caller (Inspect).
@@ -183,6 +185,9 @@ type PlanOptions struct {
 	// HealthSeconds is how long the service must stay up; 0 means 5.
 	HealthSeconds int
 	Purge         bool
+	// Repo, when set, installs from the release's package repository
+	// (--method repo) instead of from the release's package file.
+	Repo *RepoOptions
 }
 
 // Plan is every decision of one run, made before anything changes.
@@ -206,6 +211,8 @@ type Plan struct {
 	Init  string   `json:"init,omitempty"`
 	Notes []string `json:"notes,omitempty"`
 	Steps []Step   `json:"steps"`
+	// Method is MethodRepo when the package comes from the repository.
+	Method string `json:"method,omitempty"`
 }
 
 // ChooseArtifact picks the release's package for the host's package format
@@ -420,9 +427,30 @@ func NewPlan(f detector.Facts, r *manifest.Release, st State, o PlanOptions) (*P
 	if formats.Is(a.Format, packaging.StageUnpack) {
 		p.PackageManager = detector.None
 	}
+	rec := st.Record
+	if o.Repo != nil {
+		step, err := repoSteps(f, r.Name, packageName(a.Format, r.Name, a.Package), *o.Repo)
+		if err != nil {
+			return nil, err
+		}
+		p.Method = MethodRepo
+		p.Action = ActionInstall
+		if rec != nil || st.Binary {
+			p.Action = ActionUpgrade
+		}
+		p.Notes = append(p.Notes, fmt.Sprintf("--method repo: %s installs the newest %s in the repository %s (the release's own package is %s), and later versions arrive with its upgrades",
+			step.Manager, r.Name, o.Repo.URL, a.Name))
+		p.Steps = append(p.Steps, Step{Kind: StepRepoInstall, Repo: step,
+			Desc: fmt.Sprintf("trust the release's OpenPGP key (checked against the signed manifest) as %s for this repository alone, write %s, check the repository's signature with %s, then %s %s from it",
+				step.Keyring, step.Source, step.Manager, p.Action, r.Name)},
+			Step{Kind: StepRecord, Path: RecordPath(r.Name), Desc: fmt.Sprintf("record the installed version, from the repository, in %s", RecordPath(r.Name))})
+		if err := p.finish(r, st, o, configPath); err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
 
 	// The action: TUF's rollback rule on the signed release version.
-	rec := st.Record
 	switch {
 	case rec == nil:
 		p.Action = ActionInstall
@@ -485,6 +513,16 @@ func NewPlan(f detector.Facts, r *manifest.Release, st State, o PlanOptions) (*P
 		p.Steps = append(p.Steps, Step{Kind: StepRecord, Path: RecordPath(r.Name),
 			Desc: fmt.Sprintf("record release_version %d, version %s in %s", r.ReleaseVersion, r.Version, RecordPath(r.Name))})
 	}
+	if err := p.finish(r, st, o, configPath); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// finish adds the steps after the package is in place: the --set values,
+// the restart they need, and the service's start and health check.
+func (p *Plan) finish(r *manifest.Release, st State, o PlanOptions, configPath string) error {
+	f, a := p.Host, p.Artifact
 	configSets, envSets := splitSets(o.Sets)
 	if len(configSets) > 0 {
 		var keys []string
@@ -500,7 +538,7 @@ func NewPlan(f detector.Facts, r *manifest.Release, st State, o PlanOptions) (*P
 	}
 	if len(envSets) > 0 {
 		if a.EnvironmentFile == "" {
-			return nil, fmt.Errorf("%w: --set %s: %s's %s package ships no environment file ([service] environment_file is off in its omnipack.toml); nothing was changed",
+			return fmt.Errorf("%w: --set %s: %s's %s package ships no environment file ([service] environment_file is off in its omnipack.toml); nothing was changed",
 				ErrNoEnvironmentFile, envSets[0].Key, r.Name, a.Format)
 		}
 		var keys []string
@@ -540,7 +578,7 @@ func NewPlan(f detector.Facts, r *manifest.Release, st State, o PlanOptions) (*P
 		}
 		p.Steps = append(p.Steps, step)
 	}
-	return p, nil
+	return nil
 }
 
 // resolveConfig returns the in-root config path from --config-file, else
@@ -607,6 +645,12 @@ func NewUninstallPlan(f detector.Facts, name string, st State, o PlanOptions) (*
 		}
 		q := KnownCommand(p.Format, pkg)
 		p.Steps = append(p.Steps, Step{Kind: StepRun, Cmd: &cmd, OnlyIf: &q, Desc: "remove the package with " + f.PackageManager + " (if installed)"})
+		if st.Record != nil && st.Record.Method == MethodRepo {
+			if step, ok := repoRemoveStep(p.Format, name); ok {
+				p.Method = MethodRepo
+				p.Steps = append(p.Steps, step)
+			}
+		}
 	default:
 		if f.DistroID == "nixos" {
 			return nil, fmt.Errorf("%w: NixOS: omnipack installs nothing here, so there is nothing to remove", ErrUnsupported)
@@ -664,6 +708,13 @@ func (p *Plan) Text(tmp string) string {
 		}
 		if s.Cmd != nil {
 			fmt.Fprintf(&b, "  run: %s\n", p.expand(s.Cmd.String(), tmp))
+		}
+		if s.Repo != nil {
+			for _, c := range []*Command{s.Repo.Check, s.Repo.Refresh, s.Repo.Install} {
+				if c != nil {
+					fmt.Fprintf(&b, "  run: %s\n", strings.ReplaceAll(c.String(), ScratchToken, tmp+"/repo.check"))
+				}
+			}
 		}
 	}
 	return b.String()

@@ -41,6 +41,9 @@ type Record struct {
 	PackageManager string `json:"package_manager,omitempty"`
 	Artifact       string `json:"artifact,omitempty"`
 	SHA256         string `json:"sha256,omitempty"`
+	// Method is MethodRepo for a package installed from the repository;
+	// empty for one installed from its file.
+	Method string `json:"method,omitempty"`
 }
 
 // Marshal renders the record file as key=value lines, the one form
@@ -51,7 +54,7 @@ func (r Record) Marshal() []byte {
 	if r.Release > 0 {
 		fmt.Fprintf(&b, "release=%d\n", r.Release)
 	}
-	for _, kv := range [][2]string{{"format", r.Format}, {"package_manager", r.PackageManager}, {"artifact", r.Artifact}, {"sha256", r.SHA256}, {"package", r.Package}} {
+	for _, kv := range [][2]string{{"format", r.Format}, {"package_manager", r.PackageManager}, {"artifact", r.Artifact}, {"sha256", r.SHA256}, {"package", r.Package}, {"method", r.Method}} {
 		if kv[1] != "" {
 			fmt.Fprintf(&b, "%s=%s\n", kv[0], kv[1])
 		}
@@ -99,6 +102,9 @@ func ParseRecord(data []byte) (*Record, error) {
 	}
 	if sum := kv["sha256"]; release.CheckSHA256(sum) == nil {
 		r.SHA256 = sum
+	}
+	if kv["method"] == MethodRepo {
+		r.Method = MethodRepo
 	}
 	return r, nil
 }

@@ -3,9 +3,28 @@ package packaging
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
+	"regexp"
 	"time"
 )
+
+// DefaultChannel is the channel omnipack publish writes to, and clients
+// read, unless told another.
+const DefaultChannel = "stable"
+
+// channelRe is a channel name: one path segment of plain characters, an
+// apt suite and a directory elsewhere.
+var channelRe = regexp.MustCompile(`^[a-z0-9][a-z0-9.+-]{0,63}$`)
+
+// CheckChannel refuses a channel name that is not one path segment of
+// a-z 0-9 . + -.
+func CheckChannel(channel string) error {
+	if !channelRe.MatchString(channel) {
+		return fmt.Errorf("channel %q: use a-z, 0-9, . + - (starting with a letter or digit), e.g. stable or beta", channel)
+	}
+	return nil
+}
 
 // Indexer is a format's package repository: where its packages lie in a
 // repository tree and the index its package manager reads. omnipack

@@ -46,7 +46,7 @@ import (
 
 // Defaults.
 const (
-	DefaultChannel  = "stable"
+	DefaultChannel  = packaging.DefaultChannel
 	DefaultValidFor = 7 * 24 * time.Hour
 )
 
@@ -116,9 +116,6 @@ type Result struct {
 // StateDir holds the repository's own files, which Serve does not serve.
 const StateDir = ".omnipack"
 
-// channelRe is a channel name: one path segment of plain characters.
-var channelRe = regexp.MustCompile(`^[a-z0-9][a-z0-9.+-]{0,63}$`)
-
 // nameRe is a repository name: a file name and an apt Origin.
 var nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$`)
 
@@ -164,8 +161,10 @@ func checkOptions(o *Options) error {
 	if o.Channel == "" && !o.Refresh {
 		o.Channel = DefaultChannel
 	}
-	if o.Channel != "" && !channelRe.MatchString(o.Channel) {
-		return fmt.Errorf("channel %q: use a-z, 0-9, . + - (starting with a letter or digit), e.g. stable or beta", o.Channel)
+	if o.Channel != "" {
+		if err := packaging.CheckChannel(o.Channel); err != nil {
+			return err
+		}
 	}
 	if o.Name != "" && !nameRe.MatchString(o.Name) {
 		return fmt.Errorf("repository name %q: use A-Z a-z 0-9 . _ + - (starting with a letter or digit)", o.Name)

@@ -33,6 +33,8 @@ func newInstallCmd(g *globals) *cobra.Command {
 		reinstall, fromRelease bool
 		insecureHTTP           bool
 		healthSeconds          int
+		method, repoURL        string
+		channel                string
 	)
 	cmd := &cobra.Command{
 		Use:   "install [flags] SRC",
@@ -52,6 +54,14 @@ https URL of one) on this host, as install.sh does:
      NAME="VALUE" in the package's environment file (where the release
      ships one), and restart the service if either changed;
   6. check through the init system that the service runs and stays up.
+
+With --method repo it adds the vendor's package repository (--repo-url, as
+omnipack publish made it) to the host's package manager instead, trusting the
+release's OpenPGP key (checked against the verified release.json) for that
+repository alone, and installs the newest package from it, so that later
+versions arrive with the host's own upgrades; the repository must verify
+with that key, or the host's repository files are put back as they were.
+--uninstall then removes the repository and its key too.
 
 --set values are never printed. --dry-run prints the host, the chosen artifact
 and every command, and changes nothing. The installed release is recorded in
@@ -87,6 +97,22 @@ and every command, and changes nothing. The installed release is recorded in
 			}
 			if healthSeconds < 1 || healthSeconds > 600 {
 				return usageError{errors.New("--health-seconds: use 1 to 600")}
+			}
+			switch method {
+			case "package":
+				if repoURL != "" || channel != "" {
+					return usageError{errors.New("--repo-url and --channel go with --method repo")}
+				}
+			case install.MethodRepo:
+				if !uninstall {
+					ro := install.RepoOptions{URL: repoURL, Channel: channel, InsecureHTTP: insecureHTTP}
+					if err := install.CheckRepoOptions(ro); err != nil {
+						return usageError{err}
+					}
+					o.Plan.Repo = &ro
+				}
+			default:
+				return usageError{fmt.Errorf("--method %q: use package (the release's package file) or repo (the vendor's package repository)", method)}
 			}
 			o.Key = release.KeySpec{Path: keyPath, FromRelease: fromRelease}
 			o.InsecureHTTP = insecureHTTP
@@ -136,6 +162,9 @@ and every command, and changes nothing. The installed release is recorded in
 	f.BoolVar(&insecureHTTP, "insecure-http", false, "allow plain http from a host that is not loopback")
 	f.StringVar(&configFile, "config-file", "", "config `FILE` that --set edits (relative to /etc/NAME; default /etc/NAME/NAME.toml or the only *.toml there)")
 	f.IntVar(&healthSeconds, "health-seconds", 5, "how long the service must stay up after start")
+	f.StringVar(&method, "method", "package", "install from the release's package file (`package`) or from the vendor's package repository (repo)")
+	f.StringVar(&repoURL, "repo-url", "", "with --method repo: the repository's root `URL` (omnipack publish --url)")
+	f.StringVar(&channel, "channel", "", "with --method repo: the repository's `CHANNEL` (default stable)")
 	return cmd
 }
 
