@@ -64,6 +64,16 @@ is_word() {
 	esac
 }
 
+# is_channel TEXT: a repository channel as omnipack publish allows it
+# (packaging.CheckChannel): a-z 0-9 . + -, starting with a letter or
+# digit, at most 64.
+is_channel() {
+	case $1 in
+	'' | [.+-]* | *[!abcdefghijklmnopqrstuvwxyz0123456789.+-]*) return 1 ;;
+	esac
+	[ "${#1}" -le 64 ]
+}
+
 # is_digits TEXT: true for 1 to 18 decimal digits (fits test(1) everywhere).
 is_digits() {
 	case $1 in
@@ -394,7 +404,7 @@ option_value() {
 		opt_repo_url=$2
 		;;
 	--channel)
-		is_file_name "$2" || usage_error "--channel: $(printable "$2") is not a channel name (letters, digits and . _ + ~ -)"
+		is_channel "$2" || usage_error "--channel: $(printable "$2") is not a channel name (a-z, 0-9 and . + -, starting with a letter or digit, as omnipack publish names them)"
 		opt_channel=$2
 		;;
 	--set)

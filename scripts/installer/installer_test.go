@@ -358,6 +358,11 @@ func TestRefusals(t *testing.T) {
 			want: "--offline does not go with --method repo"},
 		{name: "repo URL without repo", args: []string{"--repo-url", "https://example.invalid/repo"}, want: "--repo-url and --channel go with --method repo"},
 		{name: "bad channel", args: []string{"--method", "repo", "--channel", "../x"}, want: "--channel: ../x is not a channel name"},
+		// What omnipack publish refuses (packaging.CheckChannel) is refused here too.
+		{name: "upper-case channel", args: []string{"--method", "repo", "--channel", "Beta"}, want: "--channel: Beta is not a channel name"},
+		{name: "channel with _", args: []string{"--method", "repo", "--channel", "my_beta"}, want: "--channel: my_beta is not a channel name"},
+		{name: "channel starting with .", args: []string{"--method", "repo", "--channel", ".beta"}, want: "--channel: .beta is not a channel name"},
+		{name: "channel of 65", args: []string{"--method", "repo", "--channel", strings.Repeat("a", 65)}, want: "is not a channel name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.setup != nil {
