@@ -26,8 +26,9 @@ const (
 
 var probeV1, probeV2 *release
 
-// buildProbeRelease builds net_probe for amd64 at version.
-func buildProbeRelease(work, version string) (*release, error) {
+// buildProbeRelease builds net_probe for amd64 at version, signed with
+// keys unless nil.
+func buildProbeRelease(work, version string, keys *pipeline.Keys) (*release, error) {
 	src := filepath.Join(work, "probe-src-"+version)
 	cfgPath, err := prepareExampleOf("../examples/net_probe", src, func(text string) string {
 		return strings.Replace(text, `version = "1.0.0"`, fmt.Sprintf("version = %q", version), 1)
@@ -40,7 +41,7 @@ func buildProbeRelease(work, version string) (*release, error) {
 		return nil, err
 	}
 	dist := filepath.Join(work, "probe-dist-"+version)
-	m, err := pipeline.Run(context.Background(), pipeline.Options{Config: cfg, DistDir: dist})
+	m, err := pipeline.Run(context.Background(), pipeline.Options{Config: cfg, DistDir: dist, Keys: keys})
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ func buildReleases(m *testing.M) (int, error) {
 		out     **release
 		version string
 	}{{&probeV1, v1}, {&probeV2, v2}} {
-		if *r.out, err = buildProbeRelease(work, r.version); err != nil {
+		if *r.out, err = buildProbeRelease(work, r.version, nil); err != nil {
 			return 0, err
 		}
 	}

@@ -84,13 +84,13 @@ func TestRepoKeepEveryClient(t *testing.T) {
 	}
 
 	for _, client := range []string{clientApt, clientDNF, clientPacman, clientAPK} {
-		if got, out, err := c.check(t, client, ""); err != nil || got != v3 {
+		if got, out, err := c.check(t, client, query{}); err != nil || got != v3 {
 			t.Errorf("%s after --keep 2: %s %q, %v, want %s\n%s", client, agent, got, err, v3, out)
 		}
-		if _, out, err := c.check(t, client, v2); err != nil {
+		if _, out, err := c.check(t, client, query{Pin: v2}); err != nil {
 			t.Errorf("%s after --keep 2 does not get the kept %s %s: %v\n%s", client, agent, v2, err, out)
 		}
-		if _, out, err := c.check(t, client, v1); err == nil {
+		if _, out, err := c.check(t, client, query{Pin: v1}); err == nil {
 			t.Errorf("%s after --keep 2 still gets the pruned %s %s:\n%s", client, agent, v1, out)
 		}
 	}

@@ -229,7 +229,7 @@ func (c *repoClients) expect(t *testing.T, when string, want map[string]string) 
 		if v == "" {
 			v = v1
 		}
-		got, out, err := c.check(t, client, "")
+		got, out, err := c.check(t, client, query{})
 		switch {
 		case err != nil:
 			t.Errorf("%s: %s refused the repository: %v\n%s", when, client, err, out)
@@ -239,11 +239,29 @@ func (c *repoClients) expect(t *testing.T, when string, want map[string]string) 
 	}
 }
 
+// query is what a client is asked for: Name (the agent when "") in
+// Channel (stable when ""), the newest or with Pin that version.
+type query struct{ Name, Channel, Pin string }
+
+func (q query) name() string {
+	if q.Name == "" {
+		return agent
+	}
+	return q.Name
+}
+
+func (q query) channel() string {
+	if q.Channel == "" {
+		return repo.DefaultChannel
+	}
+	return q.Channel
+}
+
 // check runs one client in a fresh root and returns the version of the
-// agent it resolves and got, with its output: the newest, or with pin
+// package it resolves and got, with its output: the newest, or with a pin
 // that version (apt and go-apk install it, dnf finds it in the metadata,
 // pacman, whose database names only the newest, downloads it by name).
-func (c *repoClients) check(t *testing.T, client, pin string) (version, out string, err error) {
+func (c *repoClients) check(t *testing.T, client string, q query) (version, out string, err error) {
 	t.Helper()
 	root, err := os.MkdirTemp(c.work, client+"-")
 	if err != nil {
@@ -263,13 +281,13 @@ func (c *repoClients) check(t *testing.T, client, pin string) (version, out stri
 	}
 	switch client {
 	case clientApt:
-		version, err = c.apt(root, pin, step)
+		version, err = c.apt(root, q, step)
 	case clientDNF:
-		version, err = c.dnf(root, pin, step)
+		version, err = c.dnf(root, q, step)
 	case clientPacman:
-		version, err = c.pacman(root, pin, step)
+		version, err = c.pacman(root, q, step)
 	case clientAPK:
-		version, err = c.apk(t, root, pin, step)
+		version, err = c.apk(t, root, q, step)
 	}
 	return version, log.String(), err
 }
@@ -277,7 +295,7 @@ func (c *repoClients) check(t *testing.T, client, pin string) (version, out stri
 type stepFn func(dir, name string, args ...string) (string, error)
 
 // apt: update, the candidate, and its download (which checks its digest).
-func (c *repoClients) apt(root, pin string, step stepFn) (string, error) {
+func (c *repoClients) apt(root string, q query, step stepFn) (string, error) {
 	for _, d := range []string{"etc/apt/apt.conf.d", "etc/apt/preferences.d", "etc/apt/sources.list.d", "etc/apt/trusted.gpg.d",
 		"var/lib/apt/lists/partial", "var/cache/apt/archives/partial", "var/lib/dpkg", "dl"} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
@@ -285,7 +303,7 @@ func (c *repoClients) apt(root, pin string, step stepFn) (string, error) {
 		}
 	}
 	keyring := filepath.Join(c.keys, readmeRepoName+".gpg")
-	list := fmt.Sprintf("deb [signed-by=%s] %s stable main\n", keyring, c.fx.url)
+	list := fmt.Sprintf("deb [signed-by=%s] %s %s main\n", keyring, c.fx.url, q.channel())
 	if err := os.WriteFile(filepath.Join(root, "etc/apt/sources.list"), []byte(list), 0o644); err != nil {
 		return "", err
 	}
@@ -298,11 +316,11 @@ func (c *repoClients) apt(root, pin string, step stepFn) (string, error) {
 	if _, err := step(root, "apt-get", append(opts, "--error-on=any", "update")...); err != nil {
 		return "", err
 	}
-	if pin != "" {
-		_, err := step(filepath.Join(root, "dl"), "apt-get", append(opts, "download", agent+"="+pin+"-1")...)
-		return pin, err
+	if q.Pin != "" {
+		_, err := step(filepath.Join(root, "dl"), "apt-get", append(opts, "download", q.name()+"="+q.Pin+"-1")...)
+		return q.Pin, err
 	}
-	out, err := step(root, "apt-cache", append(opts, "policy", agent)...)
+	out, err := step(root, "apt-cache", append(opts, "policy", q.name())...)
 	if err != nil {
 		return "", err
 	}
@@ -310,7 +328,7 @@ func (c *repoClients) apt(root, pin string, step stepFn) (string, error) {
 	if m == nil || m[1] == "(none)" {
 		return "", errors.New("apt has no candidate")
 	}
-	if _, err := step(filepath.Join(root, "dl"), "apt-get", append(opts, "download", agent)...); err != nil {
+	if _, err := step(filepath.Join(root, "dl"), "apt-get", append(opts, "download", q.name())...); err != nil {
 		return "", err
 	}
 	return strings.TrimSuffix(m[1], "-1"), nil
@@ -318,13 +336,13 @@ func (c *repoClients) apt(root, pin string, step stepFn) (string, error) {
 
 // dnf: makecache with repo_gpgcheck (skip_if_unavailable off, or a
 // repository that fails to verify passes), then the newest it lists.
-func (c *repoClients) dnf(root, pin string, step stepFn) (string, error) {
+func (c *repoClients) dnf(root string, q query, step stepFn) (string, error) {
 	repos := filepath.Join(root, "repos")
 	if err := os.MkdirAll(repos, 0o755); err != nil {
 		return "", err
 	}
-	conf := fmt.Sprintf("[%s]\nname=%s\nbaseurl=%s/rpm/stable\nenabled=1\ngpgcheck=1\nrepo_gpgcheck=1\ngpgkey=file://%s\nskip_if_unavailable=False\n",
-		readmeRepoName, readmeRepoName, c.fx.url, filepath.Join(c.keys, readmeRepoName+".asc"))
+	conf := fmt.Sprintf("[%s]\nname=%s\nbaseurl=%s/rpm/%s\nenabled=1\ngpgcheck=1\nrepo_gpgcheck=1\ngpgkey=file://%s\nskip_if_unavailable=False\n",
+		readmeRepoName, readmeRepoName, c.fx.url, q.channel(), filepath.Join(c.keys, readmeRepoName+".asc"))
 	if err := os.WriteFile(filepath.Join(repos, readmeRepoName+".repo"), []byte(conf), 0o644); err != nil {
 		return "", err
 	}
@@ -333,14 +351,14 @@ func (c *repoClients) dnf(root, pin string, step stepFn) (string, error) {
 	if _, err := step(root, "dnf", append(opts, "makecache")...); err != nil {
 		return "", err
 	}
-	if pin != "" {
-		out, err := step(root, "dnf", append(opts, "repoquery", "-q", "--qf=%{version}", agent+"-"+pin)...)
-		if err == nil && strings.TrimSpace(out) != pin {
-			err = fmt.Errorf("dnf lists no %s %s", agent, pin)
+	if q.Pin != "" {
+		out, err := step(root, "dnf", append(opts, "repoquery", "-q", "--qf=%{version}", q.name()+"-"+q.Pin)...)
+		if err == nil && strings.TrimSpace(out) != q.Pin {
+			err = fmt.Errorf("dnf lists no %s %s", q.name(), q.Pin)
 		}
-		return pin, err
+		return q.Pin, err
 	}
-	out, err := step(root, "dnf", append(opts, "repoquery", "-q", "--latest-limit=1", "--qf=%{version}", agent)...)
+	out, err := step(root, "dnf", append(opts, "repoquery", "-q", "--latest-limit=1", "--qf=%{version}", q.name())...)
 	if err != nil {
 		return "", err
 	}
@@ -349,8 +367,8 @@ func (c *repoClients) dnf(root, pin string, step stepFn) (string, error) {
 
 // pacman: -Sy with SigLevel Required DatabaseRequired, the version it
 // lists, and -Sw (which checks the package's signature).
-func (c *repoClients) pacman(root, pin string, step stepFn) (string, error) {
-	conf := fmt.Sprintf("[options]\nArchitecture = x86_64\nSigLevel = Required DatabaseRequired\n\n[%s]\nServer = %s/arch/stable/x86_64\n", readmeRepoName, c.fx.url)
+func (c *repoClients) pacman(root string, q query, step stepFn) (string, error) {
+	conf := fmt.Sprintf("[options]\nArchitecture = x86_64\nSigLevel = Required DatabaseRequired\n\n[%s]\nServer = %s/arch/%s/x86_64\n", readmeRepoName, c.fx.url, q.channel())
 	cfg := filepath.Join(root, "pacman.conf")
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		return "", err
@@ -363,12 +381,12 @@ func (c *repoClients) pacman(root, pin string, step stepFn) (string, error) {
 	if _, err := step(root, "pacman", append(opts, "-Sy")...); err != nil {
 		return "", err
 	}
-	if pin != "" {
+	if q.Pin != "" {
 		// -U fetches the .sig beside the URL and checks it.
-		_, err := step(root, "pacman", append(opts, "-Uw", fmt.Sprintf("%s/arch/stable/x86_64/%s-%s-1-x86_64.pkg.tar.zst", c.fx.url, agent, pin))...)
-		return pin, err
+		_, err := step(root, "pacman", append(opts, "-Uw", fmt.Sprintf("%s/arch/%s/x86_64/%s-%s-1-x86_64.pkg.tar.zst", c.fx.url, q.channel(), q.name(), q.Pin))...)
+		return q.Pin, err
 	}
-	out, err := step(root, "pacman", append(opts, "-Si", agent)...)
+	out, err := step(root, "pacman", append(opts, "-Si", q.name())...)
 	if err != nil {
 		return "", err
 	}
@@ -376,33 +394,33 @@ func (c *repoClients) pacman(root, pin string, step stepFn) (string, error) {
 	if m == nil {
 		return "", errors.New("pacman -Si names no version")
 	}
-	if _, err := step(root, "pacman", append(opts, "-Sw", agent)...); err != nil {
+	if _, err := step(root, "pacman", append(opts, "-Sw", q.name())...); err != nil {
 		return "", err
 	}
 	return strings.TrimSuffix(m[1], "-1"), nil
 }
 
 // apk: go-apk installs the agent into the root, given the published key.
-func (c *repoClients) apk(t *testing.T, root, pin string, step stepFn) (string, error) {
-	world := agent
-	if pin != "" {
-		world += "=" + pin + "-r1"
+func (c *repoClients) apk(t *testing.T, root string, q query, step stepFn) (string, error) {
+	world := q.name()
+	if q.Pin != "" {
+		world += "=" + q.Pin + "-r1"
 	}
 	keys, err := filepath.Glob(filepath.Join(c.keys, "*.rsa.pub"))
 	if err != nil || len(keys) != 1 {
 		return "", fmt.Errorf("published apk keys %v, want one", keys)
 	}
 	if _, err := step(root, apktest.Client(t), "-root", filepath.Join(root, "root"), "-arch", "x86_64", "-key", keys[0],
-		"-repo", c.fx.url+"/apk/stable", "-world", world); err != nil {
+		"-repo", c.fx.url+"/apk/"+q.channel(), "-world", world); err != nil {
 		return "", err
 	}
 	db, err := os.ReadFile(filepath.Join(root, "root/lib/apk/db/installed"))
 	if err != nil {
 		return "", err
 	}
-	m := regexp.MustCompile(`(?m)^P:` + agent + `\nV:(\S+)`).FindSubmatch(db)
+	m := regexp.MustCompile(`(?m)^P:` + regexp.QuoteMeta(q.name()) + `\nV:(\S+)`).FindSubmatch(db)
 	if m == nil {
-		return "", fmt.Errorf("go-apk's installed database names no %s:\n%s", agent, db)
+		return "", fmt.Errorf("go-apk's installed database names no %s:\n%s", q.name(), db)
 	}
 	return strings.TrimSuffix(string(m[1]), "-r1"), nil
 }
