@@ -187,10 +187,11 @@ func unpackImage(t *testing.T, rel *release, dir string) string {
 	return layoutDir
 }
 
-// assertManifestsPinImage: the release lists its Kubernetes manifests and
-// podman units, the manifests decode strictly, and all of them run the
-// image the build just made, by its index digest (the layout's
-// index.json), under [oci] repository.
+// assertManifestsPinImage: release.json names the image the layout holds
+// (image_repository, image_index), the release lists its Kubernetes
+// manifests and podman units, the manifests decode strictly, and all of
+// them run the image the build just made, by its index digest (the
+// layout's index.json), under [oci] repository.
 func assertManifestsPinImage(t *testing.T, rel *release) {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(unpackImage(t, rel, t.TempDir()), "index.json"))
@@ -205,6 +206,9 @@ func assertManifestsPinImage(t *testing.T, rel *release) {
 	listed := map[string]string{}
 	for _, a := range rel.m.Artifacts {
 		listed[a.Name] = a.Format
+		if a.Format == manifest.FormatOCI && a.ImageRepository+"@"+a.ImageIndex != want {
+			t.Errorf("release.json names the image %s@%s, the layout holds %s", a.ImageRepository, a.ImageIndex, want)
+		}
 	}
 	for name, format := range map[string]string{
 		agent + "-daemonset.yaml": manifest.FormatKubernetes, agent + "-daemonset-privileged.yaml": manifest.FormatKubernetes,

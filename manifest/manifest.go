@@ -131,8 +131,37 @@ type Artifact struct {
 	// per-host settings file ([service] environment_file), which the
 	// installers' --set env.NAME=VALUE writes; "" when it ships none.
 	EnvironmentFile string `json:"environment_file,omitempty"`
+	// ImageRepository and ImageIndex name, for an image layout (format
+	// oci), the image inside: its repository ([oci] repository) and the
+	// digest of its image index (sha256:HEX), what a registry and cosign
+	// know it by and what the units and manifests run.
+	ImageRepository string `json:"image_repository,omitempty"`
+	ImageIndex      string `json:"image_index,omitempty"`
 	Size            int64  `json:"size"`
 	SHA256          string `json:"sha256"`
+}
+
+// imageDigestRe is an OCI sha256 digest.
+var imageDigestRe = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+// imageRepositoryRe is an image repository: a registry host (with a
+// port) and lower-case path components, as OCI distribution allows.
+var imageRepositoryRe = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$`)
+
+// CheckImage refuses an image repository or index digest that is not
+// one; both are set together, on an image layout only.
+func CheckImage(a Artifact) error {
+	switch {
+	case a.ImageRepository == "" && a.ImageIndex == "":
+		return nil
+	case a.Format != FormatOCI:
+		return fmt.Errorf("a %s artifact names no image", a.Format)
+	case len(a.ImageRepository) > 255 || !imageRepositoryRe.MatchString(a.ImageRepository):
+		return fmt.Errorf("image repository %q is not a repository name", a.ImageRepository)
+	case !imageDigestRe.MatchString(a.ImageIndex):
+		return fmt.Errorf("image index %q is not a sha256 digest", a.ImageIndex)
+	}
+	return nil
 }
 
 // envFilePathRe is an environment file's path: below /etc/, of plain
@@ -226,6 +255,9 @@ func Parse(data []byte) (*Release, error) {
 		}
 	}
 	for _, a := range r.Artifacts {
+		if err := CheckImage(a); err != nil {
+			return nil, fmt.Errorf("artifact %q: %w", a.Name, err)
+		}
 		if a.EnvironmentFile == "" {
 			continue
 		}

@@ -146,3 +146,33 @@ func TestHealthCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckImage: an image layout names its repository and index digest;
+// a bad one, or one on another format, is refused when parsed.
+func TestCheckImage(t *testing.T) {
+	good := Artifact{Name: "a.oci.tar", Format: FormatOCI, ImageRepository: "ghcr.io/vendor/agent", ImageIndex: "sha256:" + strings.Repeat("ab", 32)}
+	if err := CheckImage(good); err != nil {
+		t.Errorf("good: %v", err)
+	}
+	if err := CheckImage(Artifact{Name: "a.deb", Format: "deb"}); err != nil {
+		t.Errorf("no image: %v", err)
+	}
+	for name, edit := range map[string]func(*Artifact){
+		"on a deb":          func(a *Artifact) { a.Format = "deb" },
+		"short digest":      func(a *Artifact) { a.ImageIndex = "sha256:abc" },
+		"upper-case digest": func(a *Artifact) { a.ImageIndex = "sha256:" + strings.Repeat("AB", 32) },
+		"no digest":         func(a *Artifact) { a.ImageIndex = "" },
+		"upper-case repo":   func(a *Artifact) { a.ImageRepository = "ghcr.io/Vendor/agent" },
+		"repo with a tag":   func(a *Artifact) { a.ImageRepository = "ghcr.io/vendor/agent:1.0" },
+		"no repo":           func(a *Artifact) { a.ImageRepository = "" },
+	} {
+		a := good
+		edit(&a)
+		if err := CheckImage(a); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if err := CheckImage(Artifact{Format: FormatOCI, ImageRepository: "127.0.0.1:5000/vendor/agent", ImageIndex: good.ImageIndex}); err != nil {
+		t.Errorf("a registry with a port: %v", err)
+	}
+}

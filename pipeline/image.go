@@ -145,6 +145,9 @@ func buildImage(cfg *config.Config, specs []*packaging.Spec, version string, src
 		if err != nil {
 			return nil, err
 		}
+		if a.Format == manifest.FormatOCI {
+			a.ImageRepository, a.ImageIndex = cfg.OCI.Repository, res.Index
+		}
 		arts = append(arts, a)
 	}
 	return arts, nil

@@ -32,6 +32,10 @@ func writeProvenance(ctx context.Context, cfg *config.Config, rel *manifest.Rele
 	}
 	for _, a := range rel.Artifacts {
 		in.Subjects[a.Name] = a.SHA256
+		if a.ImageIndex != "" {
+			// The image itself, by the name and digest a registry knows.
+			in.Subjects[a.ImageRepository] = strings.TrimPrefix(a.ImageIndex, "sha256:")
+		}
 	}
 	if cfg.Binary.GoPackage != "" {
 		in.GoVersion = goEnvValue(ctx, cfg, "GOVERSION")

@@ -83,6 +83,9 @@ func CheckArtifact(a manifest.Artifact) error {
 			return fmt.Errorf("artifact %s: %w", a.Name, err)
 		}
 	}
+	if err := manifest.CheckImage(a); err != nil {
+		return fmt.Errorf("artifact %s: %w", a.Name, err)
+	}
 	if a.EnvironmentFile != "" {
 		if !IsPackage(a.Format) {
 			return fmt.Errorf("artifact %s: a %s artifact has no environment file", a.Name, a.Format)

@@ -159,6 +159,9 @@ func (v *verifier) checkProvenance(a manifest.Artifact) (int, error) {
 		if art.Name != a.Name {
 			want[art.Name] = strings.ToLower(art.SHA256)
 		}
+		if art.ImageIndex != "" {
+			want[art.ImageRepository] = strings.TrimPrefix(art.ImageIndex, "sha256:")
+		}
 	}
 	for n, d := range got {
 		got[n] = strings.ToLower(d)

@@ -222,8 +222,11 @@ func (v *verifier) images() {
 			DSSE:          func(env []byte) ([]byte, error) { return signing.VerifyDSSE(v.key, env) },
 			PredicateType: sbom.SPDXPredicateType,
 		})
+		if err == nil && index != a.ImageIndex {
+			err = fmt.Errorf("the layout's image index is %s, release.json names %q", index, a.ImageIndex)
+		}
 		v.add(CheckImage, a.Name, err, "every blob matches its digest; the cosign signature of the index "+index+
-			" and its SPDX SBOM attestation verify with the release key")
+			" (release.json's image_index) and its SPDX SBOM attestation verify with the release key")
 	}
 }
 

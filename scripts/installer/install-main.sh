@@ -944,6 +944,7 @@ BEGIN { state = "start" }
 		else if (key == "name" || key == "format" || key == "arch" || key == "os" || key == "version" || key == "sha256") af[key] = jstr(val, "artifact " key)
 		else if (key == "package") jstr(val, "artifact package")
 		else if (key == "environment_file") af[key] = jstr(val, "artifact environment_file")
+		else if (key == "image_repository" || key == "image_index") jstr(val, "artifact " key)
 		else fail("unknown artifact field " clean(key))
 		next
 	}
