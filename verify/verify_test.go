@@ -847,3 +847,33 @@ func TestWeakDigest(t *testing.T) {
 	refresh(t, dir, arch.Name+".sig")
 	wantFail(t, check(t, dir, pinned()), verify.CheckPackageSig, arch.Name+".sig", "SHA-1")
 }
+
+// TestImageIndexNamed: release.json's image_index must be the index the
+// layout holds: a manifest re-signed naming another digest fails the
+// image check (and the provenance, whose image subject no longer matches).
+func TestImageIndexNamed(t *testing.T) {
+	img := byFormat(t, fixture, "oci")
+	if img.ImageIndex == "" || img.ImageRepository == "" {
+		t.Fatalf("release.json does not name the image: %+v", img)
+	}
+	dir := release(t)
+	other := "sha256:" + strings.Repeat("0", 64)
+	if err := verifytest.Resign(dir, keys, time.Now(), func(r *manifest.Release) {
+		for i := range r.Artifacts {
+			if r.Artifacts[i].Name == img.Name {
+				r.Artifacts[i].ImageIndex = other
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rep := check(t, dir, pinned())
+	wantFail(t, rep, verify.CheckProvenance, "provenance.intoto.jsonl", "subjects differ", img.ImageRepository)
+	failed := false
+	for _, c := range rep.Checks {
+		failed = failed || (c.Name == verify.CheckImage && c.File == img.Name && !c.OK && strings.Contains(c.Detail, "release.json names \""+other+"\""))
+	}
+	if !failed {
+		t.Errorf("the image check passed a release.json naming another index:\n%s", dump(rep))
+	}
+}
