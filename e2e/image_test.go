@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
@@ -396,10 +397,13 @@ func checkSBOMAttestations(t *testing.T, out []byte, name string) {
 	}
 }
 
-// TestPublishOCI pushes the signed release's image with omnipack publish
-// --oci to a registry on 127.0.0.1 (go-containerregistry's, in this
-// process): skopeo reads both architectures there, and cosign verify finds
-// the signature beside the image and accepts it with the release key.
+// TestPublishOCI runs the README's image-push commands (omnipack publish
+// --oci, cosign verify and verify-attestation against the registry) with
+// a registry on 127.0.0.1 over https (go-containerregistry's, in this
+// process; its certificate trusted through SSL_CERT_FILE) in place of
+// ghcr.io: skopeo reads both architectures there, and cosign finds the
+// signature and the SBOM attestation beside the image and accepts them
+// with the release key, and not with another.
 func TestPublishOCI(t *testing.T) {
 	cosign := cosignBinary(t)
 	work := t.TempDir()
@@ -412,10 +416,33 @@ func TestPublishOCI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	srv := httptest.NewTLSServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
-	repoRef := strings.TrimPrefix(srv.URL, "http://") + "/vendor/" + agent
-	out, err := exec.Command(omnipackCLI(t), "publish", "--oci", repoRef, "--dist", rel.dir, "--keys", keyDir).CombinedOutput()
+	caFile := filepath.Join(work, "registry-ca.pem")
+	writeFile(t, caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	repoRef := strings.TrimPrefix(srv.URL, "https://") + "/vendor/" + agent
+	env := append(os.Environ(), "SSL_CERT_FILE="+caFile, "PATH="+filepath.Dir(omnipackCLI(t))+":"+filepath.Dir(cosign)+":"+os.Getenv("PATH"))
+
+	blocks := readmeShBlocks(t, "image-push")
+	if len(blocks) != 1 {
+		t.Fatalf("the README's image-push section has %d sh blocks, want 1", len(blocks))
+	}
+	publishLine, verifyLines, ok := strings.Cut(strings.ReplaceAll(blocks[0], "ghcr.io/vendor/"+agent, repoRef), "\n")
+	if !ok || !strings.HasPrefix(publishLine, "omnipack publish --oci") {
+		t.Fatalf("the README's image-push block does not start with omnipack publish --oci:\n%s", blocks[0])
+	}
+	readme := t.TempDir()
+	for link, target := range map[string]string{"dist": rel.dir, "keys": keyDir} {
+		if err := os.Symlink(target, filepath.Join(readme, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sh := func(script string) ([]byte, error) {
+		cmd := exec.Command("sh", "-ec", script)
+		cmd.Dir, cmd.Env = readme, env
+		return cmd.CombinedOutput()
+	}
+	out, err := sh(publishLine)
 	t.Logf("omnipack publish --oci:\n%s", out)
 	if err != nil {
 		t.Fatalf("omnipack publish --oci: %v", err)
@@ -440,27 +467,21 @@ func TestPublishOCI(t *testing.T) {
 			t.Errorf("skopeo inspect %s in the registry: %v\n%s", arch, err, out)
 		}
 	}
-	out, err = exec.Command(cosign, "verify", "--key", filepath.Join(keyDir, "release.pub"), "--allow-http-registry",
-		"--insecure-ignore-tlog=true", repoRef+"@"+digest).CombinedOutput()
+	out, err = sh(strings.ReplaceAll(verifyLines, "sha256:…", digest))
 	if err != nil {
-		t.Fatalf("cosign verify against the registry: %v\n%s", err, out)
+		t.Fatalf("the README's cosign verify and verify-attestation against the registry: %v\n%s", err, out)
 	}
+	checkSBOMAttestations(t, out, agent)
 	if _, err := makeKeys(filepath.Join(work, "other")); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(cosign, "verify", "--key", filepath.Join(work, "other", "release.pub"), "--allow-http-registry",
-		"--insecure-ignore-tlog=true", repoRef+"@"+digest).CombinedOutput(); err == nil {
-		t.Errorf("cosign verify accepts another key against the registry:\n%s", out)
-	}
-	out, err = exec.Command(cosign, "verify-attestation", "--key", filepath.Join(keyDir, "release.pub"), "--allow-http-registry",
-		"--type", "spdxjson", "--insecure-ignore-tlog=true", repoRef+"@"+digest).CombinedOutput()
-	if err != nil {
-		t.Fatalf("cosign verify-attestation against the registry: %v\n%s", err, out)
-	}
-	checkSBOMAttestations(t, out, agent)
-	if out, err := exec.Command(cosign, "verify-attestation", "--key", filepath.Join(work, "other", "release.pub"), "--allow-http-registry",
-		"--type", "spdxjson", "--insecure-ignore-tlog=true", repoRef+"@"+digest).CombinedOutput(); err == nil {
-		t.Errorf("cosign verify-attestation accepts another key against the registry:\n%s", out)
+	for _, verb := range []string{"verify", "verify-attestation --type spdxjson"} {
+		cmd := exec.Command(cosign, append(strings.Fields(verb), "--key", filepath.Join(work, "other", "release.pub"),
+			"--insecure-ignore-tlog=true", repoRef+"@"+digest)...)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err == nil {
+			t.Errorf("cosign %s accepts another key against the registry:\n%s", verb, out)
+		}
 	}
 	// An unverified release is not pushed.
 	flip := filepath.Join(t.TempDir(), "dist")
@@ -469,7 +490,9 @@ func TestPublishOCI(t *testing.T) {
 	}
 	archive := filepath.Join(flip, pipeline.ImageArchiveName(agent, v1))
 	writeFile(t, archive, flippedBytes(t, archive))
-	if out, err := exec.Command(omnipackCLI(t), "publish", "--oci", repoRef+"-tampered", "--dist", flip, "--keys", keyDir).CombinedOutput(); err == nil {
+	tampered := exec.Command(omnipackCLI(t), "publish", "--oci", repoRef+"-tampered", "--dist", flip, "--keys", keyDir)
+	tampered.Env = env
+	if out, err := tampered.CombinedOutput(); err == nil {
 		t.Errorf("publish --oci pushed a release whose image was changed:\n%s", out)
 	}
 }

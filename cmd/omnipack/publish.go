@@ -77,7 +77,7 @@ registry).`,
 					g.printJSON(map[string]any{"ok": true, "oci": ociRepo, "index": digest})
 					return nil
 				}
-				fmt.Fprintf(g.stdout, "pushed %s@%s with its signature\n", ociRepo, digest)
+				fmt.Fprintf(g.stdout, "pushed %s@%s with its signature and SBOM attestations\n", ociRepo, digest)
 				return nil
 			}
 			if opts.Repo == "" {
@@ -128,7 +128,7 @@ registry).`,
 	f.BoolVar(&opts.Refresh, "refresh", false, "re-sign the metadata with a fresh Valid-Until; publish no release")
 	f.StringVar(&opts.NextKeyDir, "next-key", "", "announce this keygen directory's OpenPGP key as the next signing key (kept in the repository)")
 	f.BoolVar(&opts.RetireKeys, "retire-keys", false, "drop the keys that signed before the last switch from the published keyrings")
-	f.StringVar(&ociRepo, "oci", "", "push the release's image with its signature to this registry repository instead")
+	f.StringVar(&ociRepo, "oci", "", "push the release's image with its signature and SBOM attestations to this registry repository instead")
 	return cmd
 }
 
