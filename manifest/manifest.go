@@ -42,6 +42,9 @@ const (
 	FormatSPDX       = "spdx"
 	FormatCycloneDX  = "cyclonedx"
 	FormatProvenance = "provenance"
+	// FormatSource is the release's source archive: the recorded commit's
+	// tree, as git archive makes it, gzip'd.
+	FormatSource = "source"
 	// FormatOCI is the OCI image layout of every architecture, as one tar;
 	// the other three run that image: a Kubernetes manifest, a quadlet
 	// .container file, a plain systemd unit that runs podman.

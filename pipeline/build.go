@@ -162,6 +162,14 @@ func Run(ctx context.Context, opts Options) (*manifest.Release, error) {
 		}
 		rel.Artifacts = append(rel.Artifacts, arts...)
 	}
+	if src.Commit != "" {
+		progress("source archive")
+		a, err := writeSourceArchive(ctx, cfg, src.Commit, version.String(), staging)
+		if err != nil {
+			return nil, err
+		}
+		rel.Artifacts = append(rel.Artifacts, *a)
+	}
 	if opts.Keys == nil {
 		progress("manifest")
 		data, err := rel.Marshal()

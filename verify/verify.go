@@ -391,7 +391,7 @@ func knownFormat(format string) bool {
 	}
 	switch format {
 	case manifest.FormatSignature, manifest.FormatSPDX, manifest.FormatCycloneDX, manifest.FormatProvenance,
-		manifest.FormatOCI, manifest.FormatKubernetes, manifest.FormatQuadlet, manifest.FormatPodmanUnit:
+		manifest.FormatOCI, manifest.FormatKubernetes, manifest.FormatQuadlet, manifest.FormatPodmanUnit, manifest.FormatSource:
 		return true
 	}
 	return false
