@@ -541,12 +541,13 @@ func packageOne(spec *packaging.Spec, format string, cfg *config.Config, v confi
 	return out, nil
 }
 
-// Artifact formats other than the package formats.
+// Artifact formats other than the package formats: manifest's, named
+// here for the build's callers.
 const (
-	FormatSignature  = "signature"
-	FormatSPDX       = "spdx"
-	FormatCycloneDX  = "cyclonedx"
-	FormatProvenance = "provenance"
+	FormatSignature  = manifest.FormatSignature
+	FormatSPDX       = manifest.FormatSPDX
+	FormatCycloneDX  = manifest.FormatCycloneDX
+	FormatProvenance = manifest.FormatProvenance
 )
 
 func artifact(path, format, arch, version string) (manifest.Artifact, error) {
