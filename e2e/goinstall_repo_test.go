@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,12 +36,7 @@ func TestGoInstallRepo(t *testing.T) {
 		" --key /var/tmp/release.pub --set-env auth_key=AUTH /var/tmp/dist1 2>&1"
 
 	fx.mustPublish(t, "--dist", fx.rel[v1].dir)
-	inRelease := filepath.Join(fx.repo, "dists/stable/InRelease")
-	signed, err := os.ReadFile(inRelease)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, inRelease, bytes.Replace(signed, []byte("Suite: stable"), []byte("Suite: stablE"), 1))
+	restoreInRelease := tamperInRelease(t, fx)
 	out, err := h.Run(t, install)
 	t.Logf("omnipack install --method repo, InRelease tampered with (%v):\n%s", err, out)
 	if err == nil {
@@ -56,7 +49,7 @@ func TestGoInstallRepo(t *testing.T) {
 	}
 	assertPristine(t, h, "tampered InRelease")
 	assertNoRepoFiles(t, h, "tampered InRelease")
-	writeFile(t, inRelease, signed)
+	restoreInRelease()
 
 	out = mustInstall(t, h, install)
 	t.Logf("omnipack install --method repo:\n%s", out)

@@ -53,12 +53,7 @@ func installerRepo(t *testing.T, fx *repoFixture, h *host.Host) {
 	writeFile(t, filepath.Join(fx.repo, "install.sh"), script)
 
 	fx.mustPublish(t, "--dist", fx.rel[v1].dir)
-	inRelease := filepath.Join(fx.repo, "dists/stable/InRelease")
-	signed, err := os.ReadFile(inRelease)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, inRelease, bytes.Replace(signed, []byte("Suite: stable"), []byte("Suite: stablE"), 1))
+	restoreInRelease := tamperInRelease(t, fx)
 	out, err := h.Run(t, install)
 	t.Logf("install.sh --method repo, InRelease tampered with (%v):\n%s", err, out)
 	if err == nil {
@@ -71,7 +66,7 @@ func installerRepo(t *testing.T, fx *repoFixture, h *host.Host) {
 	}
 	assertPristine(t, h, "tampered InRelease")
 	assertNoRepoFiles(t, h, "tampered InRelease")
-	writeFile(t, inRelease, signed)
+	restoreInRelease()
 
 	out = mustInstall(t, h, install)
 	t.Logf("install.sh --method repo:\n%s", out)
@@ -140,6 +135,19 @@ func installerRepo(t *testing.T, fx *repoFixture, h *host.Host) {
 	t.Logf("install.sh --uninstall --purge:\n%s", out)
 	assertPristine(t, h, "--uninstall --purge")
 	assertNoRepoFiles(t, h, "--uninstall --purge")
+}
+
+// tamperInRelease changes the published InRelease so that its signature
+// no longer verifies, and returns what puts it back.
+func tamperInRelease(t *testing.T, fx *repoFixture) (restore func()) {
+	t.Helper()
+	inRelease := filepath.Join(fx.repo, "dists/stable/InRelease")
+	signed, err := os.ReadFile(inRelease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, inRelease, bytes.Replace(signed, []byte("Suite: stable"), []byte("Suite: stablE"), 1))
+	return func() { writeFile(t, inRelease, signed) }
 }
 
 // assertNoRepoFiles: the host has neither the repository's key nor its
