@@ -81,7 +81,7 @@ func TestImageRuns(t *testing.T) {
 		for old, new := range map[string]string{
 			"--name " + agent: "--name " + name, "podman logs " + agent: "podman logs " + name, "podman stop " + agent: "podman stop " + name,
 			"-v /etc/" + agent + "/" + agent + ".toml:": "-v " + conf + ":",
-			agent + "_1.0.0.oci.tar:1.0.0":             filepath.Base(archive) + ":" + v1,
+			agent + "_1.0.0.oci.tar:1.0.0":              filepath.Base(archive) + ":" + v1,
 		} {
 			script = strings.ReplaceAll(script, old, new)
 		}

@@ -18,23 +18,23 @@ import (
 func SourceArchiveName(name, version string) string { return name + "_" + version + ".src.tar.gz" }
 
 // writeSourceArchive writes the release's source archive of commit into
-// dir: the whole repository's tree
-// at that commit, below NAME-VERSION/, as git archive makes it (entries
-// dated the commit time, owned by root, the commit id in a pax header),
-// gzip'd with no name or time, so the same commit always gives the same
-// bytes. It holds what was committed: a dirty build's changes are not in
-// it, which the provenance records (dirty).
+// dir: the whole repository's tree at that commit, below NAME-VERSION/,
+// as git archive makes it (entries dated the commit time, owned by root,
+// the commit id in a pax header), gzip'd with no name or time, so the
+// same commit always gives the same bytes. It holds what was committed: a
+// dirty build's changes are not in it, which the provenance records
+// (dirty).
 func writeSourceArchive(ctx context.Context, cfg *config.Config, commit, version, dir string) (*manifest.Artifact, error) {
 	top, err := gitOutput(ctx, cfg.Dir, "rev-parse", "--show-toplevel")
 	if err != nil {
 		return nil, err
 	}
-	name := SourceArchiveName(cfg.Project.Name, version)
-	out, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	// dir is the build's staging directory, renamed into place whole.
+	p := filepath.Join(dir, SourceArchiveName(cfg.Project.Name, version))
+	out, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(out.Name())
 	defer out.Close()
 	zw, err := gzip.NewWriterLevel(out, gzip.BestCompression)
 	if err != nil {
@@ -56,13 +56,7 @@ func writeSourceArchive(ctx context.Context, cfg *config.Config, commit, version
 	if err := out.Close(); err != nil {
 		return nil, err
 	}
-	if err := os.Chmod(out.Name(), 0o644); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(out.Name(), filepath.Join(dir, name)); err != nil {
-		return nil, err
-	}
-	a, err := artifact(filepath.Join(dir, name), manifest.FormatSource, "", version)
+	a, err := artifact(p, manifest.FormatSource, "", version)
 	if err != nil {
 		return nil, err
 	}
@@ -81,4 +75,3 @@ func gitOutput(ctx context.Context, dir string, args ...string) (string, error) 
 	}
 	return strings.TrimSpace(string(out)), nil
 }
-
