@@ -177,7 +177,7 @@ func (e *Executor) expand(p *Plan, s string) string {
 	if p.Artifact != nil {
 		art = path.Join(e.tmpRoot, p.Artifact.Name)
 	}
-	return strings.NewReplacer(ArtifactToken, art, StageToken, path.Join(e.tmpRoot, "stage")).Replace(s)
+	return strings.NewReplacer(ArtifactToken, art, StageToken, path.Join(e.tmpRoot, "stage"), ScratchToken, path.Join(e.tmpRoot, scratchDir)).Replace(s)
 }
 
 func (e *Executor) expandCmd(p *Plan, c Command) Command {

@@ -23,6 +23,9 @@ import (
 const (
 	ArtifactToken = "${ARTIFACT}"
 	StageToken    = "${STAGE}"
+	// ScratchToken is an empty private directory, for a repo-install
+	// step's check of the repository.
+	ScratchToken = "${SCRATCH}"
 )
 
 // Action is what a plan does overall.
@@ -712,7 +715,7 @@ func (p *Plan) Text(tmp string) string {
 		if s.Repo != nil {
 			for _, c := range []*Command{s.Repo.Check, s.Repo.Refresh, s.Repo.Install} {
 				if c != nil {
-					fmt.Fprintf(&b, "  run: %s\n", strings.ReplaceAll(c.String(), ScratchToken, tmp+"/repo.check"))
+					fmt.Fprintf(&b, "  run: %s\n", p.expand(c.String(), tmp))
 				}
 			}
 		}
@@ -760,5 +763,5 @@ func (p *Plan) expand(s, tmp string) string {
 	if p.Artifact != nil {
 		art = tmp + "/" + p.Artifact.Name
 	}
-	return strings.NewReplacer(ArtifactToken, art, StageToken, tmp+"/stage").Replace(s)
+	return strings.NewReplacer(ArtifactToken, art, StageToken, tmp+"/stage", ScratchToken, tmp+"/"+scratchDir).Replace(s)
 }

@@ -55,9 +55,8 @@ type RepoStep struct {
 	Version    *Command `json:"version,omitempty"`
 }
 
-// ScratchToken stands for an empty private directory in a repo step's
-// check command.
-const ScratchToken = "${SCRATCH}"
+// scratchDir is ScratchToken's directory in the private temporary one.
+const scratchDir = "repo.check"
 
 // CheckRepoOptions refuses a repository URL or channel a client could not
 // use: the URL must be http(s), plain http only to loopback unless
@@ -127,9 +126,9 @@ func repoSteps(f detector.Facts, name, pkg string, o RepoOptions) (*RepoStep, er
 		return nil, fmt.Errorf("%w: --method repo installs with %s, but this host's package manager is %s; use --method package", ErrUnsupported, hr.Manager, f.PackageManager)
 	}
 	cmd := func(c packaging.Command) *Command {
-		argv := make([]string, len(c.Argv))
-		for i, a := range c.Argv {
-			argv[i] = strings.ReplaceAll(strings.ReplaceAll(a, packaging.NameArg, pkg), packaging.ScratchArg, ScratchToken)
+		argv := fill(c.Argv, "", pkg)
+		for i, a := range argv {
+			argv[i] = strings.ReplaceAll(a, packaging.ScratchArg, ScratchToken)
 		}
 		return &Command{Argv: argv, Env: c.Env}
 	}
@@ -224,33 +223,24 @@ func (e *Executor) repoInstall(ctx context.Context, p *Plan, s Step) (err error)
 		e.say("wrote %s", e.h.Host(f.path))
 	}
 
-	scratch := e.tmpRoot + "/repo.check"
-	if err := e.h.MkdirAll(scratch+"/partial", 0o700); err != nil {
+	if err := e.h.MkdirAll(e.expand(p, ScratchToken)+"/partial", 0o700); err != nil {
 		return err
 	}
-	repoCmd := func(c *Command) Command {
-		out := *c
-		out.Argv = make([]string, len(c.Argv))
-		for i, a := range c.Argv {
-			out.Argv[i] = strings.ReplaceAll(a, ScratchToken, scratch)
-		}
-		return out
-	}
 	for _, c := range []*Command{r.Check, r.Refresh} {
-		cmd := repoCmd(c)
+		cmd := e.expandCmd(p, *c)
 		e.say("running: %s", cmd)
 		if err := e.Runner.Run(ctx, cmd, e.Log, e.Log); err != nil {
 			return fmt.Errorf("%s refused the repository in %s, or could not reach it (see its output above): its metadata must verify with the release's OpenPGP key %s; nothing was installed, and the host's repository files are as they were",
 				r.Manager, e.h.Host(r.Source), fp)
 		}
 	}
-	cmd := repoCmd(r.Install)
+	cmd := e.expandCmd(p, *r.Install)
 	e.say("running: %s", cmd)
 	if err := e.Runner.Run(ctx, cmd, e.Log, e.Log); err != nil {
 		return fmt.Errorf("%s could not %s %s from the repository (see its output above); the repository files this run added were removed again", r.Manager, p.Action, p.Name)
 	}
 	var version bytes.Buffer
-	if err := e.Runner.Run(ctx, repoCmd(r.Version), &version, io.Discard); err != nil {
+	if err := e.Runner.Run(ctx, e.expandCmd(p, *r.Version), &version, io.Discard); err != nil {
 		return fmt.Errorf("%s installed %s, but its version cannot be read: %w", r.Manager, p.Name, err)
 	}
 	e.repoVersion = strings.TrimSpace(version.String())
