@@ -120,6 +120,23 @@ func (r *Release) SHA256SUMS() []byte {
 	return []byte(b.String())
 }
 
+// Subjects are what the release's provenance is about, as name -> hex
+// sha256: every artifact but the one named except, and each container
+// image by its repository and index digest.
+func (r *Release) Subjects(except string) map[string]string {
+	out := map[string]string{}
+	for _, a := range r.Artifacts {
+		if a.Name != except {
+			out[a.Name] = a.SHA256
+		}
+		if a.ImageIndex != "" {
+			// The image itself, by the name and digest a registry knows.
+			out[a.ImageRepository] = strings.TrimPrefix(a.ImageIndex, "sha256:")
+		}
+	}
+	return out
+}
+
 // Artifact is one file of the release.
 type Artifact struct {
 	Name    string `json:"name"`    // file name inside dist/, no directories

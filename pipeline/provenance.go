@@ -20,7 +20,7 @@ func writeProvenance(ctx context.Context, cfg *config.Config, rel *manifest.Rele
 	started, finished time.Time, dir string) (manifest.Artifact, error) {
 	in := provenance.Input{
 		Source:          src,
-		Subjects:        map[string]string{},
+		Subjects:        rel.Subjects(""),
 		ConfigPath:      cfg.Path,
 		OmnipackVersion: opts.OmnipackVersion,
 		SourceDateEpoch: rel.SourceDateEpoch,
@@ -29,13 +29,6 @@ func writeProvenance(ctx context.Context, cfg *config.Config, rel *manifest.Rele
 	}
 	if abs, err := filepath.Abs(cfg.Path); err == nil {
 		in.ConfigPath = abs
-	}
-	for _, a := range rel.Artifacts {
-		in.Subjects[a.Name] = a.SHA256
-		if a.ImageIndex != "" {
-			// The image itself, by the name and digest a registry knows.
-			in.Subjects[a.ImageRepository] = strings.TrimPrefix(a.ImageIndex, "sha256:")
-		}
 	}
 	if cfg.Binary.GoPackage != "" {
 		in.GoVersion = goEnvValue(ctx, cfg, "GOVERSION")

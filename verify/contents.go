@@ -154,14 +154,9 @@ func (v *verifier) checkProvenance(a manifest.Artifact) (int, error) {
 	if len(got) != len(st.Subject) {
 		return 0, errors.New("the statement names a subject twice")
 	}
-	want := map[string]string{}
-	for _, art := range v.rel.Artifacts {
-		if art.Name != a.Name {
-			want[art.Name] = strings.ToLower(art.SHA256)
-		}
-		if art.ImageIndex != "" {
-			want[art.ImageRepository] = strings.TrimPrefix(art.ImageIndex, "sha256:")
-		}
+	want := v.rel.Subjects(a.Name)
+	for n, d := range want {
+		want[n] = strings.ToLower(d)
 	}
 	for n, d := range got {
 		got[n] = strings.ToLower(d)
