@@ -46,10 +46,6 @@ func ImageSPDX(in ImageInput) ([]byte, error) {
 	case in.Created.IsZero():
 		return nil, errors.New("sbom: no creation time; pass the build's SOURCE_DATE_EPOCH")
 	}
-	files, err := pkgfile.List(in.LayerPath, walkLayer)
-	if err != nil {
-		return nil, fmt.Errorf("sbom: image layer: %w", err)
-	}
 	d := &described{
 		in: Input{PackagePath: in.LayerPath, Name: in.Name, Version: in.Version, License: in.License,
 			Supplier: in.Supplier, Homepage: in.Homepage, BinaryPath: in.BinaryPath, Created: in.Created,
@@ -57,16 +53,11 @@ func ImageSPDX(in ImageInput) ([]byte, error) {
 				Format: manifest.FormatOCI, Arch: in.Arch, Version: in.Version}},
 		sha256: hexDigest,
 		purl:   ociPURL(in.Repository, in.Digest, in.Arch),
-		files:  regular(files),
 	}
-	if in.BinaryPath != "" {
-		data, err := pkgfile.ReadFile(in.LayerPath, walkLayer, in.BinaryPath)
-		if err != nil {
-			return nil, fmt.Errorf("sbom: image layer: %w", err)
-		}
-		if d.bin, err = readGoBinary(in.BinaryPath, data); err != nil {
-			return nil, err
-		}
+	err := d.readContents(func() ([]pkgfile.File, error) { return pkgfile.List(in.LayerPath, walkLayer) },
+		func(member string) ([]byte, error) { return pkgfile.ReadFile(in.LayerPath, walkLayer, member) })
+	if err != nil {
+		return nil, fmt.Errorf("sbom: image layer: %w", err)
 	}
 	return d.spdx()
 }

@@ -100,21 +100,32 @@ func describe(in Input) (*described, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := formats.Files(in.PackagePath, in.Artifact.Format)
+	d := &described{in: in, sha256: sum, purl: purl}
+	err = d.readContents(func() ([]pkgfile.File, error) { return formats.Files(in.PackagePath, in.Artifact.Format) },
+		func(member string) ([]byte, error) { return formats.ReadFile(in.PackagePath, in.Artifact.Format, member) })
 	if err != nil {
 		return nil, err
 	}
-	d := &described{in: in, sha256: sum, purl: purl, files: regular(all)}
-	if in.BinaryPath != "" {
-		data, err := formats.ReadFile(in.PackagePath, in.Artifact.Format, in.BinaryPath)
-		if err != nil {
-			return nil, err
-		}
-		if d.bin, err = readGoBinary(in.BinaryPath, data); err != nil {
-			return nil, err
-		}
-	}
 	return d, nil
+}
+
+// readContents fills d's files, the regular ones list returns, and, when
+// d.in names the binary, its Go build info from the copy read returns.
+func (d *described) readContents(list func() ([]pkgfile.File, error), read func(member string) ([]byte, error)) error {
+	all, err := list()
+	if err != nil {
+		return err
+	}
+	d.files = regular(all)
+	if d.in.BinaryPath == "" {
+		return nil
+	}
+	data, err := read(d.in.BinaryPath)
+	if err != nil {
+		return err
+	}
+	d.bin, err = readGoBinary(d.in.BinaryPath, data)
+	return err
 }
 
 // regular keeps the files that have content. Symlinks have no digest to
