@@ -94,8 +94,8 @@ type RepoFile struct {
 	Body []byte
 	// Link, when set, makes Path a symbolic link to the file at Link
 	// (relative to the root) instead of a file holding Body: a directory
-	// that switches as a whole (RepoSwitcher) names the packages that lie
-	// outside it.
+	// that switches as a whole (RepoSwitcher), and only such a one, names
+	// the packages that lie outside it this way.
 	Link string
 }
 

@@ -498,30 +498,9 @@ func (p *publisher) write(files []packaging.RepoFile) error {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
-		if f.Link != "" {
-			if err := p.link(dst, f.Link); err != nil {
-				return err
-			}
-			continue
-		}
 		set = append(set, atomicfile.File{Path: dst, Data: f.Body, Mode: 0o644, ModTime: laterModTime(dst, time.Now())})
 	}
 	return atomicfile.Write(repoFS, atomicfile.Options{}, set...)
-}
-
-// link makes dst a symbolic link to the repository path target.
-func (p *publisher) link(dst, target string) error {
-	rel, err := p.linkTarget(dst, target)
-	if err != nil {
-		return err
-	}
-	return atomicfile.Symlink(repoFS, rel, dst)
-}
-
-// linkTarget is what a link at dst holds to reach the repository path
-// target: a relative path, so the tree can move.
-func (p *publisher) linkTarget(dst, target string) (string, error) {
-	return filepath.Rel(filepath.Dir(dst), filepath.Join(p.opts.Repo, filepath.FromSlash(target)))
 }
 
 // laterModTime is the modification time for a file replacing the one at

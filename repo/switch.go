@@ -29,6 +29,9 @@ func (p *publisher) writeSet(s indexSet) error {
 			d = s.switcher.SwitchDir(f.Path)
 		}
 		if d == "" {
+			if f.Link != "" {
+				return fmt.Errorf("%s index: %s is a link outside a directory that switches as a whole", s.key, f.Path)
+			}
 			single = append(single, f)
 			continue
 		}
@@ -101,7 +104,8 @@ func (p *publisher) switchDir(key, dir string, files []packaging.RepoFile) error
 			return err
 		}
 		if f.Link != "" {
-			target, err := p.linkTarget(dst, f.Link)
+			// Relative, so that the tree can move.
+			target, err := filepath.Rel(filepath.Dir(dst), filepath.Join(p.opts.Repo, filepath.FromSlash(f.Link)))
 			if err != nil {
 				return err
 			}
