@@ -53,22 +53,9 @@ func installerRepo(t *testing.T, fx *repoFixture, h *host.Host) {
 	writeFile(t, filepath.Join(fx.repo, "install.sh"), script)
 
 	fx.mustPublish(t, "--dist", fx.rel[v1].dir)
-	restoreInRelease := tamperInRelease(t, fx)
-	out, err := h.Run(t, install)
-	t.Logf("install.sh --method repo, InRelease tampered with (%v):\n%s", err, out)
-	if err == nil {
-		t.Errorf("install.sh accepted a repository whose InRelease was tampered with")
-	}
-	for _, want := range []string{"BADSIG", "apt refused the repository at " + fx.url, "the host is as it was"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("the refusal does not say %q", want)
-		}
-	}
-	assertPristine(t, h, "tampered InRelease")
-	assertNoRepoFiles(t, h, "tampered InRelease")
-	restoreInRelease()
+	assertTamperedInReleaseRefused(t, fx, h, install, "install.sh", "BADSIG", "apt refused the repository at "+fx.url, "the host is as it was")
 
-	out = mustInstall(t, h, install)
+	out := mustInstall(t, h, install)
 	t.Logf("install.sh --method repo:\n%s", out)
 	for _, want := range []string{"wrote " + repoKeyring, "wrote " + repoSource, "set auth_key=<secret>",
 		"healthy: " + agent + " runs under " + initName(h.Variant()), "installed from " + fx.url} {
@@ -137,9 +124,12 @@ func installerRepo(t *testing.T, fx *repoFixture, h *host.Host) {
 	assertNoRepoFiles(t, h, "--uninstall --purge")
 }
 
-// tamperInRelease changes the published InRelease so that its signature
-// no longer verifies, and returns what puts it back.
-func tamperInRelease(t *testing.T, fx *repoFixture) (restore func()) {
+// assertTamperedInReleaseRefused runs install, an installer's --method
+// repo command, with the published InRelease tampered with so that its
+// signature no longer verifies: who must fail saying each of wants and
+// leave the host with no package, key or source. The InRelease is whole
+// again afterwards.
+func assertTamperedInReleaseRefused(t *testing.T, fx *repoFixture, h *host.Host, install, who string, wants ...string) {
 	t.Helper()
 	inRelease := filepath.Join(fx.repo, "dists/stable/InRelease")
 	signed, err := os.ReadFile(inRelease)
@@ -147,7 +137,19 @@ func tamperInRelease(t *testing.T, fx *repoFixture) (restore func()) {
 		t.Fatal(err)
 	}
 	writeFile(t, inRelease, bytes.Replace(signed, []byte("Suite: stable"), []byte("Suite: stablE"), 1))
-	return func() { writeFile(t, inRelease, signed) }
+	defer writeFile(t, inRelease, signed)
+	out, err := h.Run(t, install)
+	t.Logf("%s --method repo, InRelease tampered with (%v):\n%s", who, err, out)
+	if err == nil {
+		t.Errorf("%s accepted a repository whose InRelease was tampered with", who)
+	}
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("the refusal does not say %q", want)
+		}
+	}
+	assertPristine(t, h, "tampered InRelease")
+	assertNoRepoFiles(t, h, "tampered InRelease")
 }
 
 // assertNoRepoFiles: the host has neither the repository's key nor its

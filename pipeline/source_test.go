@@ -7,10 +7,8 @@ import (
 	"context"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/omnipack/omnipack/config"
@@ -22,18 +20,6 @@ import (
 // same bytes from another clone in another place, and not a change left
 // uncommitted.
 func TestSourceArchive(t *testing.T) {
-	git := func(dir string, args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_AUTHOR_DATE=1700000000 +0000",
-			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_COMMITTER_DATE=1700000000 +0000")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
 	a := filepath.Join(t.TempDir(), "a")
 	for name, body := range map[string]string{"go.mod": "module x\n", "proj/omnipack.toml": "[project]\n", "proj/main.go": "package main\n", "tool.sh": "#!/bin/sh\n"} {
 		p := filepath.Join(a, name)
@@ -43,12 +29,12 @@ func TestSourceArchive(t *testing.T) {
 		}
 	}
 	os.Chmod(filepath.Join(a, "tool.sh"), 0o755)
-	git(a, "init", "-q")
-	git(a, "add", ".")
-	git(a, "commit", "-q", "-m", "one")
-	commit := git(a, "rev-parse", "HEAD")
+	runGit(t, a, "init", "-q")
+	runGit(t, a, "add", ".")
+	runGit(t, a, "commit", "-q", "-m", "one")
+	commit := runGit(t, a, "rev-parse", "HEAD")
 	b := filepath.Join(t.TempDir(), "some", "other", "b")
-	git(filepath.Dir(a), "clone", "-q", a, b)
+	runGit(t, filepath.Dir(a), "clone", "-q", a, b)
 	// Left uncommitted: not in the archive.
 	if err := os.WriteFile(filepath.Join(a, "go.mod"), []byte("module changed\n"), 0o644); err != nil {
 		t.Fatal(err)
