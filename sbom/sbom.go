@@ -102,7 +102,9 @@ func describe(in Input) (*described, error) {
 	}
 	d := &described{in: in, sha256: sum, purl: purl}
 	err = d.readContents(func() ([]pkgfile.File, error) { return formats.Files(in.PackagePath, in.Artifact.Format) },
-		func(member string) ([]byte, error) { return formats.ReadFile(in.PackagePath, in.Artifact.Format, member) })
+		func(member string) ([]byte, error) {
+			return formats.ReadFile(in.PackagePath, in.Artifact.Format, member)
+		})
 	if err != nil {
 		return nil, err
 	}
